@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -120,15 +120,21 @@ def metrics_report(a, problem=None, mode: str | None = None) -> dict[str, Any]:
     """The data ``deepmad metrics`` prints: :class:`Metrics` plus conventions and the checks."""
     from . import metrics as M
 
+    notes: list[str] = []
     if problem is not None:
         problem = problem.with_mode(mode)
         settings = problem.objective
+        fallback = _default_settings(a, settings.mode)
+        if len(fallback.alpha) != len(settings.alpha):  # not this problem's template: keep beta, rho0, mode
+            notes.append(f"objective.alpha: {problem.name} weights {len(settings.alpha)} stages, the "
+                         f"architecture has {len(fallback.alpha)} (evaluated with alpha {list(fallback.alpha)})")
+            settings = replace(settings, alpha=fallback.alpha)
     else:
         settings = _default_settings(a, mode)
     m = M.evaluate(a, settings)
     terms = M.network_terms(a.blocks, a.resolution, a.num_classes)
     if problem is not None:
-        violations = problem.check(a, m)
+        violations = notes + problem.check(a, m)
         if problem.resolution != a.resolution:
             violations.append(f"resolution: the architecture is evaluated at {a.resolution}, the problem is "
                               f"posed at {problem.resolution} (use --resolution {problem.resolution})")
