@@ -11,11 +11,13 @@ Heavy modules (torch, the registry) are imported inside the commands that need t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .errors import DesignError
 
@@ -48,7 +50,8 @@ def resolve_arch(spec: str, resolution: int | None = None, num_classes: int | No
     _positive(num_classes, "num_classes")
     path = Path(spec)
     if path.exists() or path.suffix.lower() in _FILE_SUFFIXES or "/" in spec or "\\" in spec:
-        return arch_mod.load(path, resolution=resolution, num_classes=num_classes)
+        with _text_file(path):
+            return arch_mod.load(path, resolution=resolution, num_classes=num_classes)
     try:
         from . import registry
     except ImportError:
@@ -61,6 +64,16 @@ def resolve_arch(spec: str, resolution: int | None = None, num_classes: int | No
                           ", ".join(registry.list_models())) from None
     changes = {k: v for k, v in (("resolution", resolution), ("num_classes", num_classes)) if v is not None}
     return a.with_(**changes) if changes else a
+
+
+@contextlib.contextmanager
+def _text_file(path: str | Path) -> Iterator[None]:
+    """Turn a file that is not UTF-8 text into a DesignError naming it (the loaders let it escape)."""
+    try:
+        yield
+    except UnicodeDecodeError as e:
+        raise DesignError(str(path), f"not a text file ({e.reason} at byte {e.start})",
+                          "UTF-8 JSON, YAML or a TinyNAS structure file") from None
 
 
 def _family_rho0(a) -> float:
@@ -184,7 +197,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
     a = resolve_arch(args.arch, resolution=args.resolution)
     if args.preset or args.spec:
-        prob = P.resolve_problem(args.preset, args.spec)
+        with _text_file(args.spec or ""):
+            prob = P.resolve_problem(args.preset, args.spec)
     else:
         name = _released_preset(a)
         prob = P.preset(name) if name else None
@@ -408,6 +422,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except DesignError as e:
         return _error(str(e))
+    except BrokenPipeError:  # stdout closed early (``deepmad ... | head``): stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
     except OSError as e:
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
         return _error(f"{where}{e.strerror or e}")

@@ -171,6 +171,13 @@ def test_build_verify_text_and_mismatch_exit_1(capsys, tmp_path, monkeypatch):
     assert rc == 1 and json.loads(out)["match"] is False
 
 
+@pytest.mark.xfail(reason="verify.verify calls metrics.evaluate with the default alpha (5 stages), so an "
+                          "architecture with another number of stages fails with 'alpha: 5 weights for 2 stages'")
+def test_build_verify_any_number_of_stages(capsys, tmp_path):
+    two = {"resolution": 32, "blocks": SMALL["blocks"][:2]}
+    assert run_json(capsys, "build", write(tmp_path, "two.json", two), "--verify")["match"] is True
+
+
 def test_build_summary(capsys, tmp_path):
     a = write(tmp_path, "small.json", SMALL)
     d = run_json(capsys, "build", a)
@@ -242,6 +249,14 @@ def test_bad_architecture_files(capsys, tmp_path, monkeypatch, fname, command):
     rc, out, err = run(capsys, command[0], path, *command[1:])
     assert_one_line_error(rc, out, err, field, hint)
     assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("option", ["arch", "spec"])
+def test_binary_file(capsys, tmp_path, option):
+    path = tmp_path / "binary.json"
+    path.write_bytes(b"\xff\xfe\x00\x01")
+    argv = ["metrics", str(path)] if option == "arch" else ["metrics", R50, "--spec", str(path)]
+    assert_one_line_error(*run(capsys, *argv), "binary.json", "not a text file")
 
 
 def assert_one_line_error(rc, out, err, field, hint=""):
