@@ -1,0 +1,147 @@
+"""Real Ipopt and Bonmin (the COIN-OR builds bundled in the ``casadi`` wheel) on a Pyomo model.
+
+The Pyomo expression tree is translated node by node into CasADi symbols, so the solvers get exact
+first and second derivatives from CasADi's AD. Integer variables are passed to Bonmin as discrete.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import casadi as ca
+import pyomo.environ as pyo
+from pyomo.core.expr.numvalue import native_numeric_types
+from pyomo.core.expr.visitor import StreamBasedExpressionVisitor
+
+_UNARY = {"log": ca.log, "exp": ca.exp, "sqrt": ca.sqrt, "log10": ca.log10, "sin": ca.sin, "cos": ca.cos,
+          "tan": ca.tan, "abs": ca.fabs}
+
+
+class _ToCasadi(StreamBasedExpressionVisitor):
+    def __init__(self, symbols: dict[int, Any]):
+        super().__init__()
+        self.symbols = symbols
+
+    def exitNode(self, node: Any, values: list[Any]) -> Any:
+        if type(node) in native_numeric_types:
+            return node
+        if node.is_expression_type():
+            name = node.getname()
+            if name in _UNARY and len(values) == 1:
+                return _UNARY[name](values[0])
+            return node._apply_operation(values)
+        if node.is_variable_type():
+            return self.symbols[id(node)] if id(node) in self.symbols else pyo.value(node)
+        return pyo.value(node)  # params and other constants
+
+
+@dataclass
+class NLP:
+    """A Pyomo model as CasADi data: variables ``x``, objective ``f`` (minimised), constraints ``g``."""
+
+    vars: list[Any]
+    x: Any
+    f: Any
+    g: Any
+    lbx: list[float]
+    ubx: list[float]
+    lbg: list[float]
+    ubg: list[float]
+    discrete: list[bool]
+    sense: int
+
+    def x0(self) -> list[float]:
+        return [_clip(v.value if v.value is not None else 0.0, lo, hi)
+                for v, lo, hi in zip(self.vars, self.lbx, self.ubx)]
+
+    def store(self, xs: Any) -> None:
+        for v, val in zip(self.vars, [float(z) for z in ca.DM(xs).full().ravel()]):
+            v.set_value(val, skip_validation=True)
+
+
+def _clip(v: float, lo: float, hi: float) -> float:
+    return min(max(v, lo), hi)
+
+
+def translate(m: pyo.ConcreteModel, relax: bool = False) -> NLP:
+    vars_ = [v for v in m.component_data_objects(pyo.Var, active=True, descend_into=True) if not v.fixed]
+    x = ca.SX.sym("x", len(vars_))
+    symbols = {id(v): x[i] for i, v in enumerate(vars_)}
+    walk = _ToCasadi(symbols).walk_expression
+    (obj,) = list(m.component_data_objects(pyo.Objective, active=True))
+    sense = -1 if obj.sense == pyo.maximize else 1
+    f = sense * walk(obj.expr)
+    gs, lbg, ubg = [], [], []
+    for c in m.component_data_objects(pyo.Constraint, active=True):
+        gs.append(walk(c.body))
+        lbg.append(-math.inf if c.lower is None else pyo.value(c.lower))
+        ubg.append(math.inf if c.upper is None else pyo.value(c.upper))
+    bound = lambda b, inf: inf if b is None else float(b)  # noqa: E731
+    return NLP(vars_, x, f, ca.vertcat(*[ca.SX(g) if isinstance(g, (int, float)) else g for g in gs]),
+               [bound(v.lb, -math.inf) for v in vars_], [bound(v.ub, math.inf) for v in vars_], lbg, ubg,
+               [(not relax) and (v.is_integer() or v.is_binary()) for v in vars_], sense)
+
+
+@dataclass
+class NLPResult:
+    status: str          # casadi return status
+    success: bool
+    objective: float | None  # in the model's own sense
+    wall_s: float
+    has_solution: bool
+
+
+class CasadiSolver:
+    """Ipopt or Bonmin compiled once for a model; re-solved with other variable bounds (e.g. depths
+    fixed by setting both bounds) and starting points, which is what decomposition needs."""
+
+    def __init__(self, m: pyo.ConcreteModel, solver: str = "ipopt", time_limit: float = 30.0,
+                 options: dict[str, Any] | None = None):
+        self.nlp = translate(m, relax=solver == "ipopt")
+        opts: dict[str, Any] = {"print_time": False}
+        if solver == "ipopt":
+            opts["ipopt"] = {"print_level": 0, "max_wall_time": float(time_limit), "max_iter": 3000,
+                             "sb": "yes", **(options or {})}
+        elif solver == "bonmin":
+            opts["discrete"] = self.nlp.discrete
+            opts["bonmin"] = {"time_limit": float(time_limit), "algorithm": "B-OA", "print_level": 0,
+                              "bb_log_level": 0, "oa_log_level": 0, "nlp_log_level": 0, "milp_log_level": 0,
+                              "fp_log_level": 0, **(options or {})}
+        else:
+            raise ValueError(f"unknown CasADi solver {solver!r}")
+        nlp = self.nlp
+        self.fn = ca.nlpsol("deepmad", solver, {"x": nlp.x, "f": nlp.f, "g": nlp.g}, opts)
+        self.index = {id(v): i for i, v in enumerate(nlp.vars)}
+
+    def solve(self, x0: list[float] | None = None, lbx: list[float] | None = None,
+              ubx: list[float] | None = None) -> tuple[NLPResult, list[float] | None]:
+        nlp = self.nlp
+        lbx, ubx = lbx or nlp.lbx, ubx or nlp.ubx
+        x0 = [_clip(v, lo, hi) for v, lo, hi in zip(x0 or nlp.x0(), lbx, ubx)]
+        t = time.perf_counter()
+        sol = self.fn(x0=x0, lbx=lbx, ubx=ubx, lbg=nlp.lbg, ubg=nlp.ubg)
+        wall = time.perf_counter() - t
+        stats = self.fn.stats()
+        f = float(sol["f"])
+        # CasADi's Bonmin stopped by its time limit returns x = 0 and f = -1e53 even with an incumbent.
+        ok = bool(stats.get("success")) or str(stats.get("return_status")) in ("Solved_To_Acceptable_Level",)
+        has = ok and math.isfinite(f) and abs(f) < 1e50
+        xs = [float(z) for z in ca.DM(sol["x"]).full().ravel()] if has else None
+        return NLPResult(str(stats.get("return_status")), ok, nlp.sense * f if has else None, wall, has), xs
+
+
+def solve(m: pyo.ConcreteModel, solver: str = "ipopt", time_limit: float = 30.0,
+          options: dict[str, Any] | None = None) -> NLPResult:
+    """Solve ``m`` once with CasADi's ``ipopt`` (continuous relaxation) or ``bonmin``; loads the
+    solution into ``m`` when there is one."""
+    s = CasadiSolver(m, solver, time_limit, options)
+    res, xs = s.solve()
+    if xs is not None:
+        s.nlp.store(xs)
+    return res
+
+
+def version() -> str:
+    return f"casadi {ca.__version__} (Ipopt 3.14, Bonmin 1.8)"

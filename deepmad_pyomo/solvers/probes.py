@@ -1,0 +1,49 @@
+"""Availability probes: a version string when a route can run here, ``None`` otherwise."""
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+
+def casadi(info: Any) -> str | None:
+    from .casadi_nlp import version
+
+    return version()
+
+
+def scip(info: Any) -> str | None:
+    from .scip import version
+
+    return version()
+
+
+def casadi_and_scip(info: Any) -> str | None:
+    a, b = casadi(info), scip(info)
+    return f"{a}; {b}" if a and b else None
+
+
+def maingo(info: Any) -> str | None:
+    from pyomo.contrib.appsi.solvers import MAiNGO
+
+    solver = MAiNGO()
+    return f"MAiNGO {'.'.join(map(str, solver.version()))}" if solver.available() else None
+
+
+def mindtpy(info: Any) -> str | None:
+    import pyomo.environ as pyo
+
+    if not pyo.SolverFactory("appsi_highs").available(exception_flag=False):
+        return None
+    return f"MindtPy (Pyomo {pyo.version.version}) + HiGHS + {casadi(info)}"
+
+
+def nl(info: Any, variant: str | None = None) -> str | None:
+    """Available when any of the AMPL executables is on PATH (a specific one is checked at run time)."""
+    found = [exe for exe in info.variants if shutil.which(exe)]
+    return "on PATH: " + ", ".join(found) if found else None
+
+
+def builtin(info: Any) -> str | None:
+    from .. import __version__
+
+    return f"deepmad-pyomo {__version__}"
