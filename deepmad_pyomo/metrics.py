@@ -217,9 +217,10 @@ def network_terms(blocks: Sequence[Any], resolution: float, num_classes: int,
 
 @dataclass(frozen=True)
 class ObjectiveSettings:
-    """``alpha`` per stage, ``beta`` on the depth penalty, the effectiveness bound ``rho0``, the mode."""
+    """``alpha`` per stage (``None``: 1 for every stage but 8 for the last, the paper's [1,1,1,1,8] for five
+    stages), ``beta`` on the depth penalty, the effectiveness bound ``rho0``, the mode."""
 
-    alpha: tuple[float, ...] = (1, 1, 1, 1, 8)
+    alpha: tuple[float, ...] | None = None
     beta: float = 10.0
     rho0: float = 0.3
     mode: str = "paper"
@@ -227,7 +228,8 @@ class ObjectiveSettings:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise DesignError("mode", f"unknown mode {self.mode!r}", " or ".join(MODES))
-        object.__setattr__(self, "alpha", tuple(float(a) for a in self.alpha))
+        if self.alpha is not None:
+            object.__setattr__(self, "alpha", tuple(float(a) for a in self.alpha))
         if self.rho0 <= 0:
             raise DesignError("rho0", f"must be positive, got {self.rho0}")
 
@@ -241,12 +243,19 @@ def stage_log_feature(stage: Stage, mode: str, log: Callable[[Any], Any] = defau
 def stage_entropies(terms: NetworkTerms, settings: ObjectiveSettings,
                     log: Callable[[Any], Any] = default_log) -> list[Any]:
     """``alpha_j * H_j`` per stage, ``H_j = log(r_j^2 c_j) * coef * sum_i log(w_i)``."""
-    if len(terms.stages) != len(settings.alpha):
-        raise DesignError("alpha", f"{len(settings.alpha)} weights for {len(terms.stages)} stages",
-                          f"a list of {len(terms.stages)} numbers")
+    alpha = stage_weights(settings, len(terms.stages))
     coef = ENTROPY_COEF[settings.mode]
     return [a * stage_log_feature(st, settings.mode, log) * coef * st.log_width_sum
-            for a, st in zip(settings.alpha, terms.stages)]
+            for a, st in zip(alpha, terms.stages)]
+
+
+def stage_weights(settings: ObjectiveSettings, n_stages: int) -> tuple[float, ...]:
+    if settings.alpha is None:
+        return (1.0,) * (n_stages - 1) + (8.0,)
+    if len(settings.alpha) != n_stages:
+        raise DesignError("alpha", f"{len(settings.alpha)} weights for {n_stages} stages",
+                          f"a list of {n_stages} numbers")
+    return settings.alpha
 
 
 def penalised_depths(terms: NetworkTerms, mode: str) -> list[Any]:

@@ -144,7 +144,7 @@ class DesignProblem:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["objective"] = {**d["objective"], "alpha": list(self.objective.alpha)}
+        d["objective"] = {**d["objective"], "alpha": list(self.objective.alpha or []) or None}
         d["budgets"] = {k: v for k, v in d["budgets"].items() if v is not None}
         if self.head is None:
             d.pop("head")
@@ -185,7 +185,7 @@ class DesignProblem:
             raise DesignError("resolution", f"{self.resolution} does not halve evenly through {n2} stride-2 "
                               "layers", f"a multiple of {2 ** n2}")
         n_stages = sum(s == 2 for s in self.strides[1:]) + 1
-        if len(self.objective.alpha) != n_stages:
+        if self.objective.alpha is not None and len(self.objective.alpha) != n_stages:
             raise DesignError("objective.alpha", f"{len(self.objective.alpha)} weights for {n_stages} stages",
                               f"a list of {n_stages} numbers")
         if self.width_step < 1:
