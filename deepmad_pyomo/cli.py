@@ -98,7 +98,7 @@ def _released_preset(a) -> str | None:
     if not a.name:
         return None
     lowered = {k.lower(): v for k, v in RELEASED_PRESET.items()}
-    return RELEASED_PRESET.get(a.name) or lowered.get(a.name.lower())
+    return lowered.get(str(a.name).lower())
 
 
 def _fmt_count(v: float, unit: str, scale: float) -> str:

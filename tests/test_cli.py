@@ -171,8 +171,6 @@ def test_build_verify_text_and_mismatch_exit_1(capsys, tmp_path, monkeypatch):
     assert rc == 1 and json.loads(out)["match"] is False
 
 
-@pytest.mark.xfail(reason="verify.verify calls metrics.evaluate with the default alpha (5 stages), so an "
-                          "architecture with another number of stages fails with 'alpha: 5 weights for 2 stages'")
 def test_build_verify_any_number_of_stages(capsys, tmp_path):
     two = {"resolution": 32, "blocks": SMALL["blocks"][:2]}
     assert run_json(capsys, "build", write(tmp_path, "two.json", two), "--verify")["match"] is True
@@ -297,6 +295,28 @@ def test_bad_arguments(capsys, tmp_path, monkeypatch, argv, field, hint):
 def test_bad_spec_files(capsys, tmp_path, spec, field):
     path = write(tmp_path, "p.yaml", spec)
     assert_one_line_error(*run(capsys, "metrics", R50, "--spec", path), field)
+
+
+@pytest.mark.xfail(reason="problem.DesignProblem.from_dict converts these with int()/float() or compares them "
+                          "unchecked: ValueError/TypeError escape instead of a DesignError naming the field",
+                   raises=(ValueError, TypeError))
+@pytest.mark.parametrize("change,field", [
+    ({"resolution": "abc"}, "resolution"),
+    ({"num_classes": [1]}, "num_classes"),
+    ({"objective": {"alpha": "x"}}, "objective.alpha"),
+    ({"objective": {"rho0": "a"}}, "objective.rho0"),
+    ({"objective": {"beta": "x"}}, "objective.beta"),
+    ({"max_width_ratio": "abc"}, "max_width_ratio"),
+])
+def test_bad_spec_values_not_yet_validated(capsys, tmp_path, change, field):
+    d = {**json.loads(json.dumps(P.preset("deepmad-r50").to_dict())), **change}
+    path = write(tmp_path, "p.json", d)
+    assert_one_line_error(*run(capsys, "metrics", R50, "--spec", path), field)
+
+
+def test_architecture_name_of_any_type(capsys, tmp_path):
+    d = run_json(capsys, "metrics", write(tmp_path, "n.json", {**SMALL, "name": 5}))
+    assert d["checked_against"] is None
 
 
 @pytest.mark.parametrize("argv", [
