@@ -64,7 +64,7 @@ def analytic_counts(arch: Architecture) -> Counted:
 
 @dataclass(frozen=True)
 class Verification:
-    """Analytic (``metrics.evaluate``) against counted MACs and params of the built module."""
+    """Analytic (metrics.py) against counted (FlopCounterMode) MACs and params of the built module."""
 
     macs_analytic: int
     macs_counted: int
