@@ -83,13 +83,11 @@ def _family_rho0(a) -> float:
 
 
 def _default_settings(a, mode: str | None):
-    """Objective settings for an architecture with no design problem: the paper's alpha (ones, 8 on
-    the last stage), beta 10, the family's rho0."""
-    from .metrics import ObjectiveSettings, stage_ends
+    """Objective settings for an architecture with no design problem: the default alpha (1 per stage, 8 on
+    the last), beta 10, the family's rho0."""
+    from .metrics import ObjectiveSettings
 
-    n_stages = len(stage_ends([b.s for b in a.blocks]))
-    alpha = (1.0,) * (n_stages - 1) + (8.0,)
-    return ObjectiveSettings(alpha=alpha, beta=10.0, rho0=_family_rho0(a), mode=mode or "paper")
+    return ObjectiveSettings(alpha=None, beta=10.0, rho0=_family_rho0(a), mode=mode or "paper")
 
 
 def _released_preset(a) -> str | None:
@@ -137,11 +135,13 @@ def metrics_report(a, problem=None, mode: str | None = None) -> dict[str, Any]:
     if problem is not None:
         problem = problem.with_mode(mode)
         settings = problem.objective
-        fallback = _default_settings(a, settings.mode)
-        if len(fallback.alpha) != len(settings.alpha):  # not this problem's template: keep beta, rho0, mode
-            notes.append(f"objective.alpha: {problem.name} weights {len(settings.alpha)} stages, the "
-                         f"architecture has {len(fallback.alpha)} (evaluated with alpha {list(fallback.alpha)})")
-            settings = replace(settings, alpha=fallback.alpha)
+        n_stages = len(M.stage_ends([b.s for b in a.blocks]))
+        if settings.alpha is not None and len(settings.alpha) != n_stages:
+            # not this problem's template: keep its beta, rho0 and mode, take the default alpha
+            settings = replace(settings, alpha=None)
+            notes.append(f"objective.alpha: {problem.name} weights {len(problem.objective.alpha)} stages, the "
+                         f"architecture has {n_stages} (evaluated with alpha "
+                         f"{list(M.stage_weights(settings, n_stages))})")
     else:
         settings = _default_settings(a, mode)
     m = M.evaluate(a, settings)
@@ -159,7 +159,7 @@ def metrics_report(a, problem=None, mode: str | None = None) -> dict[str, Any]:
     fc_macs = a.blocks[-1].c_out * a.num_classes
     d.update(
         name=a.name, architecture=a.describe(), conv_macs=m.macs - fc_macs, rho0=settings.rho0,
-        alpha=list(settings.alpha), beta=settings.beta,
+        alpha=list(M.stage_weights(settings, len(terms.stages))), beta=settings.beta,
         penalised_depths=[int(x) for x in M.penalised_depths(terms, settings.mode)],
         stages=[{"end_block": st.end, "channels": int(st.channels), "resolution": st.resolution,
                  "resolution_used": 1.0 if (settings.mode == "tinynas" and st.se_before) else st.resolution,

@@ -364,8 +364,10 @@ def test_counting_anchors_resnet50_like_bottleneck():
 
 def test_alpha_length_must_match_stages():
     with pytest.raises(DesignError) as e:
-        M.evaluate(small_arch(), M.ObjectiveSettings())
+        M.evaluate(small_arch(), M.ObjectiveSettings(alpha=(1, 1, 1, 1, 8)))
     assert e.value.field == "alpha"
+    default = M.evaluate(small_arch(), M.ObjectiveSettings())  # alpha None: 1 per stage, 8 on the last
+    assert default.stage_entropy == M.evaluate(small_arch(), M.ObjectiveSettings(alpha=(1, 1, 8))).stage_entropy
 
 
 def test_stage_ends():
