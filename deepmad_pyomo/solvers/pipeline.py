@@ -117,21 +117,34 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool 
         if proxy.cache[start][0] == -math.inf:  # rounding broke a constraint: try the nearest others
             candidates += sorted(proxy.neighbours(start), key=lambda e: -proxy(e))[:3]
     archs, tried = [], []
-    for d in candidates:
+
+    def exact(d: Depths, kernels: list[int] | None) -> bool:
         left = deadline - time.perf_counter()
-        if left < 1.0 or proxy.cache.get(d, (-math.inf,))[0] == -math.inf:
-            continue
+        if left < 1.0:
+            return False
         m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation, depths=list(d),
-                                                          kernels=proxy.kernels(d)))
+                                                          kernels=kernels))
         ans = scip.solve_model(m, left, opts.gap)
-        tried.append({"depths": list(d), "relaxed": proxy.cache[d][0], "scip": ans.termination,
-                      "objective": ans.objective, "wall_s": round(ans.wall_s, 2)})
+        tried.append({"depths": list(d), "kernels": kernels or "free", "relaxed": proxy.cache[d][0],
+                      "scip": ans.termination, "objective": ans.objective, "wall_s": round(ans.wall_s, 2)})
         if ans.has_solution:
             arch = decode(m)
             archs.append(arch)
-            rep.incumbent(arch, evaluate(arch, problem.objective).objective, f"SCIP at L={list(d)}")
-        if not search and archs:
+            rep.incumbent(arch, evaluate(arch, problem.objective).objective,
+                          f"SCIP at L={list(d)}" + ("" if kernels else ", kernels free"))
+        return ans.has_solution
+
+    # kernels fixed to the relaxation's choice first (fast), then the best depth vector with kernels free
+    for d in candidates:
+        if proxy.cache.get(d, (-math.inf,))[0] == -math.inf:
+            continue
+        if exact(d, proxy.kernels(d)) and not search:
             break
+    if archs:
+        best = max(archs, key=lambda a: evaluate(a, problem.objective).objective)
+        exact(tuple(b.L for b in best.super_blocks), None)
+    elif candidates:
+        exact(candidates[0], None)
     details: dict[str, Any] = {"relaxation": relax_value, "depth_vectors_scored": len(proxy.cache),
                                "exact_solves": tried}
     if not archs:
