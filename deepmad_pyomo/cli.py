@@ -403,6 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_build(sub)
     _add_export(sub)
     _add_presets(sub)
+    from .cli_design import add_design_parser, add_solvers_parser
+
+    add_design_parser(sub)
+    add_solvers_parser(sub)
     return parser
 
 

@@ -40,7 +40,9 @@ class FormulationOptions:
     depths become numbers, at their upper bounds in everything that grows the objective (entropies, the
     log-width sums of rho) and at their lower bounds in every cost (FLOPs, params, layers, latency, rho's
     layer count), with the least depth penalty over the box. Every term is monotone in depth, so its
-    optimum bounds every architecture in the box; on a single depth vector it is exact."""
+    optimum bounds every architecture in the box; on a single depth vector it is exact.
+    ``linear_kernel_log``: ``log(k^2)`` as ``sum_k z_k log(k^2)`` over the one-hot choice (exact at
+    integers, a tighter relaxation) rather than ``log(sum_k z_k k^2)``."""
 
     formulation: str = "natural"
     relax: bool = False
@@ -49,6 +51,7 @@ class FormulationOptions:
     depth_bounds: Sequence[tuple[int, int]] | None = None
     cutoff: float | None = None
     depth_box: Sequence[tuple[int, int]] | None = None
+    linear_kernel_log: bool = True
 
     def __post_init__(self) -> None:
         if self.formulation not in FORMULATIONS:
@@ -160,7 +163,8 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
     m.blocks = blocks
 
     # log(k^2) is linear in the one-hot kernel choice (exact at integers, tighter when relaxed)
-    known = {id(m.k2[j]): sum(math.log(k * k) * m.kernel[j, k] for k in specs[j].k) for j in m.B}
+    known = {id(m.k2[j]): sum(math.log(k * k) * m.kernel[j, k] for k in specs[j].k) for j in m.B} \
+        if opt.linear_kernel_log else {}
     if opt.formulation == "log":
         known.update(_log_variables(m, sb))
 

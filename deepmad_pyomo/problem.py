@@ -165,16 +165,28 @@ class DesignProblem:
             raise DesignError("stages", "expected a non-empty list of super-blocks")
         obj = d.get("objective") or {}
         _no_unknown(obj, {"alpha", "beta", "rho0", "mode"}, "objective")
+        alpha = obj.get("alpha")
+        if alpha is not None and (not isinstance(alpha, list) or not alpha
+                                  or not all(_is_number(a) and a >= 0 for a in alpha)):
+            raise DesignError("objective.alpha", f"expected a list of non-negative numbers, got {alpha!r}")
+        for key in ("beta", "rho0"):
+            if key in obj and not (_is_number(obj[key]) and obj[key] >= 0):
+                raise DesignError(f"objective.{key}", f"expected a non-negative number, got {obj[key]!r}")
+        ratio = d.get("max_width_ratio", 4.0)
+        if ratio is not None and not (_is_number(ratio) and ratio >= 1):
+            raise DesignError("max_width_ratio", f"expected a number >= 1 or null, got {ratio!r}")
         prob = cls(
-            name=d.get("name") or name or "problem",
+            name=str(d.get("name") or name or "problem"),
             stem=ConvSpec.from_dict(d["stem"], "stem"),
             stages=tuple(SuperBlockSpec.from_dict(st, f"stages[{i}]") for i, st in enumerate(d["stages"])),
             budgets=Budgets.from_dict(d["budgets"] or {}),
             objective=ObjectiveSettings(**obj),
             head=ConvSpec.from_dict(d["head"], "head") if d.get("head") else None,
-            resolution=int(d.get("resolution", 224)), num_classes=int(d.get("num_classes", 1000)),
-            in_channels=int(d.get("in_channels", 3)), width_step=int(d.get("width_step", 8)),
-            max_width_ratio=d.get("max_width_ratio", 4.0), description=d.get("description", ""),
+            resolution=_int(d.get("resolution", 224), "resolution"),
+            num_classes=_int(d.get("num_classes", 1000), "num_classes"),
+            in_channels=_int(d.get("in_channels", 3), "in_channels"),
+            width_step=_int(d.get("width_step", 8), "width_step"),
+            max_width_ratio=ratio, description=str(d.get("description", "")),
         )
         prob.validate()
         return prob
@@ -195,8 +207,13 @@ class DesignProblem:
         """Every budget and template bound that ``arch`` breaks, one message each (empty: feasible)."""
         from .metrics import evaluate
 
-        m = metrics or evaluate(arch, self.objective, self.resolution)
         out: list[str] = []
+        if metrics is None:
+            try:
+                metrics = evaluate(arch, self.objective, self.resolution)
+            except DesignError:  # another stage count than the template's: report it, weigh stages by default
+                metrics = evaluate(arch, replace(self.objective, alpha=None), self.resolution)
+        m = metrics
         for budget in ("flops", "params"):
             limit = getattr(self.budgets, budget)
             value = getattr(m, self.budget_metric(budget))
@@ -243,6 +260,16 @@ class DesignProblem:
         if blocks[0].c_in != self.in_channels:
             out.append(f"blocks[0].in: {blocks[0].c_in}, the problem has {self.in_channels} input channels")
         return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _int(v: Any, where: str) -> int:
+    if not (_is_number(v) and v == int(v) and v >= 1):
+        raise DesignError(where, f"expected a positive integer, got {v!r}")
+    return int(v)
 
 
 def _stride(v: Any, where: str) -> int:

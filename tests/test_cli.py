@@ -297,9 +297,6 @@ def test_bad_spec_files(capsys, tmp_path, spec, field):
     assert_one_line_error(*run(capsys, "metrics", R50, "--spec", path), field)
 
 
-@pytest.mark.xfail(reason="problem.DesignProblem.from_dict converts these with int()/float() or compares them "
-                          "unchecked: ValueError/TypeError escape instead of a DesignError naming the field",
-                   raises=(ValueError, TypeError))
 @pytest.mark.parametrize("change,field", [
     ({"resolution": "abc"}, "resolution"),
     ({"num_classes": [1]}, "num_classes"),

@@ -299,9 +299,6 @@ def test_check_feasible_and_template_mismatch():
     assert prob.check(with_head)[-1] == "template: 4 blocks, the template has 3"
 
 
-@pytest.mark.xfail(reason="problem.check evaluates with the problem's alpha before comparing the template, so "
-                          "an architecture with another number of stages raises 'alpha: ...' instead of "
-                          "reporting the template mismatch")
 def test_check_reports_template_mismatch_with_other_stage_count():
     prob = P.preset("deepmad-r50")
     assert prob.check(small_arch())[-1].startswith("template:")

@@ -27,7 +27,9 @@ class DepthProxy:
     """Ipopt's value of the relaxation with the super-block depths fixed to integers (cached)."""
 
     def __init__(self, problem: DesignProblem, opts: SolveOptions, time_limit: float):
-        self.model = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation, relax=True))
+        # log(sum z k^2) leads Ipopt to better local optima than the linear form exact solvers prefer
+        self.model = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation, relax=True,
+                                                                   linear_kernel_log=False))
         self.solver = CasadiSolver(self.model, "ipopt", time_limit=time_limit)
         m = self.model
         self.depth_idx = [self.solver.index[id(m.depth[j])] for j in m.SB]
