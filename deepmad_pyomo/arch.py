@@ -44,6 +44,11 @@ class Block:
         """SE hidden width (``k1dwsek1``): ``max(1, round(0.25*btn)//8)*8`` as in the official code."""
         return max(1, round(0.25 * (self.btn or 0)) // 8) * 8
 
+    @property
+    def same_width(self) -> int:
+        """1 when the block keeps its width (inverted residuals then have an identity shortcut)."""
+        return int(self.c_in == self.c_out)
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type, "in": self.c_in, "out": self.c_out}
         if self.btn is not None:

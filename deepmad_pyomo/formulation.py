@@ -70,6 +70,7 @@ class SymBlock:
     btn: Any = None
     L: Any = 1
     se: Any = None
+    same_width: Any = 1
 
 
 def _specs(problem: DesignProblem) -> list[ConvSpec | SuperBlockSpec]:
@@ -134,6 +135,13 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
     m.se_units = pyo.Var(m.SE, domain=dom, bounds=(1, None), doc="SE width / 8")
     m.se = pyo.Expression(m.SE, rule=lambda mm, j: 8 * mm.se_units[j])
     m.se_floor = pyo.Constraint(m.SE, rule=lambda mm, j: 32 * mm.se_units[j] >= mm.btn[j] - 31)
+    # inverted residuals keep an identity shortcut (an avg-pool in the official FLOPs at stride 2) only
+    # when the width does not change: same_width = 1 is forced when the widths are equal, and costs only
+    same = [j for j in sb if specs[j].type in ("k1dwk1", "k1dwsek1") and specs[j].s == 2]
+    m.SAME = pyo.Set(initialize=same)
+    m.same_width = pyo.Var(m.SAME, domain=binary, doc="1 when the super-block keeps its input width")
+    m.same_width_def = pyo.Constraint(
+        m.SAME, rule=lambda mm, j: mm.width_units[j] - mm.width_units[j - 1] >= 1 - mm.same_width[j])
     _fix(m, specs, opt)
 
     box = list(opt.depth_box) if opt.depth_box is not None else None
@@ -152,7 +160,7 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
                 out.append(SymBlock("conv", c_in, m.width[j], m.k2[j], sp.s))
             else:
                 out.append(SymBlock(sp.type, c_in, m.width[j], m.k2[j], sp.s, m.btn[j], depth_of(j),
-                                    m.se[j] if j in se_blocks else None))
+                                    m.se[j] if j in se_blocks else None, m.same_width[j] if j in same else 0))
         return out
 
     if box is None:
@@ -362,6 +370,8 @@ def _initialise(m: pyo.ConcreteModel, specs: list[Any]) -> None:
             m.kernel[j, k].set_value(int(k == max(specs[j].k)))
     for j in m.SE:
         m.se_units[j].set_value(max(1, math.floor(8 * m.btn_units[j].value / 32)))
+    for j in m.SAME:
+        m.same_width[j].set_value(int(m.width_units[j].value == m.width_units[j - 1].value))
     if hasattr(m, "log_width"):
         for j in m.B:
             m.log_width[j].set_value(math.log(pyo.value(m.width[j])))
@@ -404,6 +414,8 @@ def load_architecture(m: pyo.ConcreteModel, arch: Architecture) -> None:
                 m.depth[j].set_value(b.L)
             if j in m.SE:
                 m.se_units[j].set_value(b.se // 8)
+            if j in m.SAME:
+                m.same_width[j].set_value(b.same_width)
     if hasattr(m, "log_width"):
         for j in m.B:
             m.log_width[j].set_value(math.log(pyo.value(m.width[j])))

@@ -3,7 +3,7 @@
 Every formula here takes block values that are either numbers (a concrete :class:`Architecture`) or
 Pyomo expressions (the MINLP in :mod:`deepmad_pyomo.formulation`): the same code gives both. A "block"
 is anything with the attributes of :class:`~deepmad_pyomo.arch.Block`: ``type, c_in, c_out, btn, k2,
-s, L`` and, for SE blocks, ``se`` (the SE width). Logarithms go through a ``log`` callable so that a
+s, L``, ``se`` (the SE width) and ``same_width`` (1 when ``c_in == c_out``). Logarithms go through a ``log`` callable so that a
 formulation can map a variable to its own log-variable; widths are therefore products of *factors*.
 
 Conventions: ``macs`` counts multiply-accumulates of every conv and linear layer (what vision papers
@@ -85,11 +85,6 @@ class InnerBlock:
     extra_flops: Any = 0
 
 
-def _maybe_equal(a: Any, b: Any) -> bool:
-    """``a == b`` for numbers; for expressions ``True`` (the cost it guards is then an upper bound)."""
-    return a == b if isinstance(a, Real) and isinstance(b, Real) else True
-
-
 def inner_block(b: Any, r_in: float, first: bool) -> InnerBlock:
     """The convs of the first block of super-block ``b`` (``first``) or of one of its repeats, at input
     side ``r_in``. Repeats run at stride 1 with ``c_in == c_out``."""
@@ -116,8 +111,9 @@ def inner_block(b: Any, r_in: float, first: bool) -> InnerBlock:
         convs = [Conv(c_in, b.btn, 1, r_in), Conv(1, b.btn, b.k2, r_out), Conv(b.btn, b.c_out, 1, r_out)]
         if t == "k1dwsek1":
             convs += [Conv(b.btn, b.se, 1, 1, "se"), Conv(b.se, b.btn, 1, 1, "se")]
-        # identity residual only when the width does not change (avg-pooled at stride 2)
-        extra = avgpool if (not first or _maybe_equal(c_in, b.c_out)) else 0
+        # identity residual only when the width does not change (avg-pooled at stride 2); ``same_width``
+        # is 0/1 for numbers and a binary indicator in the MINLP
+        extra = avgpool * (b.same_width if first else 1)
         return InnerBlock(convs, [(c_in,), (b.k2,), (b.btn,)], extra)
     raise DesignError("block.type", f"unknown block type {t!r}")
 
