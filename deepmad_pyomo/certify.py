@@ -4,10 +4,11 @@
 2. The whole discrete space of depths is covered by boxes, starting from the template's ranges. A box
    is bounded by the *monotone box relaxation* (``FormulationOptions.depth_box``: depths at their upper
    bounds in the entropies, at their lower bounds in every cost, the least depth penalty over the box;
-   kernel choices stay free binaries), tightened by FBBT with the budgets, rho and the cutoff, and
-   solved by SCIP with the incumbent (plus the gap) as cutoff. A box closes when SCIP proves nothing in
-   it beats the cutoff; otherwise it is split in two along its widest depth range. A box of a single
-   depth vector is the exact problem: its optimum, when better, becomes the new incumbent.
+   kernel choices stay free binaries) in the ``gp`` formulation (widths continuous in log-space, every
+   cost convex), tightened by FBBT with the budgets, rho and the cutoff, and solved by SCIP with the
+   incumbent (plus the gap) as cutoff. A box closes when SCIP proves nothing in it beats the cutoff;
+   otherwise it is split in two along its widest depth range. A single depth vector the relaxation
+   cannot close is solved exactly (integer widths): its optimum, when better, becomes the incumbent.
 3. Boxes of a round run in parallel processes, all with the cutoff of the round's start, and their
    results are merged in box order: the answer does not depend on which process finishes first.
 """
@@ -52,32 +53,42 @@ class BoxRecord:
 
 
 def solve_box(problem: DesignProblem, rec: BoxRecord, time_limit: float, formulation: str = "natural") -> BoxRecord:
-    """Bound one box (in a worker process): FBBT, then SCIP on the box relaxation with the cutoff."""
+    """Bound one box (in a worker process): FBBT and SCIP on the box's ``gp`` relaxation with the cutoff;
+    a single depth vector that relaxation cannot close is then solved exactly."""
     from pyomo.contrib.fbbt.fbbt import fbbt
 
     from .solvers import scip
 
     t = time.perf_counter()
-    m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, depth_box=rec.depths,
-                                                      cutoff=rec.cutoff))
+    m = build_pyomo_model(problem, FormulationOptions(formulation="gp", depth_box=rec.depths, cutoff=rec.cutoff))
     try:
         fbbt(m, deactivate_satisfied_constraints=False)
     except Exception:  # noqa: BLE001 - FBBT proves the box empty
         rec.status, rec.termination, rec.wall_s = "infeasible", "fbbt", time.perf_counter() - t
         return rec
-    step = problem.width_step
-    rec.widths = [(int(math.ceil((m.width_units[j].lb or 0) - 1e-9)) * step,
-                   int(math.floor((m.width_units[j].ub or 0) + 1e-9)) * step) for j in m.B]
-    ans = scip.solve_model(m, time_limit, gap=1e-6)
-    rec.termination, rec.wall_s = ans.termination, time.perf_counter() - t
+    rec.widths = [(round(math.exp(m.log_width[j].lb)), round(math.exp(m.log_width[j].ub))) for j in m.B]
+    ans = scip.solve_model(m, time_limit, gap=1e-4)
+    rec.termination, rec.solver = ans.termination, "scip (gp relaxation)"
     if ans.termination == "infeasible":
-        rec.status = "infeasible"
+        rec.status, rec.wall_s = "infeasible", time.perf_counter() - t
         return rec
     rec.bound = ans.bound
-    if m.box_exact and ans.has_solution:
-        arch = decode(m)
-        rec.architecture = arch.to_dict()
-        rec.objective = evaluate(arch, problem.objective).objective
+    if rec.size == 1:  # the exact problem at this depth vector (integer widths, kernels free)
+        exact = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
+                                                              depths=[lo for lo, _ in rec.depths]))
+        left = max(1.0, time_limit - (time.perf_counter() - t))
+        ans = scip.solve_model(exact, left, gap=1e-6)
+        rec.termination, rec.solver = ans.termination, "scip (exact)"
+        if ans.termination == "infeasible":
+            rec.status = "infeasible"
+        else:
+            if ans.bound is not None:
+                rec.bound = min(rec.bound, ans.bound) if rec.bound is not None else ans.bound
+            if ans.has_solution:
+                arch = decode(exact)
+                rec.architecture = arch.to_dict()
+                rec.objective = evaluate(arch, problem.objective).objective
+    rec.wall_s = time.perf_counter() - t
     return rec
 
 

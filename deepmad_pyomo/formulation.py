@@ -12,7 +12,10 @@ Components a Pyomo user finds (``j`` runs over the template's blocks, stem first
 
 Two formulations of the same problem: ``natural`` (logs of the width expressions) and ``log``
 (continuous ``log_width``/``log_btn`` variables tied by ``exp(log_width) == width``, making the
-entropy bilinear in depth and log-widths).
+entropy bilinear in depth and log-widths). A third, ``gp``, is a relaxation for bounds: widths and
+bottlenecks are continuous and live only in log-space (``width = exp(log_width)``), so every cost
+(FLOPs, params) is a sum of exponentials of linear forms, convex as in geometric programming, and the
+only nonconvexity left is the objective's products of log-widths.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from .arch import Architecture, Block
 from .errors import DesignError
 from .problem import ConvSpec, DesignProblem, SuperBlockSpec
 
-FORMULATIONS = ("natural", "log")
+FORMULATIONS = ("natural", "log", "gp")
 FLOPS_SCALE, PARAMS_SCALE = 1e9, 1e6
 
 
@@ -106,8 +109,15 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
             raise DesignError(f"blocks[{j}].out", f"fixed width {sp.out[0]} is not a multiple of {step}")
         return _units(sp.out, step, "stem.out" if j == 0 else f"stages[{j - 1}].out")
 
-    m.width_units = pyo.Var(m.B, domain=dom, bounds=width_bounds, doc="output width / width_step")
-    m.width = pyo.Expression(m.B, rule=lambda mm, j: step * mm.width_units[j], doc="output width")
+    gp = opt.formulation == "gp"
+    m.gp = gp
+    if gp:
+        m.log_width = pyo.Var(m.B, bounds=lambda mm, j: _log_range(width_bounds(mm, j), step),
+                              doc="log of the output width (continuous: a relaxation)")
+        m.width = pyo.Expression(m.B, rule=lambda mm, j: pyo.exp(mm.log_width[j]), doc="output width")
+    else:
+        m.width_units = pyo.Var(m.B, domain=dom, bounds=width_bounds, doc="output width / width_step")
+        m.width = pyo.Expression(m.B, rule=lambda mm, j: step * mm.width_units[j], doc="output width")
 
     def btn_bounds(mm: Any, j: int) -> tuple[int, int]:
         sp = specs[j]
@@ -117,8 +127,15 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
             hi = min(hi, math.floor(sp.btn_ratio[1] * sp.out[1]))
         return _units((max(lo, 1), hi), step, f"stages[{j - 1}].btn")
 
-    m.btn_units = pyo.Var(m.SB, domain=dom, bounds=btn_bounds, doc="bottleneck width / width_step")
-    m.btn = pyo.Expression(m.SB, rule=lambda mm, j: step * mm.btn_units[j], doc="bottleneck width")
+    if gp:
+        m.log_btn = pyo.Var(m.SB, bounds=lambda mm, j: _log_range(btn_bounds(mm, j), step),
+                            doc="log of the bottleneck width (continuous: a relaxation)")
+        m.btn = pyo.Expression(m.SB, rule=lambda mm, j: pyo.exp(mm.log_btn[j]), doc="bottleneck width")
+    else:
+        m.btn_units = pyo.Var(m.SB, domain=dom, bounds=btn_bounds, doc="bottleneck width / width_step")
+        m.btn = pyo.Expression(m.SB, rule=lambda mm, j: step * mm.btn_units[j], doc="bottleneck width")
+    m.unit_bounds = {("width", j): width_bounds(m, j) for j in range(n)}
+    m.unit_bounds.update({("btn", j): btn_bounds(m, j) for j in sb})
     m.depth = pyo.Var(m.SB, domain=dom, bounds=lambda mm, j: specs[j].L, doc="blocks in the super-block")
 
     m.KC = pyo.Set(dimen=2, initialize=[(j, k) for j in range(n) for k in specs[j].k])
@@ -132,12 +149,13 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
     m.SE = pyo.Set(initialize=se_blocks)
     # se = 8 * max(1, floor(btn / 32)) for btn a multiple of 4; these lower bounds make the least
     # feasible se_units exactly that, and larger se only costs budget.
-    m.se_units = pyo.Var(m.SE, domain=dom, bounds=(1, None), doc="SE width / 8")
+    m.se_units = pyo.Var(m.SE, domain=pyo.NonNegativeReals if gp else dom, bounds=(1, None), doc="SE width / 8")
     m.se = pyo.Expression(m.SE, rule=lambda mm, j: 8 * mm.se_units[j])
     m.se_floor = pyo.Constraint(m.SE, rule=lambda mm, j: 32 * mm.se_units[j] >= mm.btn[j] - 31)
     # inverted residuals keep an identity shortcut (an avg-pool in the official FLOPs at stride 2) only
     # when the width does not change: same_width = 1 is forced when the widths are equal, and costs only
-    same = [j for j in sb if specs[j].type in ("k1dwk1", "k1dwsek1") and specs[j].s == 2]
+    # (the gp relaxation drops this avg-pool cost: a relaxation stays valid when costs go down)
+    same = [j for j in sb if specs[j].type in ("k1dwk1", "k1dwsek1") and specs[j].s == 2 and not gp]
     m.SAME = pyo.Set(initialize=same)
     m.same_width = pyo.Var(m.SAME, domain=binary, doc="1 when the super-block keeps its input width")
     m.same_width_def = pyo.Constraint(
@@ -175,6 +193,9 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
         if opt.linear_kernel_log else {}
     if opt.formulation == "log":
         known.update(_log_variables(m, sb))
+    if gp:
+        known.update({id(m.width[j]): m.log_width[j] for j in m.B})
+        known.update({id(m.btn[j]): m.log_btn[j] for j in m.SB})
 
     def log(x: Any) -> Any:
         return known[id(x)] if id(x) in known else metrics.default_log(x)
@@ -220,17 +241,47 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
     m.P = pyo.Set(initialize=range(len(rho_pairs)))
     m.rho_bound = pyo.Constraint(m.P, rule=lambda mm, p: _rho_bound(*rho_pairs[p], log_rho0),
                                  doc="effectiveness rho <= rho0, multiplied through by the layer count")
-    m.monotone = pyo.Constraint(pyo.Set(initialize=range(1, n)),
-                                rule=lambda mm, j: mm.width_units[j] >= mm.width_units[j - 1])
+    # linear in width units, or in log-widths (gp): a <= f * b  <=>  log a <= log f + log b
+    w = (lambda j: m.log_width[j]) if gp else (lambda j: m.width_units[j])
+    b = (lambda j: m.log_btn[j]) if gp else (lambda j: m.btn_units[j])
+    times = (lambda f, x: math.log(f) + x) if gp else (lambda f, x: f * x)
+    m.monotone = pyo.Constraint(pyo.Set(initialize=range(1, n)), rule=lambda mm, j: w(j) >= w(j - 1))
     ratio = problem.max_width_ratio
     m.width_ratio = pyo.Constraint(pyo.Set(initialize=[j for j in sb] if ratio else []),
-                                   rule=lambda mm, j: mm.width_units[j] <= ratio * mm.width_units[j - 1])
+                                   rule=lambda mm, j: w(j) <= times(ratio, w(j - 1)))
     m.btn_lower = pyo.Constraint(pyo.Set(initialize=[j for j in sb if specs[j].btn_ratio]),
-                                 rule=lambda mm, j: mm.btn_units[j] >= specs[j].btn_ratio[0] * mm.width_units[j])
+                                 rule=lambda mm, j: b(j) >= times(specs[j].btn_ratio[0], w(j)))
     m.btn_upper = pyo.Constraint(pyo.Set(initialize=[j for j in sb if specs[j].btn_ratio]),
-                                 rule=lambda mm, j: mm.btn_units[j] <= specs[j].btn_ratio[1] * mm.width_units[j])
+                                 rule=lambda mm, j: b(j) <= times(specs[j].btn_ratio[1], w(j)))
     _initialise(m, specs)
     return m
+
+
+def _log_range(units: tuple[int, int], step: int) -> tuple[float, float]:
+    return math.log(units[0] * step), math.log(units[1] * step)
+
+
+def width_units_value(m: pyo.ConcreteModel, j: int) -> float:
+    """Block ``j``'s output width in width steps at the model's current values (any formulation)."""
+    if m.gp:
+        return math.exp(pyo.value(m.log_width[j])) / m.problem.width_step
+    return pyo.value(m.width_units[j])
+
+
+def btn_units_value(m: pyo.ConcreteModel, j: int) -> float:
+    if m.gp:
+        return math.exp(pyo.value(m.log_btn[j])) / m.problem.width_step
+    return pyo.value(m.btn_units[j])
+
+
+def _set_units(m: pyo.ConcreteModel, kind: str, j: int, units: float) -> None:
+    step = m.problem.width_step
+    if m.gp:
+        (m.log_width if kind == "width" else m.log_btn)[j].set_value(math.log(units * step))
+    else:
+        var = (m.width_units if kind == "width" else m.btn_units)[j]
+        if not var.fixed:
+            var.set_value(units, skip_validation=True)
 
 
 def _rho_bound(layers: Any, log_width_sum: Any, log_rho0: float) -> Any:
@@ -340,59 +391,67 @@ def _score_upper_bound(m: pyo.ConcreteModel, problem: DesignProblem, specs: list
     step = problem.width_step
     blocks = []
     for j, sp in enumerate(specs):
-        c_in = problem.in_channels if j == 0 else step * m.width_units[j - 1].ub
-        c_out = step * m.width_units[j].ub
+        c_in = problem.in_channels if j == 0 else step * m.unit_bounds["width", j - 1][1]
+        c_out = step * m.unit_bounds["width", j][1]
         if isinstance(sp, ConvSpec):
             blocks.append(SymBlock("conv", c_in, c_out, max(sp.k) ** 2, sp.s))
         else:
             blocks.append(SymBlock(sp.type, max(c_in, c_out), c_out, max(sp.k) ** 2, sp.s,
-                                   step * m.btn_units[j].ub, sp.L[1], 8))
+                                   step * m.unit_bounds["btn", j][1], sp.L[1], 8))
     terms = metrics.network_terms(blocks, problem.resolution, problem.num_classes)
     return float(sum(metrics.stage_entropies(terms, problem.objective)))
 
 
 def _initialise(m: pyo.ConcreteModel, specs: list[Any]) -> None:
     """A starting point for local solvers: mid widths, uniform mid depths, largest kernels."""
+    widths = []
     for j in m.B:
-        v = m.width_units[j]
-        if not v.fixed:
-            v.set_value(max(v.lb, min(v.ub, round((v.lb + v.ub) / 4))))
-    for j in m.B:
-        if j and m.width_units[j].value < m.width_units[j - 1].value:
-            m.width_units[j].set_value(min(m.width_units[j].ub, m.width_units[j - 1].value))
+        lo, hi = m.unit_bounds["width", j]
+        units = max(lo, min(hi, round((lo + hi) / 4)))
+        if widths and units < widths[-1]:
+            units = min(hi, widths[-1])
+        widths.append(units)
+        _set_units(m, "width", j, units)
     for j in m.SB:
-        b = m.btn_units[j]
-        b.set_value(max(b.lb, min(b.ub, round(0.5 * m.width_units[j].value))))
+        lo, hi = m.unit_bounds["btn", j]
+        btn = max(lo, min(hi, round(0.5 * widths[j])))
+        _set_units(m, "btn", j, btn)
         if not m.depth[j].fixed:
             m.depth[j].set_value(round((m.depth[j].lb + m.depth[j].ub) / 2))
+        if j in m.SE:
+            m.se_units[j].set_value(max(1, math.floor(8 * btn / 32)))
+        if j in m.SAME:
+            m.same_width[j].set_value(int(widths[j] == widths[j - 1]))
     for (j, k) in m.KC:
         if not m.kernel[j, k].fixed:
             m.kernel[j, k].set_value(int(k == max(specs[j].k)))
-    for j in m.SE:
-        m.se_units[j].set_value(max(1, math.floor(8 * m.btn_units[j].value / 32)))
-    for j in m.SAME:
-        m.same_width[j].set_value(int(m.width_units[j].value == m.width_units[j - 1].value))
-    if hasattr(m, "log_width"):
+    _sync_log_variables(m)
+
+
+def _sync_log_variables(m: pyo.ConcreteModel) -> None:
+    """The ``log`` formulation's log-variables follow the widths."""
+    if m.options.formulation == "log":
         for j in m.B:
             m.log_width[j].set_value(math.log(pyo.value(m.width[j])))
         for j in m.SB:
             m.log_btn[j].set_value(math.log(pyo.value(m.btn[j])))
 
 
-def decode(m: pyo.ConcreteModel, values: dict[str, float] | None = None) -> Architecture:
-    """The architecture at the model's current (integer) variable values."""
+def decode(m: pyo.ConcreteModel) -> Architecture:
+    """The architecture at the model's current variable values (widths rounded to the width step:
+    exact for the integer formulations, an approximation of the ``gp`` relaxation's point)."""
     problem: DesignProblem = m.problem
     specs = _specs(problem)
     step = problem.width_step
     blocks = []
     c_in = problem.in_channels
     for j, sp in enumerate(specs):
-        width = step * int(round(pyo.value(m.width_units[j])))
+        width = step * int(round(width_units_value(m, j)))
         k = max(sp.k, key=lambda kk: pyo.value(m.kernel[j, kk]))
         if isinstance(sp, ConvSpec):
             blocks.append(Block("conv", c_in, width, k, sp.s))
         else:
-            blocks.append(Block(sp.type, c_in, width, k, sp.s, step * int(round(pyo.value(m.btn_units[j]))),
+            blocks.append(Block(sp.type, c_in, width, k, sp.s, step * int(round(btn_units_value(m, j))),
                                 int(round(pyo.value(m.depth[j])))))
         c_in = width
     return Architecture(tuple(blocks), resolution=problem.resolution, num_classes=problem.num_classes,
@@ -403,24 +462,20 @@ def load_architecture(m: pyo.ConcreteModel, arch: Architecture) -> None:
     """Set the model's variables to ``arch`` (a warm start, or to evaluate constraints at it)."""
     step = m.problem.width_step
     for j, b in enumerate(arch.blocks):
-        if not m.width_units[j].fixed:
-            m.width_units[j].set_value(b.c_out / step)
+        _set_units(m, "width", j, b.c_out / step)
         for (jj, k) in m.KC:
             if jj == j and not m.kernel[jj, k].fixed:
                 m.kernel[jj, k].set_value(int(k == b.k))
         if j in m.SB:
-            m.btn_units[j].set_value(b.btn / step)
+            _set_units(m, "btn", j, b.btn / step)
             if not m.depth[j].fixed:
                 m.depth[j].set_value(b.L)
             if j in m.SE:
                 m.se_units[j].set_value(b.se // 8)
             if j in m.SAME:
                 m.same_width[j].set_value(b.same_width)
-    if hasattr(m, "log_width"):
-        for j in m.B:
-            m.log_width[j].set_value(math.log(pyo.value(m.width[j])))
-        for j in m.SB:
-            m.log_btn[j].set_value(math.log(pyo.value(m.btn[j])))
-    terms_depths = metrics.penalised_depths(m.terms, m.problem.mode)
-    var = max(0.0, float(metrics.depth_variance([pyo.value(d) for d in terms_depths])))
-    m.depth_spread.set_value(math.sqrt(var) if m.problem.mode == "tinynas" else min(var, m.depth_spread.ub))
+    _sync_log_variables(m)
+    if hasattr(m, "depth_spread"):
+        depths = metrics.penalised_depths(m.terms, m.problem.mode)
+        var = max(0.0, float(metrics.depth_variance([pyo.value(d) for d in depths])))
+        m.depth_spread.set_value(math.sqrt(var) if m.problem.mode == "tinynas" else min(var, m.depth_spread.ub))
