@@ -30,11 +30,10 @@ def maingo(info: Any) -> str | None:
 
 
 def mindtpy(info: Any) -> str | None:
-    import pyomo.environ as pyo
+    """MindtPy with HiGHS for the master problems and casadi's Ipopt for the NLPs."""
+    from .mindtpy import version
 
-    if not pyo.SolverFactory("appsi_highs").available(exception_flag=False):
-        return None
-    return f"MindtPy (Pyomo {pyo.version.version}) + HiGHS + {casadi(info)}"
+    return version()
 
 
 def nl(info: Any, variant: str | None = None) -> str | None:
