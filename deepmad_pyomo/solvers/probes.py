@@ -37,8 +37,11 @@ def mindtpy(info: Any) -> str | None:
 
 
 def nl(info: Any, variant: str | None = None) -> str | None:
-    """Available when any of the AMPL executables is on PATH (a specific one is checked at run time)."""
-    found = [exe for exe in info.variants if shutil.which(exe)]
+    """With ``variant``: that AMPL executable's path when it is on PATH. Without (the registry does not
+    know the variant when it probes): available when any of them is; ``nl:run`` raises a
+    ``DesignError`` naming the executable when the chosen one is missing."""
+    names = [variant] if variant else list(info.variants)
+    found = [f"{exe} ({shutil.which(exe)})" for exe in names if shutil.which(exe)]
     return "on PATH: " + ", ".join(found) if found else None
 
 
