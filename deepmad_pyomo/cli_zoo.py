@@ -120,6 +120,9 @@ def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"wall-clock seconds per model (default {DEFAULT_TIME_LIMIT:g})")
     p.add_argument("--gap", type=_positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder, e.g. models")
+    p.add_argument("--escalate", type=int, default=1, metavar="N",
+                   help="a problem with no design in the time limit is tried again with twice the time, N times "
+                        "(default 1; 0: never)")
     p.add_argument("--no-plot", action="store_true", help="skip the picture")
     _add_cluster_args(p)
     p.set_defaults(func=cmd_zoo)
@@ -132,7 +135,7 @@ def cmd_zoo(args: argparse.Namespace) -> int:
            f"--out {args.out}" + (f" --workers {args.workers}" if args.workers else ""))
     res = build_zoo(args.suite, args.out, args.solver, args.time_limit, workers=args.workers,
                     scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
-                    retries=args.retries, figure=not args.no_plot, command=cmd)
+                    retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate)
     if args.json:
         _emit(res.to_dict())
         return 0 if not res.failed else 1

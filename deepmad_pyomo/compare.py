@@ -49,6 +49,11 @@ def problem_hash(problem: DesignProblem) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def plain_problem(problem: DesignProblem) -> dict[str, Any]:
+    """``problem.to_dict()`` as JSON data (lists, not tuples): what records store."""
+    return json.loads(json.dumps(problem.to_dict()))
+
+
 def config_label(solver: str, formulation: str) -> str:
     return f"{solver}/{formulation}"
 
@@ -181,7 +186,7 @@ def plan(suites: Sequence[Suite], solver_specs: Sequence[str], formulations: Seq
             for s in p.solvers:
                 for f in p.formulations:
                     p.payloads.append({"key": f"{suite.name}/{prob.name}/{s}/{f}", "suite": suite.name,
-                                       "problem": prob.to_dict(), "problem_hash": h, "solver": s, "formulation": f,
+                                       "problem": plain_problem(prob), "problem_hash": h, "solver": s, "formulation": f,
                                        "time_limit": float(time_limit), "gap": float(gap)})
     if not p.payloads:
         raise DesignError("problems", f"no problem of the suite matches {only!r}")

@@ -77,7 +77,7 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None,
                 "distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": False,
                 "distributed.worker.memory.spill": False, "distributed.worker.memory.target": False}
     with dask.config.set(settings):
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                silence_logs=logging.CRITICAL if quiet else logging.WARNING)
         try:
             with Client(cluster) as client:

@@ -221,10 +221,11 @@ def time_vs_size(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]
 
 
 def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, Any]], stem: str | Path,
-             caption: str = "") -> list[Path]:
-    """Entropy objective against MACs (left) and params (right): zoo models by family (colour) and
-    resolution (marker); ``references`` (dicts with name, macs, params, objective (or None), kind)
-    marked in black; a reference without an objective is drawn as a vertical line."""
+             caption: str = "", y: str = "score", ylabel: str = "entropy score sum_j alpha_j H_j (paper form)"
+             ) -> list[Path]:
+    """``y`` (the entropy ``score`` by default, or ``objective``) against MACs (left) and params (right):
+    zoo models by family (colour) and resolution (marker); ``references`` (dicts with name, macs, params,
+    ``y`` (or None), kind) marked in black; a reference without ``y`` is drawn as a vertical line."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     fams = sorted({r["family"] for r in records})
@@ -234,25 +235,24 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
                 sel = sorted((r for r in records if r["family"] == fam and r["resolution"] == res),
                              key=lambda r: r[key])
                 if sel:
-                    ax.plot([r[key] / scale for r in sel], [r["objective"] for r in sel], ls="-", lw=0.6,
+                    ax.plot([r[key] / scale for r in sel], [r[y] for r in sel], ls="-", lw=0.6,
                             marker=RES_MARKERS.get(res, "D"), ms=5, color=FAMILY_COLORS.get(fam),
                             label=f"{fam} @{res}")
         for ref in references:
             x = ref[key] / scale
-            if ref.get("objective") is None:
+            if ref.get(y) is None:
                 ax.axvline(x, color="k", lw=0.6, ls=":")
                 ax.annotate(ref["name"], (x, 0.02), xycoords=("data", "axes fraction"), rotation=90, fontsize=7)
             else:
-                ax.scatter([x], [ref["objective"]], marker="*" if ref.get("kind") == "released" else "D", s=70,
+                ax.scatter([x], [ref[y]], marker="*" if ref.get("kind") == "released" else "D", s=70,
                            color="k", zorder=5)
-                ax.annotate(ref["name"], (x, ref["objective"]), textcoords="offset points", xytext=(4, -10),
-                            fontsize=7)
+                ax.annotate(ref["name"], (x, ref[y]), textcoords="offset points", xytext=(5, -3), fontsize=7)
         ax.set_xscale("log")
         ax.set_xlabel(unit + " (log)")
-        ax.set_ylabel("entropy objective (paper form)")
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Model zoo: entropy objective against MACs and params")
+    fig.suptitle(f"Model zoo: {'entropy score' if y == 'score' else y} against MACs and params")
     if caption:
         fig.text(0.01, -0.02, caption, fontsize=7, ha="left", va="top", wrap=True)
     return save(fig, stem)

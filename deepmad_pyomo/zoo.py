@@ -40,15 +40,17 @@ RESNETS = {
                   [(64, 256, 3), (256, 512, 4), (512, 1024, 6), (1024, 2048, 3)], 4),
 }
 CAPTION = (
-    "Entropy objective (paper form: sum_j alpha_j H_j - 10 exp(Var L), alpha 1 per stage and 8 on the last) "
-    "against MACs (multiply-accumulates of conv + linear layers) and params (all learnable, incl. BN and the "
-    "classifier), log scale. Zoo models: colour = block family, circle = 224x224, square = 288x288 input (the "
-    "entropy grows with log r^2, so 288 models sit higher at equal cost). Stars: the released DeepMAD "
-    "structures, evaluated by the same metrics at 224. Diamonds: torchvision ResNet-18/50 at their measured "
-    "MACs/params (DESIGN.md 3); their entropy is computed by the same metrics on a main-path-equivalent "
-    "kxkx/k1kxk1 architecture (max-pool folded into the first block's stride; shortcuts do not enter the "
-    "entropy); ResNets were not designed for this objective and break rho <= 0.3. The entropy is the design "
-    "objective, not an accuracy.")
+    "Entropy score (sum_j alpha_j H_j, alpha 1 per stage and 8 on the last: the design objective before its depth "
+    "penalty) against MACs (multiply-accumulates of conv + linear layers) and params (all learnable, incl. BN "
+    "and the classifier), log scale. The score is drawn rather than the objective because the paper-form "
+    "penalty 10 exp(Var L) of the released DeepMAD-R18/R50 is 2.3e7 and 2.3e11 (they were designed under the "
+    "official code's 10 exp(std L)), which no common axis holds; the zoo models' penalties are listed in the "
+    "table. Zoo models: colour = block family, circle = 224x224, square = 288x288 input (at equal MACs a 288 "
+    "model has less width and depth to spend than a 224 one). Stars: the released DeepMAD structures, evaluated "
+    "by the same metrics at 224. Diamonds: torchvision ResNet-18/50 at their measured MACs/params (DESIGN.md "
+    "3); their score is computed by the same metrics on a main-path-equivalent kxkx/k1kxk1 architecture "
+    "(max-pool folded into the first block's stride; shortcuts do not enter the entropy). The entropy is the "
+    "design objective, not an accuracy.")
 
 
 def model_name(suite: str, problem: str) -> str:
@@ -91,18 +93,25 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
     if cert["solver_version"] is None:
         cert.update(status="unavailable", message=f"{info.name} is not available on the worker: {info.install}")
         return rec
-    opts = SolveOptions(time_limit=payload["time_limit"], gap=payload["gap"], variant=variant)
-    t0 = time.perf_counter()
-    with PeakMemory() as mem:
-        try:
-            res = design(problem, payload["solver"], opts)
-        except DesignError as e:
-            cert.update(status="error", message=str(e), time_s=round(time.perf_counter() - t0, 3))
-            return rec
+    limit, attempts = payload["time_limit"], []
+    for attempt in range(1 + payload.get("escalate", 0)):
+        opts = SolveOptions(time_limit=limit, gap=payload["gap"], variant=variant)
+        t0 = time.perf_counter()
+        with PeakMemory() as mem:
+            try:
+                res = design(problem, payload["solver"], opts)
+            except DesignError as e:
+                cert.update(status="error", message=str(e), time_s=round(time.perf_counter() - t0, 3))
+                return rec
+        attempts.append({"time_limit": limit, "status": res.status.value, "time_s": round(res.time_s, 3),
+                         "designed": res.architecture is not None})
+        if res.architecture is not None or res.status.value == "infeasible":
+            break
+        limit *= 2  # no design in the time limit: try once more with twice the time
     cert.update(solver=res.solver, status=res.status.value, objective=res.objective, bound=res.bound, gap=res.gap,
-                time_s=round(res.time_s, 3), cpu_s=round(res.cpu_s, 3), peak_rss_mb=round(mem.children_peak_mb, 1),
-                peak_private_mb=round(mem.children_private_mb, 1),
-                message=res.message)
+                time_limit_used=limit, attempts=attempts, time_s=round(sum(a["time_s"] for a in attempts), 3),
+                cpu_s=round(res.cpu_s, 3), peak_rss_mb=round(mem.children_peak_mb, 1),
+                peak_private_mb=round(mem.children_private_mb, 1), message=res.message)
     if res.architecture is not None:
         from .verify import verify
 
@@ -159,11 +168,11 @@ def references() -> list[dict[str, Any]]:
         mobile = any(b.type in ("k1dwk1", "k1dwsek1") for b in arch.super_blocks)
         m = evaluate(arch, ObjectiveSettings(alpha=None, beta=10.0, rho0=0.5 if mobile else 0.3, mode="paper"))
         out.append({"name": name, "kind": "released", "macs": m.macs, "params": m.params, "objective": m.objective,
-                    "rho": m.rho, "resolution": arch.resolution})
+                    "score": m.score, "depth_penalty": m.depth_penalty, "rho": m.rho, "resolution": arch.resolution})
     for name, (macs, params, *_rest) in RESNETS.items():
         m = evaluate(resnet_architecture(name), ObjectiveSettings(alpha=None, beta=10.0, rho0=0.3, mode="paper"))
         out.append({"name": name, "kind": "classic", "macs": macs, "params": params, "objective": m.objective,
-                    "rho": m.rho, "resolution": 224,
+                    "score": m.score, "depth_penalty": m.depth_penalty, "rho": m.rho, "resolution": 224,
                     "note": "MACs/params: torchvision (DESIGN.md 3); objective: main-path-equivalent architecture"})
     return out
 
@@ -177,7 +186,8 @@ def summary_row(rec: dict[str, Any]) -> dict[str, Any]:
     m, c, v, b = rec.get("metrics") or {}, rec.get("certificate") or {}, rec.get("verification") or {}, rec["budgets"]
     return {"name": rec["name"], "suite": rec["suite"], "family": rec["family"], "resolution": rec["resolution"],
             "flops_budget": b.get("flops"), "params_budget": b.get("params"), "macs": m.get("macs"),
-            "params": m.get("params"), "objective": m.get("objective"), "rho": m.get("rho"),
+            "params": m.get("params"), "objective": m.get("objective"), "score": m.get("score"),
+            "depth_penalty": m.get("depth_penalty"), "rho": m.get("rho"),
             "layers": m.get("layers"), "status": c.get("status"), "solver": c.get("solver"),
             "bound": c.get("bound"), "gap": c.get("gap"), "time_s": c.get("time_s"),
             "verified": v.get("match") if v else None, "architecture": (rec.get("architecture") or {}).get("blocks")}
@@ -203,7 +213,9 @@ def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: st
         "one with `deepmad_pyomo.registry.create_model(name)` or `deepmad build NAME --verify`.", "",
         "MACs: multiply-accumulates of conv and linear layers (what papers call FLOPs; 1 MAC = 2 FLOPs). Params: "
         "every learnable parameter incl. BN affine and the classifier. Objective: the entropy objective, paper "
-        "form. rho: effectiveness L / w_bar (bound 0.3 for bottleneck, 0.5 for inverted-residual families).", ""]
+        "form: score (sum_j alpha_j H_j) minus the depth penalty 10 exp(Var L). rho: effectiveness L / w_bar (bound "
+        "0.3 for bottleneck, 0.5 for inverted-residual families). Time: wall seconds of the solve (all attempts: a "
+        "problem with no design in the time limit is tried again with twice the time).", ""]
     if figure:
         lines += ["![objective against MACs and params](zoo.png)", "", f"*{CAPTION}*", ""]
     for suite in suites:
@@ -212,8 +224,8 @@ def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: st
             continue
         lines += [f"## {suite}", "",
                   "| model | family | res | MACs budget (G) | MACs (G) | params budget (M) | params (M) | objective "
-                  "| rho | layers | status | bound | time (s) | verified |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
+                  "| score | penalty | rho | layers | status | bound | time (s) | verified |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
         for r in sel:
             ver = {True: "yes", False: "MISMATCH", None: "-"}[r["verified"]]
             fb = None if r["flops_budget"] is None else r["flops_budget"] / 1e9
@@ -222,6 +234,7 @@ def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: st
                 f"| `{r['name']}` | {r['family']} | {r['resolution']} | {_fmt(fb, '.2f')} "
                 f"| {_fmt(None if r['macs'] is None else r['macs'] / 1e9, '.3f')} | {_fmt(pb, '.2f')} "
                 f"| {_fmt(None if r['params'] is None else r['params'] / 1e6, '.2f')} | {_fmt(r['objective'], ',.1f')} "
+                f"| {_fmt(r['score'], ',.1f')} | {_fmt(r['depth_penalty'], ',.1f')} "
                 f"| {_fmt(r['rho'], '.3f')} | {_fmt(r['layers'], 'd')} | {r['status']} | {_fmt(r['bound'], ',.1f')} "
                 f"| {_fmt(r['time_s'], '.1f')} | {ver} |")
         lines.append("")
@@ -234,7 +247,7 @@ def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: st
 
 def plot_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": r["name"], "family": r["family"], "resolution": r["resolution"], "macs": r["metrics"]["macs"],
-             "params": r["metrics"]["params"], "objective": r["metrics"]["objective"]}
+             "params": r["metrics"]["params"], "objective": r["metrics"]["objective"], "score": r["metrics"]["score"]}
             for r in records if r.get("metrics")]
 
 
@@ -280,11 +293,11 @@ class ZooResult:
 
 
 def plan(suites: Sequence[Suite], solver: str, time_limit: float, gap: float = 1e-4,
-         only: str | None = None) -> list[dict[str, Any]]:
+         only: str | None = None, escalate: int = 1) -> list[dict[str, Any]]:
     import fnmatch
 
     from . import solvers
-    from .compare import problem_hash
+    from .compare import plain_problem, problem_hash
 
     solvers.parse(solver)
     if not time_limit > 0:
@@ -296,8 +309,8 @@ def plan(suites: Sequence[Suite], solver: str, time_limit: float, gap: float = 1
                 continue
             name = model_name(suite.name, prob.name)
             payloads.append({"key": f"{suite.name}/{prob.name}", "name": name, "suite": suite.name,
-                             "problem": prob.to_dict(), "problem_hash": problem_hash(prob), "solver": solver,
-                             "time_limit": float(time_limit), "gap": float(gap)})
+                             "problem": plain_problem(prob), "problem_hash": problem_hash(prob), "solver": solver,
+                             "time_limit": float(time_limit), "gap": float(gap), "escalate": int(escalate)})
     if not payloads:
         raise DesignError("problems", f"no problem of the suite matches {only!r}")
     return payloads
@@ -306,12 +319,17 @@ def plan(suites: Sequence[Suite], solver: str, time_limit: float, gap: float = 1
 def build_zoo(suites: str | Sequence[str], out: str | Path = "models", solver: str = "auto",
               time_limit: float = DEFAULT_TIME_LIMIT, *, workers: int | None = None, scheduler: str | None = None,
               gap: float = 1e-4, only: str | None = None, progress: bool = True, retries: int = 2,
-              figure: bool = True, command: str | None = None, client: Any = None) -> ZooResult:
-    """Design, verify and export every problem of ``suites`` under ``out`` (resuming a previous run)."""
+              figure: bool = True, command: str | None = None, client: Any = None, escalate: int = 1) -> ZooResult:
+    """Design, verify and export every problem of ``suites`` under ``out`` (resuming a previous run).
+
+    ``escalate``: a problem with no design in ``time_limit`` is tried again with twice the time, this many
+    times (the certificate lists every attempt)."""
     from .fileio import atomic_write_json
 
     loaded = load_suites(suites)
-    payloads = plan(loaded, solver, time_limit, gap, only)
+    if escalate < 0:
+        raise DesignError("escalate", f"must be >= 0, got {escalate}")
+    payloads = plan(loaded, solver, time_limit, gap, only, escalate)
     out = Path(out)
     records: dict[str, dict[str, Any]] = {}
     todo: list[Job] = []

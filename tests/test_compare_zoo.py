@@ -1,0 +1,307 @@
+"""Suites, ``deepmad compare`` and ``deepmad zoo`` on a real Dask ``LocalCluster`` (2 worker processes).
+
+Fast: a tiny suite of two CIFAR problems, a few seconds per solve. One cluster serves the module (the
+embedded-cluster path of :func:`distributed.cluster_client`); the CLI test reaches it through
+``--scheduler`` (the external-cluster path).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing as mp
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("distributed")
+pytest.importorskip("matplotlib")
+
+from deepmad_pyomo import registry, suites  # noqa: E402
+from deepmad_pyomo.cli_zoo import add_compare_parser, add_zoo_parser  # noqa: E402
+from deepmad_pyomo.compare import COLUMNS, compare  # noqa: E402
+from deepmad_pyomo.distributed import Job, cluster_client, run_jobs  # noqa: E402
+from deepmad_pyomo.errors import DesignError  # noqa: E402
+from deepmad_pyomo.solvers import REGISTRY  # noqa: E402
+from deepmad_pyomo.zoo import build_zoo, references  # noqa: E402
+
+TINY = ("k1kxk1-60m", "k1dwsek1-30m")  # the two fastest CIFAR problems
+TIME_LIMIT = 5.0
+
+needs_auto = pytest.mark.skipif(not REGISTRY["auto"].available(), reason="casadi and pyscipopt are needed")
+
+
+# ------------------------------------------------------------------------------------------ suites
+def test_shipped_suites_are_the_generators_output() -> None:
+    root = resources.files("deepmad_pyomo").joinpath(suites.DATA)
+    for name in suites.SUITES:
+        shipped = {e.name: yaml.safe_load(e.read_text()) for e in root.joinpath(name).iterdir()
+                   if e.name.endswith(".yaml")}
+        generated = {f"{p['name']}.yaml": p for p in suites.generate(name)}
+        assert shipped == generated, f"suite_data/{name} is stale: run python -m deepmad_pyomo.suites"
+
+
+def test_suite_contents() -> None:
+    paper = suites.load_suite("paper")
+    assert sorted(p.name for p in paper) == sorted(suites.PRESETS)
+    imagenet = suites.load_suite("imagenet")
+    assert len(imagenet) >= 24
+    fams = {suites.family(p) for p in imagenet}
+    assert fams == {"k1kxk1", "k1dwk1", "k1dwsek1"}
+    assert {p.resolution for p in imagenet} == {224, 288}
+    flops = [p.budgets.flops for p in imagenet]
+    assert min(flops) <= 0.5e9 and max(flops) >= 15e9
+    # params budgets grow with the FLOPs budget within a family and resolution; rho0 by family
+    for fam in fams:
+        for res in (224, 288):
+            sel = sorted((p for p in imagenet if suites.family(p) == fam and p.resolution == res),
+                         key=lambda p: p.budgets.flops)
+            assert all(a.budgets.params < b.budgets.params for a, b in zip(sel, sel[1:]))
+            assert all(p.objective.rho0 == (0.3 if fam == "k1kxk1" else 0.5) for p in sel)
+    cifar = suites.load_suite("cifar")
+    for p in cifar:
+        assert (p.resolution, p.num_classes, p.stem.s) == (32, 10, 1)
+        assert [st.s for st in p.stages].count(2) == 3
+
+
+def test_suite_errors(tmp_path: Path) -> None:
+    with pytest.raises(DesignError, match="unknown suite"):
+        suites.load_suite("nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DesignError, match="no .yaml"):
+        suites.load_suite(str(tmp_path / "empty"))
+
+
+# --------------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def tiny_suite(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("suites") / "tiny"
+    folder.mkdir()
+    for p in suites.generate("cifar"):
+        if p["name"] in TINY:
+            (folder / f"{p['name']}.yaml").write_text(suites.dump(p, "tiny"))
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster_client(workers=2) as c:
+        yield c
+
+
+class AtomicityWatcher:
+    """Reads every JSON/CSV file under a folder in a loop; records any that is not complete."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.bad, self.reads = folder, [], 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for path in list(self.folder.rglob("*")):
+                try:
+                    if path.suffix == ".json":
+                        json.loads(path.read_text())
+                    elif path.suffix == ".csv":
+                        text = path.read_text()
+                        if not text.startswith(",".join(COLUMNS)) or not text.endswith("\n"):
+                            self.bad.append((path.name, "partial csv"))
+                    else:
+                        continue
+                    self.reads += 1
+                except FileNotFoundError:
+                    continue
+                except ValueError as e:
+                    self.bad.append((path.name, str(e)))
+            time.sleep(0.005)
+
+    def __enter__(self) -> "AtomicityWatcher":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+# ------------------------------------------------------------------------------------ the cluster
+def _daemonic() -> bool:
+    return mp.current_process().daemon
+
+
+def test_workers_are_processes_that_may_fork(client) -> None:
+    daemon = client.run(_daemonic)
+    assert len(daemon) == 2 and not any(daemon.values())
+
+    def fork_a_child() -> int:  # what design() does on every solve
+        import multiprocessing as mp
+
+        p = mp.get_context("fork").Process(target=lambda: None, daemon=True)
+        p.start()
+        p.join()
+        return p.exitcode
+
+    assert client.submit(fork_a_child, pure=False).result(timeout=60) == 0
+
+
+# ---------------------------------------------------------------------------------------- compare
+@needs_auto
+def test_compare_resume_atomic_and_plots(client, tiny_suite: str, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    out.mkdir()
+    with AtomicityWatcher(out) as watch:
+        res = compare(tiny_suite, ["auto"], ["natural", "log"], TIME_LIMIT, out, client=client, progress=False)
+    assert not watch.bad and watch.reads > 0
+    assert (res.runs, res.reused, res.done) == (4, 0, 4)
+    assert not list(out.rglob("*.tmp"))
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 4 and set(rows[0]) == set(COLUMNS)
+    assert {(r["problem"], r["formulation"]) for r in rows} == {(p, f) for p in TINY for f in ("natural", "log")}
+    data = json.loads((out / "results.json").read_text())
+    assert len(data["rows"]) == 4
+    for r in data["rows"]:
+        assert r["status"] in ("feasible", "optimal", "time_limit", "error")
+        assert r["time_s"] > 0 and r["n_vars"] > 0 and r["log10_points"] > 0
+        if r["objective"] is not None:
+            assert r["verified"] is True and r["macs"] <= r["flops_budget"] and r["params"] <= r["params_budget"]
+    assert any(r["objective"] is not None for r in data["rows"])
+    md = (out / "results.md").read_text()
+    assert "| auto/natural |" in md and "| auto/log |" in md
+    for stem in ("profiles", "gaps", "time_vs_size"):
+        for fmt in ("png", "svg"):
+            assert (out / f"{stem}.{fmt}").stat().st_size > 1000
+
+    # interrupted run: one record lost mid-write (truncated), another finished (marked to see it is kept)
+    records = sorted((out / "runs").glob("*.json"))
+    assert len(records) == 4
+    kept = json.loads(records[0].read_text())
+    kept["message"] = "finished before the interruption"
+    records[0].write_text(json.dumps(kept))
+    records[1].write_text(records[1].read_text()[:40])
+    again = compare(tiny_suite, ["auto"], ["natural", "log"], TIME_LIMIT, out, client=client, progress=False,
+                    figures=False)
+    assert (again.runs, again.reused, again.done) == (4, 3, 1)
+    assert json.loads(records[0].read_text())["message"] == "finished before the interruption"
+    assert json.loads(records[1].read_text())["status"] != "failed"
+    with pytest.raises(DesignError, match="formulation"):
+        compare(tiny_suite, ["auto"], ["nope"], TIME_LIMIT, out, client=client, progress=False)
+
+
+# -------------------------------------------------------------------------------------------- zoo
+@needs_auto
+def test_zoo_records_registry_and_picture(client, tiny_suite: str, tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "zoo"
+    res = build_zoo(tiny_suite, out, "auto", TIME_LIMIT, client=client, progress=False)
+    assert (res.models, res.reused, res.designed) == (2, 0, 2)
+    recs = {r["name"]: r for r in res.records}
+    assert set(recs) == {f"tiny-{n}" for n in TINY}
+    for name, rec in recs.items():
+        path = out / "tiny" / f"{rec['problem_name']}.json"
+        assert json.loads(path.read_text()) == rec
+        assert rec["budgets"]["flops_measured_as"] == "macs" and rec["problem"]["name"] == rec["problem_name"]
+        assert {"solver", "status", "bound", "gap", "objective"} <= set(rec["certificate"])
+    built = [r for r in recs.values() if r["architecture"] is not None]
+    assert built, "no tiny problem was designed in the time limit"
+    for rec in built:
+        v = rec["verification"]
+        assert v["match"] and v["macs_counted"] == rec["metrics"]["macs"] <= rec["budgets"]["flops"]
+        assert v["params_counted"] == rec["metrics"]["params"] <= rec["budgets"]["params"]
+    readme = (out / "README.md").read_text()
+    assert all(f"`{n}`" in readme for n in recs)
+    assert (out / "zoo.png").stat().st_size > 1000 and (out / "zoo.svg").stat().st_size > 1000
+
+    # every record is a registered model: create_model builds it
+    monkeypatch.setenv(registry.ENV_VAR, str(out))
+    registry.refresh()
+    try:
+        for rec in built:
+            assert rec["name"] in registry.list_models()
+            model = registry.create_model(rec["name"], device="meta")
+            assert sum(p.numel() for p in model.parameters()) == rec["verification"]["params_counted"]
+    finally:
+        monkeypatch.delenv(registry.ENV_VAR)
+        registry.refresh()
+
+    again = build_zoo(tiny_suite, out, "auto", TIME_LIMIT, client=client, progress=False, figure=False)
+    assert again.reused == len(built) and again.designed == 2 - len(built)
+
+
+def test_zoo_references() -> None:
+    refs = {r["name"]: r for r in references()}
+    assert refs["ResNet-18"]["macs"] == 1_814_073_344 and refs["ResNet-50"]["params"] == 25_557_032
+    assert refs["deepmad-R50"]["score"] > refs["ResNet-50"]["score"] > 0
+    assert refs["deepmad-R50"]["depth_penalty"] > 1e10  # paper form exp(Var L) of depths [1, 11, 12, 13, 15]
+    assert abs(refs["deepmad-R50"]["rho"] - 0.3) < 0.01
+
+
+# -------------------------------------------------------------------------------------------- CLI
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="deepmad")
+    sub = p.add_subparsers(dest="command", required=True)
+    add_compare_parser(sub)
+    add_zoo_parser(sub)
+    return p
+
+
+@needs_auto
+def test_cli_on_an_existing_scheduler(client, tiny_suite: str, tmp_path: Path, capsys) -> None:
+    address = client.scheduler.address
+    args = _parser().parse_args(["compare", "--suite", tiny_suite, "--solvers", "auto", "--time-limit", "4",
+                                 "--out", str(tmp_path / "c"), "--scheduler", address, "--only", "k1kxk1-*",
+                                 "--no-plots", "--no-progress", "--json"])
+    args.func(args)
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["runs"], summary["done"], summary["workers"]) == (1, 1, 2)
+    assert summary["summary"][0]["config"] == "auto/natural"
+
+
+def test_cli_arguments() -> None:
+    p = _parser()
+    with pytest.raises(SystemExit):
+        p.parse_args(["zoo", "--suite", "cifar", "--out", "x", "--workers", "2", "--scheduler", "tcp://h:1"])
+    with pytest.raises(SystemExit):
+        p.parse_args(["zoo", "--suite", "cifar", "--out", "x", "--time-limit", "0"])
+    args = p.parse_args(["compare", "--suite", "cifar", "--solvers", "nope", "--out", "x"])
+    with pytest.raises(DesignError, match="unknown solver"):
+        args.func(args)
+    args = p.parse_args(["zoo", "--suite", "cifar", "--out", "x", "--only", "zzz*"])
+    with pytest.raises(DesignError, match="no problem"):
+        args.func(args)
+
+
+# ------------------------------------------------------------------------------ failure handling
+def test_a_dying_worker_costs_only_its_task(client, tmp_path: Path) -> None:
+    def job(payload: dict) -> dict:  # a local function: Dask ships it by value
+        import os
+        import time
+        from pathlib import Path
+
+        marker = Path(payload["marker"])
+        if payload["mode"] != "ok" and not marker.exists():
+            marker.write_text(str(os.getpid()))
+            if payload["mode"] == "die":
+                os._exit(1)  # the worker process dies mid-task
+            raise RuntimeError("transient failure")
+        if payload["mode"] == "always":
+            raise RuntimeError("permanent failure")
+        time.sleep(0.3)
+        return {"key": payload["key"], "pid": os.getpid()}
+
+    modes = {"a": "ok", "b": "die", "c": "raise", "d": "ok", "e": "always"}
+    jobs = [Job(k, {"key": k, "mode": m, "marker": str(tmp_path / f"{k}.marker")}) for k, m in modes.items()]
+    done, failed = {}, {}
+    report = run_jobs(job, jobs, lambda j, r: done.__setitem__(j.key, r),
+                      lambda j, e: failed.__setitem__(j.key, e), client=client, retries=1, progress=False)
+    assert set(done) == {"a", "b", "c", "d"} and set(failed) == {"e"}
+    assert sorted(report.finished) == ["a", "b", "c", "d"] and "permanent failure" in report.failed["e"]
+    # b's first worker died; it was rerun in another (or the restarted) worker process
+    assert done["b"]["pid"] != int((tmp_path / "b.marker").read_text())
+    deadline = time.time() + 60
+    while len(client.scheduler_info()["workers"]) < 2 and time.time() < deadline:
+        time.sleep(0.5)
+    assert len(client.scheduler_info()["workers"]) == 2  # the nanny restarted the dead worker
