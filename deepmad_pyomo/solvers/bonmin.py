@@ -52,7 +52,7 @@ from .casadi_nlp import NLP, translate
 
 STAGES = ("structure", "fixed", "full")
 # Share of the remaining time each stage may use (the last stage run gets everything left).
-STAGE_SHARE = {"structure": 0.25, "fixed": 0.4, "full": 1.0}
+STAGE_SHARE = {"structure": 0.25, "fixed": 0.7, "full": 1.0}
 DEFAULT_OPTIONS: dict[str, Any] = {
     "num_resolve_at_root": 10,   # random restarts of the root NLP: the setting that makes B-OA find designs
     "sb": "yes",                 # no Ipopt banner
