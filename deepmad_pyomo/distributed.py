@@ -15,6 +15,10 @@ whole life: the nanny reads it again when it restarts a worker). Workers of an e
 were started daemonic are switched by :func:`allow_children` inside the task; start them with
 ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` to avoid that.
 
+Worker processes are started with ``spawn``: a script that calls :func:`run_jobs` (or ``compare``/
+``build_zoo``) must guard its entry point with ``if __name__ == "__main__":``. Workers of an external
+cluster need ``deepmad-pyomo`` (and its solvers) installed: jobs are shipped by reference to its functions.
+
 Failures cost only their job: an exception in a job is retried ``retries`` times (Dask ``retries=``);
 a worker process that dies mid-job is restarted by its nanny and the scheduler reruns the job on a live
 worker (up to ``allowed_failures`` deaths, then it is reported as failed, never as a result).
