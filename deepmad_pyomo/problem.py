@@ -222,6 +222,14 @@ class DesignProblem:
                            f"(+{100 * (value / limit - 1):.2f}%)")
         if self.budgets.layers is not None and m.layers > self.budgets.layers:
             out.append(f"budget layers: {m.layers} > {self.budgets.layers}")
+        if self.budgets.latency_ms is not None:
+            from .latency import load_cached, predict_ms
+
+            model = load_cached(self.budgets.latency_model)  # type: ignore[arg-type]  # cached per file
+            lat, limit = predict_ms(model, arch, resolution=self.resolution), self.budgets.latency_ms
+            if lat > limit * (1 + 1e-9):
+                out.append(f"budget latency_ms: predicted {lat:.4g} ms > {limit:.4g} ms "
+                           f"(+{100 * (lat / limit - 1):.2f}%; {model.describe()})")
         if m.rho > self.objective.rho0 * (1 + 1e-9):
             out.append(f"effectiveness: rho {m.rho:.4f} > rho0 {self.objective.rho0}")
         blocks = arch.blocks
