@@ -333,7 +333,8 @@ def validate(d: Any, where: str = "latency model") -> None:
                 raise DesignError(f"{where}: measured_with.{key}", f"expected a positive integer, got {v!r}",
                                   "an integer >= 1")
         elif not isinstance(v, str) or not v:
-            raise DesignError(f"{where}: measured_with.{key}", f"expected a non-empty string, got {v!r}")
+            raise DesignError(f"{where}: measured_with.{key}", f"expected a non-empty string, got {v!r}",
+                              ", ".join(DEVICES) if key == "device" else "the torch version, e.g. 2.13.0+cpu")
     if w["device"].split(":")[0] not in DEVICES:
         raise DesignError(f"{where}: measured_with.device", f"unknown device {w['device']!r}", ", ".join(DEVICES))
     for key, valid in (("clock", CLOCKS), ("malloc", MALLOC_MODES + ("cuda",))):
@@ -360,9 +361,11 @@ def validate(d: Any, where: str = "latency model") -> None:
                                   "ms per feature unit, >= 0")
     for key in ("fit", "noise"):
         if d.get(key) is not None and not isinstance(d[key], dict):
-            raise DesignError(f"{where}: {key}", f"expected an object, got {type(d[key]).__name__}")
+            raise DesignError(f"{where}: {key}", f"expected an object, got {type(d[key]).__name__}",
+                              "an object (what the profile reports), or absent")
     if d.get("samples") is not None and not isinstance(d["samples"], list):
-        raise DesignError(f"{where}: samples", f"expected a list, got {type(d['samples']).__name__}")
+        raise DesignError(f"{where}: samples", f"expected a list, got {type(d['samples']).__name__}",
+                          "a list of measured shapes, or absent")
 
 
 def load(path: str | os.PathLike[str]) -> LatencyModel:
