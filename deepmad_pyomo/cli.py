@@ -273,28 +273,36 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resolution", type=int, metavar="R", help="input side (default: the architecture's)")
     p.add_argument("--num-classes", type=int, metavar="N", help="classifier outputs (default: the architecture's)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    from .cli_latency import add_build_latency_arguments
+
+    add_build_latency_arguments(p)
     p.set_defaults(func=cmd_build)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .cli_latency import build_latency, format_build_latency
+
     a = resolve_arch(args.arch, resolution=args.resolution, num_classes=args.num_classes)
     head = {"name": a.name, "resolution": a.resolution, "num_classes": a.num_classes}
+    latency = build_latency(args, a)
     if args.verify:
         from .verify import verify
 
         v = verify(a, resolution=a.resolution, num_classes=a.num_classes)
-        d = {**head, **v.to_dict()}
+        d = {**head, **v.to_dict(), **(latency or {})}
         if args.json:
             _emit_json(d)
         else:
             print(format_verification(a, v))
+            if latency:
+                print(format_build_latency(latency))
         return 0 if v.match else 1
     from .network import build_model
 
     model = build_model(a, num_classes=a.num_classes)
     n_params = sum(p.numel() for p in model.parameters())
     n_convs = sum(type(m).__name__ == "Conv2d" for m in model.modules())
-    d = {**head, "module": type(model).__name__, "params": n_params, "conv_layers": n_convs}
+    d = {**head, "module": type(model).__name__, "params": n_params, "conv_layers": n_convs, **(latency or {})}
     if args.json:
         _emit_json(d)
     else:
@@ -304,6 +312,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"  params      {n_params:>15,}  ({n_params / 1e6:.3f} M)  all learnable, incl. BN affine "
               "and classifier")
         print(f"  conv layers {n_convs:>15,}  every Conv2d module (main path, shortcut and SE)")
+        if latency:
+            print(format_build_latency(latency))
     return 0
 
 
@@ -404,9 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_presets(sub)
     from .cli_design import add_design_parser, add_solvers_parser
+    from .cli_latency import add_latency_parser
+    from .cli_zoo import add_compare_parser, add_zoo_parser
 
     add_design_parser(sub)
     add_solvers_parser(sub)
+    add_compare_parser(sub)
+    add_zoo_parser(sub)
+    add_latency_parser(sub)
     return parser
 
 
