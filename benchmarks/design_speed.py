@@ -97,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
         for mode in args.modes.split(","):
             print()
             print(head)
-            opts = SolveOptions(time_limit=args.time_limit, seed=args.seed)
             evo_opts = SolveOptions(time_limit=args.evolution_time_limit or args.time_limit, seed=args.seed)
             evo = None if args.no_evolution else solve(name, mode, "evolution", evo_opts)
             evo_res = (evo or {}).get("result") or {}

@@ -71,7 +71,7 @@ MAINGO_XFAIL = pytest.mark.xfail(
            "('Unknown function expression encountered: width[0]'): monolithic.run_maingo crashes", strict=False)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def solved(route: str) -> DesignResult:
     name, _, variant = route.partition(":")
     opts = SolveOptions(time_limit=20, variant=variant or None, **ROUTES.get(name, {}))

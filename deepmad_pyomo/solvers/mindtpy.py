@@ -27,18 +27,21 @@ import logging
 import math
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, Self
 
 import pyomo.environ as pyo
 from pyomo.common.collections import Bunch
-from pyomo.opt import SolverResults, SolverStatus, TerminationCondition as TC
+from pyomo.opt import SolverResults, SolverStatus
+from pyomo.opt import TerminationCondition as TC
 
 from ..formulation import FormulationOptions, build_pyomo_model, decode
 from ..metrics import evaluate
 from ..problem import DesignProblem
 from ..result import Status
 from .base import Outcome, Reporter, SolveOptions
-from .casadi_nlp import CasadiSolver, version as casadi_version
+from .casadi_nlp import CasadiSolver
+from .casadi_nlp import version as casadi_version
 
 NLP_SOLVER = "deepmad_casadi_ipopt"
 MARGIN_S = 1.0
@@ -90,10 +93,10 @@ class CasadiIpopt:
     def warm_start_capable(self) -> bool:
         return True
 
-    def __enter__(self) -> "CasadiIpopt":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *args: Any) -> None:
+    def __exit__(self, *args: object) -> None:
         pass
 
     def solve(self, model: Any, tee: bool = False, load_solutions: bool = True, time_limit: float | None = None,
