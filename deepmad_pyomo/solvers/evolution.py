@@ -35,7 +35,7 @@ WIDTH_FACTORS = (0.5, 0.67, 0.8, 0.9, 1.1, 1.25, 1.5, 2.0)
 DEPTH_STEPS = (-2, -1, 1, 2)
 INIT_SAMPLES = 200_000   # random architectures tried at most for the initial population
 REPORT_EVERY_S = 1.0
-MARGIN_S = 0.5
+MARGIN_S = 1.0
 
 Gene = tuple[int, int | None, int, int]  # (out, btn, L, k) of one block; btn None for plain convs
 Genome = tuple[Gene, ...]

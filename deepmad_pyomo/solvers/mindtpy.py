@@ -225,13 +225,14 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     config = {
         "mip_solver": "appsi_highs", "nlp_solver": NLP_SOLVER,
         "nlp_solver_args": {"deadline": deadline, "on_solution": on_solution},
-        "time_limit": max(1, int(opts.time_limit - 2 * MARGIN_S)),
         "add_slack": False, "logger": logger, "mip_solver_mipgap": max(opts.gap, 1e-4),
         **dict(opts.extra.get("mindtpy") or {}),
     }
     rep.progress(f"MindtPy OA (HiGHS master, casadi Ipopt NLPs) on the MINLP ({m.nvariables()} variables, "
                  f"{m.nconstraints()} constraints)")
-    solver = oa_solver_class()()
+    solver = oa_solver_class()()  # imports MindtPy: the time limit is what is left after that
+    # MindtPy checks it between subproblems and passes what is left to HiGHS; the NLPs get ``deadline``
+    config["time_limit"] = max(1, int(deadline - time.perf_counter() - MARGIN_S))
     pyomo_logger = logging.getLogger("pyomo")
     level = pyomo_logger.level
     pyomo_logger.setLevel(logging.ERROR)  # deprecation warnings from transformations MindtPy applies
@@ -263,9 +264,10 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     if archs:
         status = Status.TIME_LIMIT if tc == TC.maxTimeLimit else Status.FEASIBLE
         return Outcome(status, archs, details=details)
-    if tc == TC.maxTimeLimit:
-        return Outcome(Status.TIME_LIMIT, message="MindtPy found no feasible design within the time limit",
-                       details=details)
+    out_of_time = time.perf_counter() >= deadline - MARGIN_S - 0.5
+    if tc == TC.maxTimeLimit or out_of_time:
+        return Outcome(Status.TIME_LIMIT, message=f"MindtPy found no feasible design within {opts.time_limit:g} s "
+                       f"(termination {details['termination']})", details=details)
     return Outcome(Status.ERROR, message="MindtPy OA found no feasible design"
                    + (f" ({err})" if err else f" (termination {details['termination']})")
                    + "; on this nonconvex problem that is not a proof of infeasibility", details=details)
