@@ -91,7 +91,7 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
                                "wall_s": round(time.perf_counter() - t0, 2)}
     if exe in GLOBAL and tc == TC.optimal:
         details["solver_claims_global_optimality"] = True
-    if tc in (TC.infeasible, TC.invalidProblem) and exe in GLOBAL:
+    if tc == TC.infeasible and exe in GLOBAL:
         return Outcome(Status.INFEASIBLE, message=f"{exe} reports the problem infeasible", details=details)
     archs = []
     if len(results.solution) > 0:
