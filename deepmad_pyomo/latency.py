@@ -799,21 +799,22 @@ def _width(rng: random.Random, lo: int, hi: int, step: int = 8) -> int:
 
 
 def _draw_network(rng: random.Random, tiny: bool = False) -> OpShape:
-    """A random network of one family (stem, 3-5 super-blocks, maybe a 1x1 head), for calibration."""
+    """A random network of one family (stem, 3-5 super-blocks, maybe a 1x1 head), for calibration: widths,
+    bottleneck ratios, depths and kernels across the ranges of DeepMAD's and the classic designs."""
     fam = rng.choice(SUPER_FAMILIES)
     res = 32 if tiny else rng.choice((224, 224, 192, 160))
     n_sb = 2 if tiny else rng.randint(3, 5)
-    w = _width(rng, 8, 24) if tiny else _width(rng, 16, 64)
-    blocks: list[BlockTuple] = [("conv", 3, w, 3, 2, 0, 1)]
+    w = _width(rng, 8, 24) if tiny else _width(rng, 16, 80)
+    blocks: list[BlockTuple] = [("conv", 3, w, 3 if tiny else rng.choice((3, 3, 5, 7)), 2, 0, 1)]
+    strides = [2] * min(n_sb, 4) + [1] * (n_sb - min(n_sb, 4))
+    if rng.random() < 0.5:
+        rng.shuffle(strides)
     for i in range(n_sb):
         out = max(8, int(round(w * rng.uniform(1.0, 2.6) / 8)) * 8)
-        if fam in ("k1kxk1", "kxkx"):
-            btn = max(8, int(round(out * rng.uniform(0.15, 0.6) / 8)) * 8)
-        else:
-            btn = max(8, int(round(w * rng.uniform(2.0, 6.0) / 8)) * 8)
-        s = 2 if i < n_sb - 1 or rng.random() < 0.5 else 1
+        lo, hi = {"k1kxk1": (0.08, 0.5), "kxkx": (0.25, 1.25)}.get(fam, (1.5, 6.0))
+        btn = max(8, int(round((out if fam in ("k1kxk1", "kxkx") else w) * rng.uniform(lo, hi) / 8)) * 8)
         depth = 1 if tiny else rng.randint(1, 4)
-        blocks.append((fam, w, out, rng.choice((3, 5, 7)) if not tiny else 3, s, btn, depth))
+        blocks.append((fam, w, out, rng.choice((3, 5, 7)) if not tiny else 3, strides[i], btn, depth))
         w = out
     if fam in DW_TYPES and rng.random() < 0.6:
         blocks.append(("conv", w, max(8, int(round(w * rng.uniform(2, 5) / 8)) * 8), 1, 1, 0, 1))
@@ -924,7 +925,8 @@ def measure_ops(shapes: Sequence[OpShape], device: str = "cpu", threads: int = 1
                 clock: str | None = None) -> dict[OpShape, Measurement]:
     """Per-call latency samples of every op in ``shapes``: ``passes`` passes over the shapes, in a new
     random order each time (a burst of load then hits many shapes a little rather than one shape a lot),
-    ``repeats`` samples per shape and pass (a calibration network: 3 passes after one warm-up).
+    ``repeats`` samples per shape and pass (a network: two passes after a warm-up pass; :func:`profile`
+    times its calibration networks in between instead).
     ``interleave()`` runs about every ``interleave_every_s`` s (e.g. one pass of a network under test,
     so that it sees the same machine as the ops)."""
     check_device(device)
@@ -941,7 +943,7 @@ def measure_ops(shapes: Sequence[OpShape], device: str = "cpu", threads: int = 1
             for sh in order:
                 fn = _make_op(sh, device, batch)
                 if sh.op == "network":
-                    samples[sh].extend(time_calls(fn, device, min(repeats, 3), 1, 0.0, clock))
+                    samples[sh].extend(time_calls(fn, device, NET_PASSES, 1, 0.0, clock))
                 else:
                     samples[sh].extend(time_calls(fn, device, repeats, warmup, min_sample_s, clock))
                 del fn
@@ -1070,12 +1072,16 @@ def noise_summary(meas: Iterable[Measurement]) -> dict[str, Any]:
             "statistic": "per shape: (q3 - q1) / median of its per-call samples"}
 
 
+NET_PASSES, NET_MIN_SAMPLES = 2, 6  # per visit of a calibration network; at least, per network
+
+
 def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | Sequence[OpShape] = "default",
             repeats: int = 5, passes: int = 3, seed: int = 0, progress: Callable[[str], None] | None = None,
             interleave: Callable[[], None] | None = None, interleave_every_s: float = 1.0,
             malloc: str = "tuned", clock: str | None = None) -> LatencyModel:
-    """Measure the ops on ``device`` and fit a :class:`LatencyModel`; a small reference network is timed
-    all along (see :func:`reference_arch`), and ``interleave()`` runs about every ``interleave_every_s`` s."""
+    """Measure the ops on ``device`` and fit a :class:`LatencyModel`. About every ``interleave_every_s``
+    seconds of timing ops, the profile times the small reference network (see :func:`reference_arch`), the
+    next calibration network (two passes after a warm-up pass) and runs ``interleave()``."""
     check_device(device)
     for name, v in (("threads", threads), ("batch", batch), ("repeats", repeats), ("passes", passes)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -1084,21 +1090,40 @@ def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | S
     _now(clock)
     allocator = tune_malloc(malloc) if device == "cpu" else "torch CUDA caching allocator"
     shapes = default_grid(grid, seed) if isinstance(grid, str) else list(grid)
+    ops = [s for s in shapes if s.op != "network"]
+    nets = [s for s in shapes if s.op == "network"]
     ref_arch = reference_arch()
     with torch_threads(threads if device == "cpu" else None):
         ref_built = build_network(ref_arch, device, batch)
+        # calibration networks are built once and timed all through the profile, a few passes at a time
+        # after a warm-up pass: the way a network under test is measured (see measure_like)
+        built = {s: build_network(s.arch(), device, batch) for s in nets}
     ref_samples: list[float] = []
+    net_samples: dict[OpShape, list[float]] = {s: [] for s in nets}
+    visits = itertools.cycle(nets)
+
+    def visit_network() -> None:
+        if nets:
+            s = next(visits)
+            net_samples[s].extend(measure_network(s.arch(), device, threads, batch, NET_PASSES, 1, built[s], malloc,
+                                                  clock).samples)
 
     def between() -> None:
         ref_samples.extend(measure_network(ref_arch, device, threads, batch, 1, 1, ref_built, malloc, clock).samples)
+        visit_network()
         if interleave:
             interleave()
 
     t0 = time.perf_counter()
     between()
-    meas = measure_ops(shapes, device, threads, batch, repeats, passes, seed=seed, progress=progress,
+    meas = measure_ops(ops, device, threads, batch, repeats, passes, seed=seed, progress=progress,
                        interleave=between, interleave_every_s=interleave_every_s, malloc=malloc, clock=clock)
-    between()
+    while nets and min(len(v) for v in net_samples.values()) < NET_MIN_SAMPLES:
+        between()
+    if progress and nets:
+        progress(f"{len(nets)} calibration networks: {sum(map(len, net_samples.values()))} timed passes")
+    meas.update({s: Measurement(v) for s, v in net_samples.items()})
+    del built
     wall = time.perf_counter() - t0
     coef, report = fit({s: m.median for s, m in meas.items()}, batch, seed=seed)
     measured_with = {"device": device, "threads": threads if device == "cpu" else 1, "batch": batch,
