@@ -132,7 +132,8 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     from .zoo import build_zoo
 
     cmd = (f"deepmad zoo --suite {args.suite} --solver {args.solver} --time-limit {args.time_limit:g} "
-           f"--out {args.out}" + (f" --workers {args.workers}" if args.workers else ""))
+           f"--out {args.out}" + (f" --workers {args.workers}" if args.workers else "")
+           + (f" --escalate {args.escalate}" if args.escalate != 1 else ""))
     res = build_zoo(args.suite, args.out, args.solver, args.time_limit, workers=args.workers,
                     scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
                     retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate)

@@ -76,6 +76,25 @@ def test_suite_errors(tmp_path: Path) -> None:
         suites.load_suite(str(tmp_path / "empty"))
 
 
+def test_profiles_and_gaps_arithmetic() -> None:
+    from deepmad_pyomo.plots import gaps, profile_ratios
+
+    rows = [  # problem p: a proves a bound and is best; b is slower and 10% worse; q: only b designs
+        {"problem_id": "p", "config": "a", "objective": 100.0, "bound": 110.0, "time_s": 2.0, "status": "time_limit"},
+        {"problem_id": "p", "config": "b", "objective": 90.0, "bound": None, "time_s": 4.0, "status": "feasible"},
+        {"problem_id": "q", "config": "a", "objective": None, "bound": None, "time_s": 5.0, "status": "error"},
+        {"problem_id": "q", "config": "b", "objective": 50.0, "bound": None, "time_s": 1.0, "status": "feasible"},
+    ]
+    t, o = profile_ratios(rows, tol=0.01)
+    assert t == {"a": [1.0, float("inf")], "b": [float("inf"), 1.0]}
+    assert o["a"] == [1.0, float("inf")] and o["b"] == pytest.approx([100 / 90, 1.0])
+    g = {(r["problem_id"], r["config"]): r for r in gaps(rows)}
+    assert g["p", "a"]["gap_to_best_bound"] == pytest.approx(0.1)
+    assert g["p", "b"]["gap_to_best_bound"] == pytest.approx(20 / 90)
+    assert g["p", "b"]["shortfall"] == pytest.approx(0.1)
+    assert g["q", "b"]["best_bound"] is None and g["q", "b"]["gap_to_best_bound"] is None
+
+
 # --------------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def tiny_suite(tmp_path_factory: pytest.TempPathFactory) -> str:
