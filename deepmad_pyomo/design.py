@@ -13,6 +13,7 @@ import queue
 import resource
 import time
 import traceback
+from dataclasses import replace
 from typing import Any, Callable
 
 from . import solvers
@@ -32,7 +33,8 @@ def _child(name: str, problem: DesignProblem, opts: SolveOptions, q: Any) -> Non
     try:
         rep = Reporter(lambda kind, payload: q.put((kind, payload)))
         outcome = solvers.get(name).run(problem, opts, rep)
-        q.put(("done", (outcome, time.process_time())))
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # solvers that fork count too
+        q.put(("done", (outcome, time.process_time() + kids.ru_utime + kids.ru_stime)))
     except DesignError as e:
         q.put(("design_error", e))
     except BaseException:  # noqa: BLE001 - report any crash as a status, never a hang
@@ -89,12 +91,14 @@ def design(problem: DesignProblem, solver: str = "auto", options: SolveOptions |
            progress: Callable[[str], None] | None = None) -> DesignResult:
     """Design a backbone for ``problem`` with ``solver`` (see ``deepmad solvers``)."""
     opts = options or SolveOptions()
-    info = solvers.get(solver)
+    info, variant = solvers.parse(solver)
+    if variant:
+        opts = replace(opts, variant=variant)
     if not info.available():
         raise DesignError("solver", f"{info.name} is not available here: {info.install}",
                           ", ".join(solvers.available_names()))
     t = time.perf_counter()
-    outcome, streamed, cpu = run_route(solver, problem, opts, progress)
+    outcome, streamed, cpu = run_route(info.name, problem, opts, progress)
     wall = time.perf_counter() - t
     candidates = [Architecture.from_dict(a) for a, _, _ in streamed] + list(outcome.architectures)
     best, best_metrics, rejected = None, None, []

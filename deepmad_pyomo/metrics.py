@@ -27,7 +27,7 @@ RESNET_LIKE = {"k1kxk1", "kxkx"}
 
 
 def default_log(x: Any) -> Any:
-    if isinstance(x, Real):
+    if type(x) in (int, float) or isinstance(x, Real):
         return math.log(x)
     from pyomo.environ import log
 
@@ -35,7 +35,7 @@ def default_log(x: Any) -> Any:
 
 
 def default_exp(x: Any) -> Any:
-    if isinstance(x, Real):
+    if type(x) in (int, float) or isinstance(x, Real):
         return math.exp(x)
     from pyomo.environ import exp
 

@@ -66,9 +66,6 @@ ROUTES = {
     "auto": {}, "ipopt": {}, "scip": {}, "maingo": {}, "bonmin": {}, "mindtpy": {},
     "evolution": {"extra": {"max_candidates": 3000}},
 }
-MAINGO_XFAIL = pytest.mark.xfail(
-    reason="appsi_maingo's expression visitor rejects the model's named Expression components "
-           "('Unknown function expression encountered: width[0]'): monolithic.run_maingo crashes", strict=False)
 
 
 @functools.cache
@@ -85,7 +82,7 @@ def assert_verified(problem: DesignProblem, res: DesignResult) -> None:
                                           rel=1e-12)
 
 
-@pytest.mark.parametrize("route", [pytest.param(r, marks=MAINGO_XFAIL) if r == "maingo" else r for r in ROUTES])
+@pytest.mark.parametrize("route", ROUTES)
 def test_route_returns_a_verified_design(route: str) -> None:
     res = solved(route)
     assert res.status in (Status.OPTIMAL, Status.FEASIBLE), f"{route}: {res.status} {res.message}"

@@ -13,7 +13,7 @@ from typing import Any
 import casadi as ca
 import pyomo.environ as pyo
 from pyomo.core.expr.numvalue import native_numeric_types
-from pyomo.core.expr.visitor import StreamBasedExpressionVisitor
+from pyomo.core.expr.visitor import StreamBasedExpressionVisitor, identify_variables
 
 _UNARY = {"log": ca.log, "exp": ca.exp, "sqrt": ca.sqrt, "log10": ca.log10, "sin": ca.sin, "cos": ca.cos,
           "tan": ca.tan, "abs": ca.fabs}
@@ -75,6 +75,8 @@ def translate(m: pyo.ConcreteModel, relax: bool = False) -> NLP:
     f = sense * walk(obj.expr)
     gs, lbg, ubg = [], [], []
     for c in m.component_data_objects(pyo.Constraint, active=True):
+        if all(v.fixed for v in identify_variables(c.body)):
+            continue  # a row with no free variable (Bonmin declares such a problem infeasible at once)
         gs.append(walk(c.body))
         lbg.append(-math.inf if c.lower is None else pyo.value(c.lower))
         ubg.append(math.inf if c.upper is None else pyo.value(c.upper))
@@ -125,8 +127,9 @@ class CasadiSolver:
         wall = time.perf_counter() - t
         stats = self.fn.stats()
         f = float(sol["f"])
-        # CasADi's Bonmin stopped by its time limit returns x = 0 and f = -1e53 even with an incumbent.
-        ok = bool(stats.get("success")) or str(stats.get("return_status")) in ("Solved_To_Acceptable_Level",)
+        # Bonmin at a limit keeps its incumbent (LIMIT_EXCEEDED, finite f); with none f is about 1e50.
+        status = str(stats.get("return_status"))
+        ok = bool(stats.get("success")) or status in ("Solved_To_Acceptable_Level", "LIMIT_EXCEEDED")
         has = ok and math.isfinite(f) and abs(f) < 1e50
         xs = [float(z) for z in ca.DM(sol["x"]).full().ravel()] if has else None
         return NLPResult(str(stats.get("return_status")), ok, nlp.sense * f if has else None, wall, has), xs

@@ -5,6 +5,8 @@ is hard (the root bound is about twice the optimum); ``deepmad design --certify`
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..formulation import FormulationOptions, build_pyomo_model, decode, load_architecture
 from ..metrics import evaluate
 from ..problem import DesignProblem
@@ -34,6 +36,7 @@ def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Out
     from pyomo.contrib.appsi.solvers import MAiNGO
 
     m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
+    _inline_named_expressions(m)  # appsi_maingo does not know named Expression components
     rep.progress(f"MAiNGO on the monolithic MINLP ({m.nvariables()} variables)")
     solver = MAiNGO()
     solver.config.time_limit = opts.time_limit  # MAiNGO counts CPU time; design() enforces wall time
@@ -53,3 +56,20 @@ def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Out
         rep.incumbent(arch, evaluate(arch, problem.objective).objective, "MAiNGO")
     status = Status.FEASIBLE if "optimal" in tc.lower() else Status.TIME_LIMIT if archs else Status.ERROR
     return Outcome(status, archs, bound=bound, details=details)
+
+
+def _inline_named_expressions(m: Any) -> None:
+    """Replace every active constraint and objective by one whose named expressions are inlined."""
+    import pyomo.environ as pyo
+    from pyomo.core.expr.visitor import ExpressionReplacementVisitor
+
+    inline = ExpressionReplacementVisitor(remove_named_expressions=True).walk_expression
+    m.inlined = pyo.ConstraintList()
+    for c in list(m.component_data_objects(pyo.Constraint, active=True)):
+        if c.parent_block() is m and c.parent_component() is m.inlined:
+            continue
+        m.inlined.add((c.lower, inline(c.body), c.upper))
+        c.deactivate()
+    (obj,) = list(m.component_data_objects(pyo.Objective, active=True))
+    m.inlined_objective = pyo.Objective(expr=inline(obj.expr), sense=obj.sense)
+    obj.deactivate()
