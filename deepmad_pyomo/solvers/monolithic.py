@@ -42,6 +42,7 @@ def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Out
     solver.config.time_limit = opts.time_limit  # MAiNGO counts CPU time; design() enforces wall time
     solver.config.mip_gap = opts.gap
     solver.config.load_solution = False
+    solver.maingo_options = {"writeResultFile": False, "loggingDestination": 0}  # no files in the cwd
     res = solver.solve(m)
     tc = str(res.termination_condition).split(".")[-1]
     bound = res.best_objective_bound if res.best_objective_bound not in (None, float("inf")) else None
