@@ -41,7 +41,7 @@ def main() -> None:
                 r = certify(problem, time_limit=args.time_limit, workers=workers)
                 wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
                 evo, ratio = "", ""
-                if not args.no_evolution and workers == 1 and r.objective:
+                if not args.no_evolution and workers == int(args.workers.split(",")[0]) and r.objective:
                     e = design(problem, "evolution", SolveOptions(time_limit=cpu, seed=0))
                     if e.objective is not None:
                         evo, ratio = f"{e.objective:12,.1f}", f"{e.objective / r.objective:7.3f}"
