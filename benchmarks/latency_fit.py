@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import statistics
 import sys
 import time
@@ -123,7 +122,8 @@ def design_check(model: L.LatencyModel, model_path: str, preset_name: str, share
     problem = preset(preset_name)
     base = L.predict_ms(model, anchor) if anchor else None
     if base is None:
-        raise SystemExit(f"no released structure for preset {preset_name}: choose one of {sorted(RELEASED_PRESET.values())}")
+        raise SystemExit(f"no released structure for preset {preset_name}: choose one of "
+                         f"{sorted(RELEASED_PRESET.values())}")
     budget = round(share * base, 2)
     problem = problem.with_budgets(latency_ms=budget, latency_model=model_path)
     out = []
@@ -132,8 +132,9 @@ def design_check(model: L.LatencyModel, model_path: str, preset_name: str, share
         t = time.perf_counter()
         res = design(problem, solver, SolveOptions(time_limit=time_limit))
         row: dict[str, Any] = {"problem": f"{preset_name} + latency_ms {budget:g} ({share:.0%} of {released}'s "
-                                          f"predicted {base:.1f} ms)", "solver": solver, "status": str(res.status.value),
-                               "solve_s": round(time.perf_counter() - t, 1), "budget_ms": budget}
+                                          f"predicted {base:.1f} ms)", "solver": solver,
+                               "status": str(res.status.value), "solve_s": round(time.perf_counter() - t, 1),
+                               "budget_ms": budget}
         if res.architecture is None:
             row["message"] = res.message
             out.append(row)
@@ -214,7 +215,8 @@ def main() -> int:
         wall = statistics.median(t.wall)
         rows.append({"model": n, "kind": kinds[n], "macs_g": round(network_terms(t.arch.blocks, t.arch.resolution,
                                                                                   t.arch.num_classes).macs / 1e9, 3),
-                     "predicted_ms": round(pred, 2), "measured_ms": round(meas, 2), "rel_err": round(pred / meas - 1, 4),
+                     "predicted_ms": round(pred, 2), "measured_ms": round(meas, 2),
+                     "rel_err": round(pred / meas - 1, 4),
                      "iqr_over_median": round(iqr_rel(t.cpu), 4), "passes": len(t.cpu), "wall_ms": round(wall, 2),
                      "wall_rel_err": round(pred / wall - 1, 4), "wall_iqr_over_median": round(iqr_rel(t.wall), 4)})
     rho = spearman([r["predicted_ms"] for r in rows], [r["measured_ms"] for r in rows])
@@ -229,13 +231,14 @@ def main() -> int:
           f"({100 * model.noise['p90_iqr_over_median']:.0f}% p90); reference net "
           f"{model.noise['reference']['median_ms']:.2f} ms, IQR/median "
           f"{100 * model.noise['reference']['iqr_over_median']:.0f}% over the profile\n")
-    print(f"{'network':<22} {'kind':<9} {'GMACs':>6} {'predicted':>10} {'measured':>10} {'IQR/med':>8} "
+    w = max(len(r["model"]) for r in rows)
+    print(f"{'network':<{w}} {'kind':<9} {'GMACs':>6} {'predicted':>10} {'measured':>10} {'IQR/med':>8} "
           f"{'error':>7}  within 15%   {'wall':>9} {'wall err':>8}")
     for r in rows:
         ok = "ok" if abs(r["rel_err"]) <= TARGET_REL_ERR else "MISSED"
-        print(f"{r['model']:<22} {r['kind']:<9} {r['macs_g']:>6.2f} {r['predicted_ms']:>8.1f}ms {r['measured_ms']:>8.1f}ms "
-              f"{100 * r['iqr_over_median']:>7.1f}% {100 * r['rel_err']:>+6.1f}%  {ok:<10} {r['wall_ms']:>7.1f}ms "
-              f"{100 * r['wall_rel_err']:>+7.1f}%")
+        print(f"{r['model']:<{w}} {r['kind']:<9} {r['macs_g']:>6.2f} {r['predicted_ms']:>8.1f}ms "
+              f"{r['measured_ms']:>8.1f}ms {100 * r['iqr_over_median']:>7.1f}% {100 * r['rel_err']:>+6.1f}%  "
+              f"{ok:<10} {r['wall_ms']:>7.1f}ms {100 * r['wall_rel_err']:>+7.1f}%")
     within = sum(abs(r["rel_err"]) <= TARGET_REL_ERR for r in rows)
     print(f"\nmeasured: median of >= {args.min_samples} passes per network (thread CPU time, the model's clock; "
           "batch 1, 1 thread, after a warm-up pass), interleaved with the profile and with each other")

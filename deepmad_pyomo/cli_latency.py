@@ -208,8 +208,8 @@ def latency_report(arch: Any, model_path: str, repeats: int = DEFAULT_REPEATS) -
 def format_build_latency(d: dict[str, Any]) -> str:
     err = 100 * d["latency_error_rel"]
     lines = [f"  latency predicted {d['latency_predicted_ms']:10.2f} ms",
-             f"  latency measured  {d['latency_measured_ms']:10.2f} ms  ({d['latency_statistic']}; "
-             f"IQR/median {100 * d['latency_measured_iqr_over_median']:.1f}%); predicted {err:+.1f}%"]
+             (f"  latency measured  {d['latency_measured_ms']:10.2f} ms  ({d['latency_statistic']}; "
+              f"IQR/median {100 * d['latency_measured_iqr_over_median']:.1f}%); predicted {err:+.1f}%")]
     if "latency_measured_wall_ms" in d:
         lines.append(f"  wall clock        {d['latency_measured_wall_ms']:10.2f} ms  (IQR/median "
                      f"{100 * d['latency_measured_wall_iqr_over_median']:.1f}%; higher than CPU time when other "

@@ -10,9 +10,10 @@ Three parts:
    network rather than alone, and what each block's modules cost beyond their ops.
 2. **Fitting** (:func:`fit`): per op type a linear model in algebraic features of the shape,
    ``ms = sum_f coef[op][f] * feature_f``, by non-negative least squares on relative errors (non-negative
-   coefficients keep the latency monotone in every width, which the MINLP relies on), then the network
-   calibration (:func:`fit`). A quarter of the shapes of every op and of the calibration networks is held
-   out; the model file reports the fit's error on them.
+   coefficients keep the latency monotone in every width and depth, which the MINLP and its box
+   relaxation rely on); then, on the calibration networks, per block family a ``scale`` of its ops and a
+   ``block`` cost. A quarter of the shapes of every op and of the calibration networks is held out; the
+   model file reports the fit's error on them, and how noisy the measurements were.
 3. **Prediction**: :func:`inner_block_terms` lists the ops of one block and their features. It iterates
    the ``Conv`` records of :func:`deepmad_pyomo.metrics.inner_block`, and :func:`network_latency` sums
    blocks as :func:`deepmad_pyomo.metrics.block_totals` does (a super-block costs its first block plus
@@ -42,7 +43,7 @@ import platform
 import random
 import statistics
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -956,7 +957,7 @@ def measure_ops(shapes: Sequence[OpShape], device: str = "cpu", threads: int = 1
 
 
 def nnls(rows: Sequence[Sequence[float]], y: Sequence[float]) -> list[float]:
-    """Non-negative least squares, exactly (every support set: at most six features here)."""
+    """Non-negative least squares, exactly (every support set: ten features at most here)."""
     import numpy as np
 
     A, b = np.asarray(rows, dtype=float), np.asarray(y, dtype=float)
@@ -1123,7 +1124,7 @@ def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | S
     if progress and nets:
         progress(f"{len(nets)} calibration networks: {sum(map(len, net_samples.values()))} timed passes")
     meas.update({s: Measurement(v) for s, v in net_samples.items()})
-    del built
+    built.clear()  # free the calibration networks before fitting
     wall = time.perf_counter() - t0
     coef, report = fit({s: m.median for s, m in meas.items()}, batch, seed=seed)
     measured_with = {"device": device, "threads": threads if device == "cpu" else 1, "batch": batch,

@@ -73,7 +73,7 @@ def profiled(tmp_path_factory):
 
 
 def test_profile_tiny_grid_writes_a_valid_model(profiled):
-    path, model = profiled
+    path, _ = profiled
     loaded = L.load(path)
     data = json.loads(path.read_text())
     L.validate(data)
