@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import resource
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -38,7 +38,7 @@ class BoxRecord:
     id: str
     depths: Box
     cutoff: float | None = None     # the cutoff it was solved with
-    status: str = "open"            # closed | infeasible | exact | split | open
+    status: str = "open"            # closed | infeasible | exact | split | retried | open
     bound: float | None = None      # SCIP's bound on the box relaxation (None: nothing above the cutoff)
     objective: float | None = None  # exact boxes: the optimum inside
     termination: str = ""
@@ -118,7 +118,7 @@ class Certificate:
     complete: bool
 
     def summary(self) -> dict[str, Any]:
-        leaves = [b for b in self.boxes if b.status != "split"]
+        leaves = [b for b in self.boxes if b.status not in ("split", "retried")]
         by = {s: sum(1 for b in leaves if b.status == s) for s in ("infeasible", "closed", "exact", "open")}
         return {"bound": self.bound, "root_relaxation_bound": self.root_bound, "rounds": self.rounds,
                 "boxes": len(self.boxes), "inner_solves": sum(1 for b in self.boxes if b.termination),
@@ -132,14 +132,14 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
             progress: Callable[[str], None] | None = None) -> DesignResult:
     """Design ``problem`` with a certificate: the result's ``bound`` is proven over the whole space."""
     say = progress or (lambda msg: None)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     deadline = t0 + time_limit
     source = "given"
     if incumbent is None:
         from .design import design
         from .solvers.base import SolveOptions
 
-        first = design(problem, "auto", SolveOptions(time_limit=incumbent_time or min(30.0, time_limit / 4),
+        first = design(problem, "auto", SolveOptions(time_limit=incumbent_time or min(30.0, max(20.0, time_limit / 4)),
                                                      formulation=formulation), progress=say)
         incumbent, source = first.architecture, "auto"
     inc_obj = -math.inf
@@ -153,18 +153,23 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     tree: list[BoxRecord] = []
     open_boxes = [root]
     rounds = 0
-    ctx = mp.get_context("fork")
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
+    pool = mp.get_context("fork").Pool(max(1, workers))
+    try:
         while open_boxes and time.perf_counter() < deadline - 1.0:
             rounds += 1
             cutoff = inc_obj + gap * abs(inc_obj) if math.isfinite(inc_obj) else None
             per_box = max(1.0, min(box_time_limit, deadline - time.perf_counter() - 1.0))
             for rec in open_boxes:
                 rec.cutoff = cutoff
-            solved = list(pool.map(solve_box, [problem] * len(open_boxes), open_boxes,
-                                   [per_box] * len(open_boxes), [formulation] * len(open_boxes)))
+            pending = [pool.apply_async(solve_box, (problem, rec, per_box, formulation)) for rec in open_boxes]
+            solved, unsolved = [], []
+            for rec, job in zip(open_boxes, pending):  # in box order, whatever order they finish in
+                try:
+                    solved.append(job.get(timeout=max(0.0, deadline + 2.0 - time.perf_counter())))
+                except mp.TimeoutError:
+                    unsolved.append(rec)
             next_open: list[BoxRecord] = []
-            for rec in solved:  # in box order, whatever order they finished in
+            for rec in solved:
                 tree.append(rec)
                 exact = rec.size == 1
                 if rec.status == "infeasible":
@@ -179,14 +184,18 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
                 if rec.bound is not None and cutoff is not None and rec.bound <= cutoff:
                     rec.status = "closed"
                 elif exact:
-                    rec.status = "open"  # SCIP ran out of time on a single depth vector: retry with the time left
+                    rec.status = "retried"  # SCIP ran out of time on a single depth vector: retry with the time left
                     next_open.append(BoxRecord(rec.id + "'", rec.depths))
                 else:
                     rec.status = "split"
                     next_open.extend(_split(rec))
-            say(f"round {rounds}: {len(solved)} boxes solved, {len(next_open)} open, incumbent {inc_obj:,.2f}, "
-                f"{time.perf_counter() - t0:.1f}s")
-            open_boxes = next_open
+            say(f"round {rounds}: {len(solved)} boxes solved, {len(next_open) + len(unsolved)} open, "
+                f"incumbent {inc_obj:,.2f}, {time.perf_counter() - t0:.1f}s")
+            open_boxes = next_open + unsolved
+            if unsolved:
+                break
+    finally:
+        pool.terminate()  # stops SCIP solves still running at the time limit
     for rec in open_boxes:
         rec.status = "open"
         tree.append(rec)
@@ -198,7 +207,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(scip, {workers} workers)",
                           status=status, architecture=incumbent.with_(name=problem.name) if incumbent else None,
                           objective=m.objective if m else None, bound=cert.bound if math.isfinite(cert.bound) else None,
-                          time_s=wall, metrics=m.to_dict() if m else {},
+                          time_s=wall, cpu_s=_cpu_seconds() - cpu0, metrics=m.to_dict() if m else {},
                           message="" if cert.complete else f"{len(open_boxes)} boxes still open at the time limit",
                           details={"certificate": cert.summary(),
                                    "box_tree": [_box_json(b) for b in tree]})
@@ -207,12 +216,18 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     return result
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the incumbent route, box workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxRecord], rounds: int,
                  source: str, complete: bool) -> Certificate:
     """The proven bound: the incumbent, and for every leaf box what is known of its best."""
     bound = inc_obj
     for b in tree:
-        if b.status == "split":
+        if b.status in ("split", "retried"):
             continue
         if b.status == "infeasible":
             known = b.cutoff if b.cutoff is not None else -math.inf  # nothing in the box reaches the cutoff
@@ -278,4 +293,6 @@ def _box_outcome(b: dict[str, Any]) -> str:
         return f"single depth vector, optimum {b['objective']:,.2f}"
     if b["status"] == "split":
         return f"bound {b['bound']:,.2f} > cutoff: split" if b["bound"] is not None else "split"
+    if b["status"] == "retried":
+        return "SCIP ran out of time: retried"
     return "open at the time limit"
