@@ -41,7 +41,8 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
                     help="intra-op threads on the CPU (default 1: the stable setting on a shared machine)")
     pp.add_argument("--batch", type=int, default=1, metavar="B", help="batch size (default 1)")
     pp.add_argument("--grid", default="default", choices=GRIDS,
-                    help="shapes to time: default (~530, about a minute on one core), small, tiny (seconds)")
+                    help="shapes to time: default (~470 and 36 small networks: about a minute on an idle core), "
+                         "small, tiny (seconds)")
     pp.add_argument("--passes", type=int, default=3, metavar="P", help="shuffled passes over the grid (default 3)")
     pp.add_argument("--repeats", type=int, default=5, metavar="R", help="timed samples per shape and pass (default 5)")
     pp.add_argument("--seed", type=int, default=0, help="grid and hold-out seed (default 0)")

@@ -785,8 +785,8 @@ def _make_op(shape: OpShape, device: str, batch: int) -> Callable[[], Any]:
 
 
 GRIDS = ("default", "small", "tiny")
-GRID_COUNTS = {"conv": 140, "conv1x1": 130, "dwconv": 70, "bn": 30, "relu": 25, "silu": 25, "add": 25,
-               "avgpool": 20, "se": 25, "classifier": 12, "network": 28}
+GRID_COUNTS = {"conv": 110, "conv1x1": 100, "dwconv": 60, "bn": 30, "relu": 25, "silu": 25, "add": 25,
+               "avgpool": 20, "se": 25, "classifier": 12, "network": 36}
 _SIDES = (112, 56, 28, 14, 7)
 
 
@@ -799,22 +799,27 @@ def _width(rng: random.Random, lo: int, hi: int, step: int = 8) -> int:
     return max(1, int(round(v)))
 
 
-def _draw_network(rng: random.Random, tiny: bool = False) -> OpShape:
-    """A random network of one family (stem, 3-5 super-blocks, maybe a 1x1 head), for calibration: widths,
-    bottleneck ratios, depths and kernels across the ranges of DeepMAD's and the classic designs."""
+def _draw_network(rng: random.Random, size: str = "regular") -> OpShape:
+    """A random network of one family (stem, super-blocks, maybe a 1x1 head), for calibration. ``regular``:
+    224-160 pixels, widths, bottleneck ratios, depths and kernels across the ranges of DeepMAD's and the
+    classic designs; ``small``: 32-64 pixels and narrow, so that what blocks cost beyond their ops stands
+    out; ``tiny``: the smallest, for tests."""
     fam = rng.choice(SUPER_FAMILIES)
-    res = 32 if tiny else rng.choice((224, 224, 192, 160))
-    n_sb = 2 if tiny else rng.randint(3, 5)
-    w = _width(rng, 8, 24) if tiny else _width(rng, 16, 80)
+    tiny, small = size == "tiny", size == "small"
+    res = 32 if tiny else rng.choice((32, 64)) if small else rng.choice((224, 224, 192, 160))
+    n_sb = 2 if tiny else rng.randint(2, 4) if small else rng.randint(3, 5)
+    w = _width(rng, 8, 24) if tiny or small else _width(rng, 16, 80)
     blocks: list[BlockTuple] = [("conv", 3, w, 3 if tiny else rng.choice((3, 3, 5, 7)), 2, 0, 1)]
     strides = [2] * min(n_sb, 4) + [1] * (n_sb - min(n_sb, 4))
     if rng.random() < 0.5:
         rng.shuffle(strides)
+    if small:
+        strides = [1 if res >> (i + 2) < 2 else s for i, s in enumerate(strides)]
     for i in range(n_sb):
-        out = max(8, int(round(w * rng.uniform(1.0, 2.6) / 8)) * 8)
+        out = max(8, int(round(w * rng.uniform(1.0, 2.6 if not small else 1.6) / 8)) * 8)
         lo, hi = {"k1kxk1": (0.08, 0.5), "kxkx": (0.25, 1.25)}.get(fam, (1.5, 6.0))
         btn = max(8, int(round((out if fam in ("k1kxk1", "kxkx") else w) * rng.uniform(lo, hi) / 8)) * 8)
-        depth = 1 if tiny else rng.randint(1, 4)
+        depth = 1 if tiny else rng.randint(1, 4) if not small else rng.randint(1, 6)
         blocks.append((fam, w, out, rng.choice((3, 5, 7)) if not tiny else 3, strides[i], btn, depth))
         w = out
     if fam in DW_TYPES and rng.random() < 0.6:
@@ -847,7 +852,7 @@ def _draw(op: str, rng: random.Random) -> OpShape:
 
 def default_grid(size: str = "default", seed: int = 0) -> list[OpShape]:
     """Shapes to profile, drawn (seeded) from the ranges the block families use at 224x224 and below, and
-    calibration networks: ``default`` (~560), ``small`` (~30% of them) or ``tiny`` (a few small ones per op,
+    calibration networks: ``default`` (~470), ``small`` (~30% of them) or ``tiny`` (a few small ones per op,
     for tests)."""
     if size not in GRIDS:
         raise DesignError("grid", f"unknown grid {size!r}", ", ".join(GRIDS))
@@ -861,13 +866,14 @@ def default_grid(size: str = "default", seed: int = 0) -> list[OpShape]:
         tries = 0
         while len(shapes) < n and tries < 200 * n:
             tries += 1
-            if op == "network":
-                sh = _draw_network(rng, tiny=size == "tiny")
+            if op == "network":  # a third of them small (what a block costs beyond its ops stands out)
+                kind = "tiny" if size == "tiny" else "small" if len(shapes) < n // 3 else "regular"
+                sh = _draw_network(rng, kind)
                 try:
                     macs = metrics.network_terms(sh.arch().blocks, sh.r, 1000).macs
                 except DesignError:  # too many stride-2 blocks for the resolution
                     continue
-                if not (size == "tiny" or 5e7 <= macs <= 2.5e9):
+                if kind == "regular" and not 5e7 <= macs <= 2.5e9:
                     continue
                 shapes.add(sh)
                 continue
@@ -1073,7 +1079,7 @@ def noise_summary(meas: Iterable[Measurement]) -> dict[str, Any]:
             "statistic": "per shape: (q3 - q1) / median of its per-call samples"}
 
 
-NET_PASSES, NET_MIN_SAMPLES = 2, 6  # per visit of a calibration network; at least, per network
+NET_PASSES, NET_MIN_SAMPLES = 2, 8  # per visit of a calibration network; at least, per network
 
 
 def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | Sequence[OpShape] = "default",
