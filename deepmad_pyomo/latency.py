@@ -46,6 +46,7 @@ import time
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
+from collections.abc import Hashable
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import metrics
@@ -242,14 +243,21 @@ def block_latency(coef: dict[str, dict[str, float]], b: Any, r_in: float, first:
 
 
 def network_latency(coef: dict[str, dict[str, float]], blocks: Sequence[Any], resolution: float,
-                    num_classes: int, batch: int = 1, kernels: Sequence[Sequence[int]] | None = None
-                    ) -> tuple[Any, list[Any]]:
+                    num_classes: int, batch: int = 1, kernels: Sequence[Sequence[int]] | None = None,
+                    memo: dict[Any, Any] | None = None) -> tuple[Any, list[Any]]:
     """Whole-network latency (ms) and that of each block, numbers or Pyomo expressions: per super-block
     its first block plus ``L - 1`` repeats (as :func:`metrics.block_totals`), then the classifier.
-    ``kernels[j]``: the kernel sizes block ``j``'s ``k2`` chooses from (used only for expressions)."""
+    ``kernels[j]``: the kernel sizes block ``j``'s ``k2`` chooses from (used only for expressions).
+    ``memo``: a dict caching the latency of hashable (concrete) blocks, for callers that evaluate many
+    similar architectures (an evolutionary search)."""
     r = float(resolution)
     per_block = []
     for j, b in enumerate(blocks):
+        key = (b, r, batch) if memo is not None and isinstance(b, Hashable) else None
+        if key is not None and key in memo:
+            per_block.append(memo[key])
+            r = r / b.s
+            continue
         ks = kernels[j] if kernels is not None else None
         first = block_latency(coef, b, r, True, batch, ks)
         r_out = r / b.s
@@ -257,6 +265,10 @@ def network_latency(coef: dict[str, dict[str, float]], blocks: Sequence[Any], re
             per_block.append(first)
         else:
             per_block.append(first + (b.L - 1) * block_latency(coef, b, r_out, False, batch, ks))
+        if key is not None:
+            if len(memo) > 100_000:
+                memo.clear()
+            memo[key] = per_block[-1]
         r = r_out
     head = cost(coef, [("classifier", classifier_features(blocks[-1].c_out, r, num_classes, batch))])
     return sum(per_block) + head, per_block + [head]
@@ -274,6 +286,7 @@ class LatencyModel:
     noise: dict[str, Any] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
     path: str | None = None
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # block latencies
 
     @property
     def batch(self) -> int:
@@ -425,7 +438,7 @@ def predict_ms(model: LatencyModel | str | os.PathLike[str], arch: Any, resoluti
     device, threads, batch and clock the model was measured with (see :meth:`LatencyModel.describe`)."""
     m = _as_model(model)
     total, _ = network_latency(m.coefficients, arch.blocks, resolution or arch.resolution, arch.num_classes,
-                               m.batch)
+                               m.batch, memo=m.memo)
     return float(total)
 
 
