@@ -43,10 +43,10 @@ import platform
 import random
 import statistics
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
-from collections.abc import Hashable
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import metrics
@@ -732,7 +732,6 @@ def _make_op(shape: OpShape, device: str, batch: int) -> Callable[[], Any]:
     """A zero-argument callable running the op once (modules and inputs built here, weights random)."""
     import torch
     from torch import nn
-
     from torch.nn.utils import skip_init
 
     from .network import SqueezeExcite

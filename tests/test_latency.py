@@ -15,8 +15,12 @@ from hypothesis import strategies as st
 
 from deepmad_pyomo import latency as L
 from deepmad_pyomo.arch import Architecture, Block
-from deepmad_pyomo.cli_latency import (add_build_latency_arguments, add_latency_parser, build_latency,
-                                       format_build_latency)
+from deepmad_pyomo.cli_latency import (
+    add_build_latency_arguments,
+    add_latency_parser,
+    build_latency,
+    format_build_latency,
+)
 from deepmad_pyomo.errors import DesignError
 from deepmad_pyomo.formulation import build_pyomo_model, load_architecture
 from deepmad_pyomo.problem import DesignProblem
