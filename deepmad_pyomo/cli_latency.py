@@ -51,11 +51,15 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
                     help="tuned (default: no page faults from glibc's mmap threshold and trimming) or system")
     pp.add_argument("--json", action="store_true", help="print the summary as JSON")
     pp.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    pp.set_defaults(func=cmd_latency_profile)
     ps = lsub.add_parser("show", help="describe a latency model file (what it was measured with, its fit)")
     ps.add_argument("model", metavar="MODEL.json")
     ps.add_argument("--json", action="store_true", help="print JSON")
-    ps.set_defaults(func=cmd_latency_show)
+    p.set_defaults(func=cmd_latency)
+
+
+def cmd_latency(args: argparse.Namespace) -> int:
+    """``deepmad latency ACTION``: one function per action."""
+    return {"profile": cmd_latency_profile, "show": cmd_latency_show}[args.latency_command](args)
 
 
 def _positive(v: int, name: str) -> int:
@@ -180,7 +184,7 @@ def latency_report(arch: Any, model_path: str, repeats: int = DEFAULT_REPEATS) -
         "latency_predicted_ms": round(predicted, 4),
         "latency_measured_ms": round(m.median, 4),
         "latency_error_rel": round(predicted / m.median - 1, 4),
-        "latency_measured_iqr_over_median": round(m.iqr_rel, 4),
+        "latency_measured_iqr_over_median": round(m.iqr_rel, 4) if len(net) >= 4 else None,
         "latency_measured_passes": len(net),
         "latency_clock": model.clock,
         "latency_statistic": f"median of {len(net)} forward passes on the model's clock ({model.clock}), "
@@ -202,18 +206,22 @@ def latency_report(arch: Any, model_path: str, repeats: int = DEFAULT_REPEATS) -
     if model.clock == "thread_cpu":
         wall = L.measure_like(model, arch, repeats=max(3, min(repeats, 7)), warmup=1, built=built, clock="wall")
         d["latency_measured_wall_ms"] = round(wall.median, 4)
-        d["latency_measured_wall_iqr_over_median"] = round(wall.iqr_rel, 4)
+        d["latency_measured_wall_iqr_over_median"] = round(wall.iqr_rel, 4) if len(wall.samples) >= 4 else None
     return d
+
+
+def _pct(v: float | None) -> str:
+    return "n/a (under 4 passes)" if v is None else f"{100 * v:.1f}%"
 
 
 def format_build_latency(d: dict[str, Any]) -> str:
     err = 100 * d["latency_error_rel"]
     lines = [f"  latency predicted {d['latency_predicted_ms']:10.2f} ms",
              (f"  latency measured  {d['latency_measured_ms']:10.2f} ms  ({d['latency_statistic']}; "
-              f"IQR/median {100 * d['latency_measured_iqr_over_median']:.1f}%); predicted {err:+.1f}%")]
+              f"IQR/median {_pct(d['latency_measured_iqr_over_median'])}); predicted {err:+.1f}%")]
     if "latency_measured_wall_ms" in d:
         lines.append(f"  wall clock        {d['latency_measured_wall_ms']:10.2f} ms  (IQR/median "
-                     f"{100 * d['latency_measured_wall_iqr_over_median']:.1f}%; higher than CPU time when other "
+                     f"{_pct(d['latency_measured_wall_iqr_over_median'])}; higher than CPU time when other "
                      "work shares the core)")
     sp = d.get("machine_speed")
     if sp:
@@ -223,5 +231,5 @@ def format_build_latency(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["add_build_latency_arguments", "add_latency_parser", "build_latency", "cmd_latency_profile",
+__all__ = ["add_build_latency_arguments", "add_latency_parser", "build_latency", "cmd_latency", "cmd_latency_profile",
            "cmd_latency_show", "format_build_latency", "format_model_summary", "latency_report", "model_summary"]
