@@ -36,7 +36,7 @@ FORMAT = "deepmad-pyomo/compare-run-v1"
 COLUMNS = ("suite", "problem", "family", "resolution", "flops_budget", "params_budget", "solver", "formulation",
            "config", "status", "objective", "bound", "gap", "best_bound", "gap_to_best_bound", "best_objective",
            "shortfall", "verified", "macs", "params", "time_s", "cpu_s", "peak_private_mb", "peak_rss_mb", "worker_rss_mb",
-           "time_limit", "n_vars", "n_int_vars", "n_constraints", "log10_points", "message", "worker",
+           "wall_s", "time_limit", "n_vars", "n_int_vars", "n_constraints", "log10_points", "message", "worker",
            "problem_hash")
 # Statuses that end a run for good; any other (task failure, solver missing on the worker) is redone.
 FINAL = ("optimal", "feasible", "infeasible", "time_limit", "error")
@@ -118,7 +118,7 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
             res = None
             row.update(status="error", message=str(e))
     row.update(peak_rss_mb=round(mem.children_peak_mb, 1), peak_private_mb=round(mem.children_private_mb, 1),
-               worker_rss_mb=round(mem.self_rss_mb, 1))
+               worker_rss_mb=round(mem.self_rss_mb, 1), wall_s=round(time.perf_counter() - t0, 3))
     if res is None:
         row.update(time_s=round(time.perf_counter() - t0, 3), cpu_s=0.0)
         return row

@@ -104,7 +104,7 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
                 cert.update(status="error", message=str(e), time_s=round(time.perf_counter() - t0, 3))
                 return rec
         attempts.append({"time_limit": limit, "status": res.status.value, "time_s": round(res.time_s, 3),
-                         "designed": res.architecture is not None})
+                         "wall_s": round(time.perf_counter() - t0, 3), "designed": res.architecture is not None})
         if res.architecture is not None or res.status.value == "infeasible":
             break
         limit *= 2  # no design in the time limit: try once more with twice the time
