@@ -1,8 +1,8 @@
 """Suites, ``deepmad compare`` and ``deepmad zoo`` on a real Dask ``LocalCluster`` (2 worker processes).
 
-Fast: a tiny suite of two CIFAR problems, a few seconds per solve. One cluster serves the module (the
-embedded-cluster path of :func:`distributed.cluster_client`); the CLI test reaches it through
-``--scheduler`` (the external-cluster path).
+Fast: a tiny suite of two CIFAR problems, a few seconds per solve. One cluster (the embedded-cluster
+path of :func:`distributed.cluster_client`) serves every check that needs one, inside a single test;
+the CLI check reaches it through ``--scheduler`` (the external-cluster path).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from deepmad_pyomo.solvers import REGISTRY  # noqa: E402
 from deepmad_pyomo.zoo import build_zoo, references  # noqa: E402
 
 TINY = ("k1kxk1-60m", "k1dwsek1-30m")  # the two fastest CIFAR problems
-TIME_LIMIT = 5.0
+TIME_LIMIT = 4.0
 
 needs_auto = pytest.mark.skipif(not REGISTRY["auto"].available(), reason="casadi and pyscipopt are needed")
 
@@ -106,12 +106,6 @@ def tiny_suite(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(folder)
 
 
-@pytest.fixture(scope="module")
-def client():
-    with cluster_client(workers=2) as c:
-        yield c
-
-
 class AtomicityWatcher:
     """Reads every JSON/CSV file under a folder in a loop; records any that is not complete."""
 
@@ -153,7 +147,7 @@ def _daemonic() -> bool:
     return mp.current_process().daemon
 
 
-def test_workers_are_processes_that_may_fork(client) -> None:
+def check_workers_are_processes_that_may_fork(client) -> None:
     daemon = client.run(_daemonic)
     assert len(daemon) == 2 and not any(daemon.values())
 
@@ -169,8 +163,7 @@ def test_workers_are_processes_that_may_fork(client) -> None:
 
 
 # ---------------------------------------------------------------------------------------- compare
-@needs_auto
-def test_compare_resume_atomic_and_plots(client, tiny_suite: str, tmp_path: Path) -> None:
+def check_compare_resume_atomic_and_plots(client, tiny_suite: str, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     out.mkdir()
     with AtomicityWatcher(out) as watch:
@@ -212,8 +205,7 @@ def test_compare_resume_atomic_and_plots(client, tiny_suite: str, tmp_path: Path
 
 
 # -------------------------------------------------------------------------------------------- zoo
-@needs_auto
-def test_zoo_records_registry_and_picture(client, tiny_suite: str, tmp_path: Path, monkeypatch) -> None:
+def check_zoo_records_registry_and_picture(client, tiny_suite: str, tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "zoo"
     res = build_zoo(tiny_suite, out, "auto", TIME_LIMIT, client=client, progress=False)
     assert (res.models, res.reused, res.designed) == (2, 0, 2)
@@ -267,8 +259,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-@needs_auto
-def test_cli_on_an_existing_scheduler(client, tiny_suite: str, tmp_path: Path, capsys) -> None:
+def check_cli_on_an_existing_scheduler(client, tiny_suite: str, tmp_path: Path, capsys) -> None:
+    capsys.readouterr()
     address = client.scheduler.address
     args = _parser().parse_args(["compare", "--suite", tiny_suite, "--solvers", "auto", "--time-limit", "4",
                                  "--out", str(tmp_path / "c"), "--scheduler", address, "--only", "k1kxk1-*",
@@ -294,7 +286,7 @@ def test_cli_arguments() -> None:
 
 
 # ------------------------------------------------------------------------------ failure handling
-def test_a_dying_worker_costs_only_its_task(client, tmp_path: Path) -> None:
+def check_a_dying_worker_costs_only_its_task(client, tmp_path: Path) -> None:
     def job(payload: dict) -> dict:  # a local function: Dask ships it by value
         import os
         import time
@@ -324,3 +316,24 @@ def test_a_dying_worker_costs_only_its_task(client, tmp_path: Path) -> None:
     while len(client.scheduler_info()["workers"]) < 2 and time.time() < deadline:
         time.sleep(0.5)
     assert len(client.scheduler_info()["workers"]) == 2  # the nanny restarted the dead worker
+
+
+# ------------------------------------------------------------------------- all on one real cluster
+@needs_auto
+def test_on_a_two_process_local_cluster(tiny_suite: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """One embedded LocalCluster (2 worker processes) for every check that needs one: a single test, so
+    that ``pytest -n 2`` runs it in one xdist process instead of starting a cluster in each."""
+    with cluster_client(workers=2) as client:
+        for name, check, args in [
+            ("fork", check_workers_are_processes_that_may_fork, ()),
+            ("compare", check_compare_resume_atomic_and_plots, (tiny_suite, tmp_path / "compare")),
+            ("zoo", check_zoo_records_registry_and_picture, (tiny_suite, tmp_path / "zoo", monkeypatch)),
+            ("cli", check_cli_on_an_existing_scheduler, (tiny_suite, tmp_path / "cli", capsys)),
+            ("worker death", check_a_dying_worker_costs_only_its_task, (tmp_path / "death",)),
+        ]:
+            for a in args:
+                if isinstance(a, Path):
+                    a.mkdir(parents=True, exist_ok=True)
+            t0 = time.perf_counter()
+            check(client, *args)
+            print(f"{name}: {time.perf_counter() - t0:.1f} s")
