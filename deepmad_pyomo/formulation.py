@@ -152,10 +152,11 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
     m.se_units = pyo.Var(m.SE, domain=pyo.NonNegativeReals if gp else dom, bounds=(1, None), doc="SE width / 8")
     m.se = pyo.Expression(m.SE, rule=lambda mm, j: 8 * mm.se_units[j])
     m.se_floor = pyo.Constraint(m.SE, rule=lambda mm, j: 32 * mm.se_units[j] >= mm.btn[j] - 31)
-    # inverted residuals keep an identity shortcut (an avg-pool in the official FLOPs at stride 2) only
-    # when the width does not change: same_width = 1 is forced when the widths are equal, and costs only
+    # inverted residuals keep an identity shortcut (an avg-pool in the official FLOPs at stride 2, an add
+    # in the latency model) only when the width does not change: same_width = 1 is forced when the widths
+    # are equal, and costs only
     # (the gp relaxation drops this avg-pool cost: a relaxation stays valid when costs go down)
-    same = [j for j in sb if specs[j].type in ("k1dwk1", "k1dwsek1") and specs[j].s == 2 and not gp]
+    same = [j for j in sb if specs[j].type in ("k1dwk1", "k1dwsek1") and not gp]
     m.SAME = pyo.Set(initialize=same)
     m.same_width = pyo.Var(m.SAME, domain=binary, doc="1 when the super-block keeps its input width")
     m.same_width_def = pyo.Constraint(

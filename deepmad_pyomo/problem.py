@@ -315,7 +315,11 @@ def load_problem(path: str | Path) -> DesignProblem:
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise DesignError(str(path), f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
                           f"{str(e).splitlines()[0]}") from None
-    return DesignProblem.from_dict(data, name=path.stem)
+    prob = DesignProblem.from_dict(data, name=path.stem)
+    model = prob.budgets.latency_model
+    if model and not Path(model).is_absolute() and not Path(model).exists():
+        prob = prob.with_budgets(latency_model=str(path.parent / model))  # relative to the spec file
+    return prob
 
 
 def resolve_problem(preset_name: str | None = None, spec: str | Path | None = None,
