@@ -441,6 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except DesignError as e:
         return _error(str(e))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; files written so far are complete (compare and zoo resume when rerun)",
+              file=sys.stderr)
+        return 130
     except BrokenPipeError:  # stdout closed early (``deepmad ... | head``): stop quietly
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -27,7 +27,19 @@ from .solvers.base import Outcome, Reporter, SolveOptions
 GRACE_S = 5.0
 
 
+def _die_with_parent() -> None:
+    """Linux: the solver process is killed when its parent dies (e.g. a Dask worker killed mid-run)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _child(name: str, problem: DesignProblem, opts: SolveOptions, q: Any) -> None:
+    _die_with_parent()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # solver libraries print banners and logs at the C level: keep stdout clean
     try:
@@ -133,4 +145,5 @@ def design(problem: DesignProblem, solver: str = "auto", options: SolveOptions |
             result.status = Status.INFEASIBLE
             result.message = why.message
             result.details["smallest_budgets"] = why.smallest
+        result.time_s = time.perf_counter() - t  # the analysis is part of the answer's wall time
     return result
