@@ -204,7 +204,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     m = evaluate(incumbent, problem.objective) if incumbent is not None else None
     status = Status.OPTIMAL if cert.complete and incumbent is not None else \
         Status.INFEASIBLE if cert.complete else Status.TIME_LIMIT
-    result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(scip, {workers} workers)",
+    result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(scip, {workers} worker{'s' if workers > 1 else ''})",
                           status=status, architecture=incumbent.with_(name=problem.name) if incumbent else None,
                           objective=m.objective if m else None, bound=cert.bound if math.isfinite(cert.bound) else None,
                           time_s=wall, cpu_s=_cpu_seconds() - cpu0, metrics=m.to_dict() if m else {},
@@ -273,7 +273,7 @@ def explain(result: DesignResult) -> str:
              f"{(result.gap if result.gap is not None else math.inf):.2e}" if result.objective is not None
              else f"status {result.status.value}",
              f"incumbent from {c.get('incumbent_source')}; root box relaxation bound "
-             f"{c.get('root_relaxation_bound')}",
+             + (f"{c['root_relaxation_bound']:,.2f}" if c.get("root_relaxation_bound") is not None else "none"),
              f"{c.get('boxes')} boxes in {c.get('rounds')} rounds, {c.get('inner_solves')} SCIP solves; leaves: "
              + ", ".join(f"{k} {v}" for k, v in (c.get("leaves") or {}).items())]
     for b in tree:
