@@ -51,7 +51,7 @@ def main() -> None:
                 print(f"{name:<16} {mode:<8} {workers:>2} {r.status.value:<10} {inc} {bound} {gap} "
                       f"{r.details['certificate']['boxes']:>5} {wall:7.1f} {cpu:7.1f} {evo:>12} {ratio:>7}",
                       flush=True)
-    print(f"\ntargets: gap <= 1e-4 within 120 s per preset and mode on 2 cores (goal after that: 10 s); "
+    print("\ntargets: gap <= 1e-4 within 120 s per preset and mode on 2 cores (goal after that: 10 s); "
           "evo/opt: the evolutionary baseline's best after the same CPU time, as a ratio of the incumbent")
 
 

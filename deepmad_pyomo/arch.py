@@ -11,7 +11,7 @@ A block is one row ``type in->out btn k s L`` of DESIGN.md section 2.3. Block ty
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,12 @@ from .errors import DesignError
 BLOCK_TYPES = ("conv", "k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
 SUPER_BLOCK_TYPES = BLOCK_TYPES[1:]
 FORMAT = "deepmad-pyomo/architecture-v1"
+
+
+def se_width(btn: int) -> int:
+    """SE hidden width for a bottleneck of ``btn`` channels: ``max(1, round(0.25*btn)//8)*8`` as in the
+    official code."""
+    return max(1, round(0.25 * btn) // 8) * 8
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,8 @@ class Block:
 
     @property
     def se(self) -> int:
-        """SE hidden width (``k1dwsek1``): ``max(1, round(0.25*btn)//8)*8`` as in the official code."""
-        return max(1, round(0.25 * (self.btn or 0)) // 8) * 8
+        """SE hidden width of a ``k1dwsek1`` block (:func:`se_width` of its bottleneck)."""
+        return se_width(self.btn or 0)
 
     @property
     def same_width(self) -> int:

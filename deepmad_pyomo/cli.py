@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .errors import DesignError
+from .fileio import plain
 
 PROG = "deepmad"
 ARCH_HELP = ("an architecture: our JSON file, an official TinyNAS structure file, or a registered model "
@@ -101,15 +102,6 @@ def _released_preset(a) -> str | None:
 
 def _fmt_count(v: float, unit: str, scale: float) -> str:
     return f"{int(round(v)):>15,}  ({v / scale:8.3f} {unit})"
-
-
-def _plain(obj: Any) -> Any:
-    """Tuples -> lists, recursively (for YAML and JSON dumps)."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
 
 
 # ----------------------------------------------------------------------------------------- metrics
@@ -376,7 +368,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
     from . import problem as P
 
     if args.show:
-        d = _plain(P.preset(args.show).to_dict())
+        d = plain(P.preset(args.show).to_dict())
         if args.json:
             _emit_json(d)
         else:

@@ -20,7 +20,7 @@ only nonconvexity left is the objective's products of log-widths.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import pyomo.environ as pyo

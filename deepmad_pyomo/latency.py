@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import metrics
+from .arch import se_width
 from .errors import DesignError
 
 FORMAT = "deepmad-pyomo/latency-model-v1"
@@ -92,12 +93,13 @@ Term = tuple[str, dict[str, Any]]  # (op, features)
 # ------------------------------------------------------------------------------------------ features
 def conv_features(cin: Any, cout: Any, k2: Any, r: float, s: int, batch: int) -> dict[str, Any]:
     """Features of a dense conv (``cin`` -> ``cout``, kernel area ``k2``, output side ``r``, stride ``s``)."""
-    return {"macs": batch * _M * r * r * cin * k2 * cout, "in": batch * _M * (s * r) ** 2 * cin,
-            "out": batch * _M * r * r * cout, "weights": _M * cin * k2 * cout, "calls": 1}
+    conv = metrics.Conv(cin, cout, k2, r)
+    return {"macs": batch * _M * conv.macs, "in": batch * _M * (s * r) ** 2 * cin,
+            "out": batch * _M * r * r * cout, "weights": _M * conv.weights, "calls": 1}
 
 
 def dwconv_features(c: Any, k2: Any, r: float, s: int, batch: int) -> dict[str, Any]:
-    return {"macs": batch * _M * r * r * c * k2, "in": batch * _M * (s * r) ** 2 * c,
+    return {"macs": batch * _M * metrics.Conv(1, c, k2, r).macs, "in": batch * _M * (s * r) ** 2 * c,
             "out": batch * _M * r * r * c, "calls": 1}
 
 
@@ -110,7 +112,8 @@ def avgpool_features(c: Any, r_in: float, batch: int) -> dict[str, Any]:
 
 
 def se_features(c: Any, se: Any, r: float, batch: int) -> dict[str, Any]:
-    return {"elems": batch * _M * r * r * c, "macs": batch * _M * 2 * c * se, "calls": 1}
+    squeeze, excite = metrics.Conv(c, se, 1, 1, "se"), metrics.Conv(se, c, 1, 1, "se")
+    return {"elems": batch * _M * r * r * c, "macs": batch * _M * (squeeze.macs + excite.macs), "calls": 1}
 
 
 def classifier_features(c: Any, r: float, num_classes: int, batch: int) -> dict[str, Any]:
@@ -854,7 +857,7 @@ def _draw(op: str, rng: random.Random) -> OpShape:
         return OpShape(op, cout=_width(rng, 16, 3072), k=rng.choice((3, 5, 7)), s=rng.choice((1, 2)), r=r)
     if op == "se":
         c = _width(rng, 16, 3072)
-        return OpShape(op, cout=c, se=max(1, round(0.25 * c) // 8) * 8, r=rng.choice(_SIDES[1:]))
+        return OpShape(op, cout=c, se=se_width(c), r=rng.choice(_SIDES[1:]))
     if op == "classifier":
         return OpShape(op, cin=_width(rng, 32, 2560), n=rng.choice((1000, 1000, 10, 100)), r=rng.choice((7, 7, 14)))
     if op == "network":

@@ -61,12 +61,16 @@ class Conv:
     kind: str = "main"
 
     @property
+    def weights(self) -> Any:
+        return self.cin * self.k2 * self.cout  # no bias
+
+    @property
     def macs(self) -> Any:
-        return self.cin * self.k2 * self.cout * self.res ** 2
+        return self.weights * self.res ** 2
 
     @property
     def params(self) -> Any:
-        return self.cin * self.k2 * self.cout + 2 * self.cout  # weights (no bias) + BN affine
+        return self.weights + 2 * self.cout  # + BN affine
 
     @property
     def tinynas_flops(self) -> Any:
@@ -182,7 +186,7 @@ def stage_ends(strides: Sequence[int]) -> list[int]:
 def network_terms(blocks: Sequence[Any], resolution: float, num_classes: int,
                   log: Callable[[Any], Any] = default_log) -> NetworkTerms:
     r = float(resolution)
-    totals, res, cum = [], [], []
+    totals, res = [], []
     for b in blocks:
         t = block_totals(b, r, log)
         totals.append(t)

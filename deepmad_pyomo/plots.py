@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from .fileio import atomic_write_bytes
 
 FORMATS = ("png", "svg")
 FAMILY_COLORS = {"k1kxk1": "tab:blue", "kxkx": "tab:cyan", "k1dwk1": "tab:green", "k1dwsek1": "tab:orange"}
@@ -35,33 +35,6 @@ def _pyplot() -> Any:
     return plt
 
 
-def _umask() -> int:
-    """The process umask, read without changing it (``os.umask`` would, for every thread)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an image is as readable as any other output
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(fig: Any, stem: str | Path) -> list[Path]:
     """Write ``fig`` as ``stem.png`` and ``stem.svg`` (atomically); close it; return the paths."""
     plt = _pyplot()
@@ -71,7 +44,7 @@ def save(fig: Any, stem: str | Path) -> list[Path]:
         meta = {"Date": None} if fmt == "svg" else {}
         fig.savefig(buf, format=fmt, dpi=130, bbox_inches="tight", metadata=meta)
         path = Path(f"{stem}.{fmt}")
-        _atomic_write_bytes(path, buf.getvalue())
+        atomic_write_bytes(path, buf.getvalue())
         out.append(path)
     plt.close(fig)
     return out

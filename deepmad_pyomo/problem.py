@@ -3,7 +3,7 @@ settings and the input resolution; YAML or JSON files, and the paper's presets."
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any

@@ -35,6 +35,7 @@ from typing import Any, Iterable
 import yaml
 
 from .errors import DesignError
+from .fileio import plain
 from .problem import PRESETS, DesignProblem, load_problem, preset
 
 SUITES = ("paper", "imagenet", "cifar")
@@ -143,20 +144,12 @@ def cifar_problem(family: str, mmacs: float) -> dict[str, Any]:
 def generate(suite: str) -> list[dict[str, Any]]:
     """The problems of ``suite`` as plain dicts (what the YAML files hold), in a stable order."""
     if suite == "paper":
-        return [_plain(preset(n).to_dict()) for n in PRESETS]
+        return [plain(preset(n).to_dict()) for n in PRESETS]
     if suite == "imagenet":
         return [imagenet_problem(*row) for row in IMAGENET]
     if suite == "cifar":
         return [cifar_problem(*row) for row in CIFAR]
     raise DesignError("suite", f"unknown suite {suite!r}", ", ".join(SUITES))
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
 
 
 def dump(problem: dict[str, Any], suite: str) -> str:

@@ -34,6 +34,6 @@ def test_parallel_boxes_give_the_same_answer():
 def test_incumbent_must_be_feasible():
     p = tiny_problem("tinynas")
     _, arch = optimum(tiny_problem("tinynas", flops=1e9))  # feasible only under a looser budget
-    if p.check(arch):
-        with pytest.raises(DesignError, match="incumbent"):
-            certify(p, incumbent=arch, time_limit=10)
+    assert p.check(arch), "the test needs an architecture that breaks the tighter budget"
+    with pytest.raises(DesignError, match="incumbent"):
+        certify(p, incumbent=arch, time_limit=10)

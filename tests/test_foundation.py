@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from importlib import resources
 from types import SimpleNamespace
 

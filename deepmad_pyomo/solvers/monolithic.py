@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..formulation import FormulationOptions, build_pyomo_model, decode, load_architecture
+from ..formulation import FormulationOptions, build_pyomo_model, decode
 from ..metrics import evaluate
 from ..problem import DesignProblem
 from ..result import Status
