@@ -18,11 +18,14 @@ class ScipAnswer:
     wall_s: float
 
 
-def solve_model(m: pyo.ConcreteModel, time_limit: float, gap: float = 1e-4, cpu_clock: bool = False) -> ScipAnswer:
-    """Solve ``m`` (maximisation) with SCIP; loads the incumbent into ``m`` when there is one."""
+def solve_model(m: pyo.ConcreteModel, time_limit: float, gap: float = 1e-4, cpu_clock: bool = False,
+                warm_start: bool = False) -> ScipAnswer:
+    """Solve ``m`` (maximisation) with SCIP; loads the incumbent into ``m`` when there is one.
+    ``warm_start``: hand SCIP the integer variables' current values as a (partial) starting solution."""
     import time
 
     opt = pyo.SolverFactory("scip_direct")
+    opt.config.warmstart_discrete_vars = warm_start
     opt.options["limits/time"] = max(0.5, float(time_limit))
     opt.options["limits/gap"] = float(gap)
     opt.options["display/verblevel"] = 0  # verbose output once blocked SCIP on a pipe write
