@@ -223,3 +223,40 @@ def test_evolution_mutations_stay_in_the_template_box() -> None:
         broken = [v for v in problem.with_budgets(flops=None).check(arch)
                   if "non-decreasing" not in v and "x blocks" not in v and "rho" not in v and "x out" not in v]
         assert broken == [], broken
+
+
+def test_auto_designs_quickly_near_the_relaxation_then_solves_in_full() -> None:
+    """``auto``'s first design comes from SCIP in a small neighbourhood of a relaxed point (widths within
+    a few percent of Ipopt's); the full re-solve with kernels free then reaches the enumerated optimum."""
+    res = solved("auto")
+    solves = res.details["exact_solves"]
+    quick = [s for s in solves if s["radius"] is not None and s["objective"] is not None]
+    assert quick, solves
+    assert solves[-1]["radius"] is None and solves[-1]["kernels"] == "free"
+    best = max(v for v, _ in enumerate_designs(small_problem()))
+    assert res.objective == pytest.approx(best, rel=1e-9)
+
+
+def test_neighbourhood_bounds_hold_the_relaxed_point() -> None:
+    from deepmad_pyomo.formulation import FormulationOptions, build_pyomo_model
+    from deepmad_pyomo.problem import preset
+    from deepmad_pyomo.solvers.pipeline import DepthProxy
+
+    problem = preset("deepmad-r18")
+    proxy = DepthProxy(problem, SolveOptions(), time_limit=10)
+    _, xs = proxy.relaxation()
+    d = proxy.clip([xs[i] for i in proxy.depth_idx])
+    assert proxy(d) > -math.inf
+    m = build_pyomo_model(problem, FormulationOptions(depths=list(d)))
+    proxy.restrict(m, d, 0.05)
+    xs = proxy.cache[d][1]
+    for name in ("width_units", "btn_units"):
+        for j, var in getattr(m, name).items():
+            full = m.unit_bounds["width" if name == "width_units" else "btn", j]
+            if var.fixed:
+                continue
+            x = xs[proxy.solver.index[id(getattr(proxy.model, name)[j])]]
+            assert var.lb <= max(full[0], math.floor(x)) and min(full[1], math.ceil(x)) <= var.ub
+            assert full[0] <= var.lb and var.ub <= full[1]
+            if full[0] + 1 < x < full[1] - 1:
+                assert var.ub - var.lb <= 0.1 * x + 4, (name, j, x, full)

@@ -51,8 +51,9 @@ NL_EXECUTABLES = ("couenne", "bonmin", "ipopt", "knitro", "baron")
 
 REGISTRY: dict[str, SolverInfo] = {s.name: s for s in [
     SolverInfo("auto", "decomposition",
-               "Ipopt relaxation, hill-climb over integer depth vectors scored by Ipopt, exact SCIP solves of "
-               "the best ones (default: the best design within seconds; no optimality proof)",
+               "Ipopt relaxation, hill-climb over integer depth vectors scored by Ipopt, SCIP on the exact "
+               "problem near the best ones' relaxed widths, then a warm-started full solve (default: the best "
+               "design within seconds; no optimality proof)",
                "pip install casadi pyscipopt", "pipeline:run_auto", "probes:casadi_and_scip"),
     SolverInfo("ipopt", "local",
                "Ipopt (casadi wheel) on the continuous relaxation, then depths rounded and the widths solved "

@@ -6,9 +6,9 @@
 3. Quick designs: for the best depth vectors, SCIP on the exact problem (depths and kernel sizes fixed,
    widths and bottlenecks integer) with each width kept within 5% (then 15%) of its relaxed value: a
    small MINLP, solved in well under a second (a relaxation-induced neighbourhood).
-4. The best of them is re-solved with the kernel sizes free, in the neighbourhood and then in full
-   (warm-started, for a share of the time limit). Without a quick design, the candidates are solved in
-   full (kernels fixed, then free).
+4. The best of them is re-solved in full, warm-started, with its kernel sizes and then with kernels free
+   (each for a share of the time limit). Without a quick design, the candidates are solved in full
+   (kernels fixed, then free).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ Depths = tuple[int, ...]
 CANDIDATES = 6      # depth vectors (best relaxed values) tried for a quick design
 QUICK_LIMIT = 3.0   # seconds of SCIP for one neighbourhood solve
 RADII = (0.05, 0.15)  # neighbourhoods of the relaxed widths (relative), tried in turn
-POLISH_MIN, POLISH_SHARE = 5.0, 0.25  # the full solve at the end: at most this share of the time limit
+POLISH_MIN, POLISH_SHARE = 5.0, 0.2  # each full solve at the end: at most this share of the time limit
 
 
 class DepthProxy:
@@ -141,6 +141,7 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool 
     ranked = [d for d in ranked if proxy.cache[d][0] > -math.inf]
     archs: list[Architecture] = []
     tried: list[dict[str, Any]] = []
+    polish = max(POLISH_MIN, POLISH_SHARE * opts.time_limit)
 
     def best_so_far() -> Architecture | None:
         return max(archs, key=lambda a: evaluate(a, problem.objective).objective) if archs else None
@@ -176,19 +177,19 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool 
         for radius in RADII:
             if exact(d, proxy.kernels(d), QUICK_LIMIT, radius) != "infeasible":
                 break
-    # 2. the best depth vector with kernels free: in the neighbourhood first, then in full (warm-started,
-    #    a share of the time: on the inverted-residual families SCIP seldom closes the full problem); with
-    #    no quick design, the candidates are solved in full with the relaxation's kernels first
+    # 2. the best design's depth vector solved in full, warm-started: with its kernel sizes, then with
+    #    kernels free (each for a share of the time: on the inverted-residual families SCIP seldom closes
+    #    the full problem); with no quick design, the candidates are solved in full
     incumbent = best_so_far()
     if incumbent is None:
         for d in ranked:
             if exact(d, proxy.kernels(d), math.inf) == "optimal" and not search:
                 break
-        incumbent = best_so_far()
+    elif search:
+        exact(tuple(b.L for b in incumbent.super_blocks), [b.k for b in incumbent.blocks], polish, warm=incumbent)
+    incumbent = best_so_far()
     if incumbent is not None:
-        d = tuple(b.L for b in incumbent.super_blocks)
-        exact(d, None, QUICK_LIMIT, RADII[-1], warm=incumbent)
-        exact(d, None, max(POLISH_MIN, POLISH_SHARE * opts.time_limit), warm=best_so_far())
+        exact(tuple(b.L for b in incumbent.super_blocks), None, polish, warm=incumbent)
     details: dict[str, Any] = {"relaxation": relax_value, "depth_vectors_scored": len(proxy.cache),
                                "exact_solves": tried}
     if not archs:

@@ -1,0 +1,165 @@
+"""Latency budgets measured on the user's own hardware (issue 6).
+
+Three parts:
+
+1. **Profiling** (:func:`profile`; shapes in :mod:`.grid`, timing in :mod:`.measure`): torch runs the
+   operations the block families of :mod:`deepmad_pyomo.network` are made of (dense and depthwise convs,
+   BatchNorm, ReLU, SiLU, the residual add, the shortcut's 2x2 average pool, the squeeze-excite gate, the
+   classifier) over a grid of shapes on this device, with warm-up, many repeats in several interleaved
+   passes, and keeps the median.
+   It also runs a few random whole networks of every family, to calibrate what the ops cost inside a
+   network rather than alone, and what each block's modules cost beyond their ops.
+2. **Fitting** (:func:`fit`, :mod:`.fit`): per op type a linear model in algebraic features of the shape,
+   ``ms = sum_f coef[op][f] * feature_f``, by non-negative least squares on relative errors (non-negative
+   coefficients keep the latency monotone in every width and depth, which the MINLP and its box
+   relaxation rely on); then, on the calibration networks, per block family a ``scale`` of its ops and a
+   ``block`` cost. A quarter of the shapes of every op and of the calibration networks is held out; the
+   model file reports the fit's error on them, and how noisy the measurements were.
+3. **Prediction** (:mod:`.ops`, :mod:`.model`): :func:`inner_block_terms` lists the ops of one block and
+   their features. It iterates the ``Conv`` records of :func:`deepmad_pyomo.metrics.inner_block`, and :func:`network_latency` sums
+   blocks as :func:`deepmad_pyomo.metrics.block_totals` does (a super-block costs its first block plus
+   ``L - 1`` repeats), so the same code gives numbers (:func:`predict_ms`) and Pyomo expressions
+   (:func:`latency_expression`, which :mod:`deepmad_pyomo.formulation` uses for ``budgets.latency_ms``).
+
+Features are in millions and are products of the conv fields only, so they stay polynomial in the
+MINLP's variables: ``macs = B cin k2 cout r^2``, ``in = B cin (s r)^2`` (input activations), ``out = B cout
+r^2`` (output activations), ``weights = cin k2 cout``, ``elems`` (activations an element-wise op touches),
+``calls = 1`` (the fixed cost of one call), with ``B`` the batch the model was measured at.
+
+How it is measured matters as much as what: a latency model file records the device, threads, batch,
+clock, allocator and library versions it was measured with (:meth:`LatencyModel.describe`), and every
+prediction should say so. On the CPU with one thread the clock is the thread's CPU time (see
+:func:`default_clock`) and the allocator is tuned (see :func:`tune_malloc`). A malformed file is refused
+with a :class:`~deepmad_pyomo.errors.DesignError` naming the field and what is valid.
+"""
+from __future__ import annotations
+
+from .fit import (
+    fit,
+    machine_speed,
+    measure_ops,
+    nnls,
+    noise_summary,
+    profile,
+    refit,
+)
+from .grid import (
+    COLD_BYTES,
+    COLD_COPIES_MAX,
+    COLD_MIN_BYTES,
+    GRID_COUNTS,
+    GRIDS,
+    SUPER_FAMILIES,
+    BlockTuple,
+    OpShape,
+    default_grid,
+    device_info,
+    network_features,
+    reference_arch,
+)
+from .measure import (
+    CLOCKS,
+    MALLOC_MODES,
+    Measurement,
+    build_network,
+    check_device,
+    default_clock,
+    measure_like,
+    measure_network,
+    time_calls,
+    torch_threads,
+    tune_malloc,
+)
+from .model import (
+    LatencyModel,
+    latency_expression,
+    load,
+    load_cached,
+    predict_blocks_ms,
+    predict_ms,
+    save,
+    validate,
+)
+from .ops import (
+    BLOCK_GROUPS,
+    DEVICES,
+    DW_TYPES,
+    FAMILIES,
+    FEATURE_DOC,
+    FORMAT,
+    GROUPS,
+    OPS,
+    Term,
+    avgpool_features,
+    block_latency,
+    classifier_features,
+    conv_features,
+    cost,
+    dwconv_features,
+    elem_features,
+    inner_block_terms,
+    is_pointwise,
+    network_latency,
+    se_features,
+)
+
+__all__ = [
+    "fit",
+    "machine_speed",
+    "measure_ops",
+    "nnls",
+    "noise_summary",
+    "profile",
+    "refit",
+    "COLD_BYTES",
+    "COLD_COPIES_MAX",
+    "COLD_MIN_BYTES",
+    "GRID_COUNTS",
+    "GRIDS",
+    "SUPER_FAMILIES",
+    "BlockTuple",
+    "OpShape",
+    "default_grid",
+    "device_info",
+    "network_features",
+    "reference_arch",
+    "CLOCKS",
+    "MALLOC_MODES",
+    "Measurement",
+    "build_network",
+    "check_device",
+    "default_clock",
+    "measure_like",
+    "measure_network",
+    "time_calls",
+    "torch_threads",
+    "tune_malloc",
+    "LatencyModel",
+    "latency_expression",
+    "load",
+    "load_cached",
+    "predict_blocks_ms",
+    "predict_ms",
+    "save",
+    "validate",
+    "BLOCK_GROUPS",
+    "DEVICES",
+    "DW_TYPES",
+    "FAMILIES",
+    "FEATURE_DOC",
+    "FORMAT",
+    "GROUPS",
+    "OPS",
+    "Term",
+    "avgpool_features",
+    "block_latency",
+    "classifier_features",
+    "conv_features",
+    "cost",
+    "dwconv_features",
+    "elem_features",
+    "inner_block_terms",
+    "is_pointwise",
+    "network_latency",
+    "se_features",
+]
