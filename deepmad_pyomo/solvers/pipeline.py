@@ -161,12 +161,19 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool 
         tried.append({"depths": list(d), "kernels": kernels or "free", "radius": radius,
                       "relaxed": proxy.cache[d][0], "scip": ans.termination, "objective": ans.objective,
                       "wall_s": round(ans.wall_s, 2)})
-        if ans.has_solution:
-            arch = decode(m)
-            archs.append(arch)
-            where = f"SCIP at L={list(d)}" + (f", widths within {radius:.0%} of the relaxation" if radius
-                                               else "" if kernels else ", kernels free")
-            rep.incumbent(arch, evaluate(arch, problem.objective).objective, where)
+        where = f"SCIP at L={list(d)}" + (f", widths within {radius:.0%} of the relaxation" if radius
+                                           else ", kernels fixed" if kernels else ", kernels free")
+        if not ans.has_solution:
+            rep.progress(f"{where}: no design ({ans.termination})")
+            return ans.termination
+        before = best_so_far()
+        arch = decode(m)
+        archs.append(arch)
+        value = evaluate(arch, problem.objective).objective
+        if before is None or value > evaluate(before, problem.objective).objective + 1e-9:
+            rep.incumbent(arch, value, where)
+        else:
+            rep.progress(f"{where}: {value:,.2f} ({ans.termination}), not better")
         return ans.termination
 
     # 1. quick designs: each candidate's integer widths near its relaxed point
