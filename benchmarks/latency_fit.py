@@ -11,9 +11,10 @@
    error, the noise (IQR/median) and, for information, the wall-clock median; then the Spearman rank
    correlation across the networks.
 3. Designs ``--preset`` under a latency budget (``--budget-share`` of what the model predicts for the
-   released structure of that preset) with ``--solvers``, designed to ``budget * (1 - --margin)`` (default
-   10%, about the model's error on whole networks), and measures each design interleaved with that released
-   structure: does the design meet the budget when measured?
+   released structure of that preset) with ``--solvers``, designed to ``budget * (1 - --margin)`` (the
+   problem's ``budgets.latency_margin``; default 10%, about the model's error on whole networks), and
+   measures each design interleaved with that released structure: does the design meet the budget when
+   measured?
 
 Networks: the released structures (``deepmad_pyomo/released``), the zoo (``registry.list_models()``) and four
 hand-written reference networks of other shapes (ResNet-18/50-like, MobileNetV2/EfficientNet-like).
@@ -128,15 +129,15 @@ def design_check(model: L.LatencyModel, model_path: str, preset_name: str, share
         raise SystemExit(f"no released structure for preset {preset_name}: choose one of "
                          f"{sorted(RELEASED_PRESET.values())}")
     budget = round(share * base, 2)
-    problem = problem.with_budgets(latency_ms=round(budget * (1 - margin), 2), latency_model=model_path)
+    problem = problem.with_budgets(latency_ms=budget, latency_margin=margin, latency_model=model_path)
     out = []
     anchor_t = Timed(anchor)
     for solver in solvers:
         t = time.perf_counter()
         res = design(problem, solver, SolveOptions(time_limit=time_limit))
         row: dict[str, Any] = {"problem": f"{preset_name} + latency budget {budget:g} ms ({share:.0%} of {released}'s "
-                                          f"predicted {base:.1f} ms), designed to {problem.budgets.latency_ms:g} ms "
-                                          f"(margin {margin:.0%})", "solver": solver,
+                                          f"predicted {base:.1f} ms), designed to {problem.budgets.latency_limit_ms:.2f} ms "
+                                          f"(budgets.latency_margin {margin:g})", "solver": solver,
                                "status": str(res.status.value), "solve_s": round(time.perf_counter() - t, 1),
                                "budget_ms": budget}
         if res.architecture is None:

@@ -110,6 +110,15 @@ def format_result(result: Any, problem: Any) -> str:
             used = m[name]
             limit_s = f" of {limit:,.0f} ({100 * used / limit:.2f}%)" if limit else ""
             lines.append(f"  {budget:<10} {used:,.0f}{limit_s}  measured as {name}")
+        b = problem.budgets
+        if b.latency_ms is not None:
+            from .latency import load_cached, predict_ms
+
+            model = load_cached(b.latency_model)
+            lat = predict_ms(model, result.architecture, resolution=problem.resolution)
+            margin = f", designed to {b.latency_limit_ms:,.2f} ms ({b.latency_margin:.0%} margin)" \
+                if b.latency_margin else ""
+            lines.append(f"  latency    {lat:,.2f} ms predicted of {b.latency_ms:,.2f} ms{margin}  ({model.describe()})")
         lines.append(f"  rho        {m['rho']:.4f} <= {problem.objective.rho0}   layers {m['layers']}")
         lines.append(f"  MACs       {m['macs']:,} (multiply-accumulates, conv + linear)   params {m['params']:,}")
         lines.append("  " + result.architecture.describe())

@@ -234,7 +234,7 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
         from .latency import latency_expression  # noqa: PLC0415 (optional feature)
 
         m.latency = pyo.Expression(expr=latency_expression(budgets.latency_model, cost_blocks, problem))
-        m.latency_budget = pyo.Constraint(expr=m.latency <= budgets.latency_ms)
+        m.latency_budget = pyo.Constraint(expr=m.latency <= budgets.latency_limit_ms)
 
     rho_pairs = [(n, s) for (n, _), (_, s) in zip(metrics.rho_terms(cost, problem.mode),
                                                     metrics.rho_terms(terms, problem.mode))]

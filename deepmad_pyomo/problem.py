@@ -86,17 +86,25 @@ class SuperBlockSpec:
 @dataclass(frozen=True)
 class Budgets:
     """Upper bounds; ``flops``/``params`` are measured as :data:`BUDGET_METRIC` says for the mode.
-    ``latency_ms`` needs ``latency_model`` (a file made by ``deepmad latency profile``)."""
+    ``latency_ms`` needs ``latency_model`` (a file made by ``deepmad latency profile``); designs are held
+    to a predicted ``latency_ms * (1 - latency_margin)``, a safety margin for the model's error (its
+    file reports the error on held-out networks)."""
 
     flops: float | None = None
     params: float | None = None
     layers: int | None = None
     latency_ms: float | None = None
     latency_model: str | None = None
+    latency_margin: float = 0.0
+
+    @property
+    def latency_limit_ms(self) -> float | None:
+        """The predicted latency a design may have: the budget less its margin."""
+        return None if self.latency_ms is None else self.latency_ms * (1 - self.latency_margin)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Budgets":
-        _no_unknown(d, {"flops", "params", "layers", "latency_ms", "latency_model"}, "budgets")
+        _no_unknown(d, {"flops", "params", "layers", "latency_ms", "latency_model", "latency_margin"}, "budgets")
         for key in ("flops", "params", "layers", "latency_ms"):
             v = d.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
@@ -104,7 +112,12 @@ class Budgets:
         if d.get("latency_ms") is not None and not d.get("latency_model"):
             raise DesignError("budgets.latency_model", "a latency budget needs a latency model file",
                               "the path written by 'deepmad latency profile --out'")
-        return cls(**{k: d.get(k) for k in ("flops", "params", "layers", "latency_ms", "latency_model")})
+        margin = d.get("latency_margin", 0.0)
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 1:
+            raise DesignError("budgets.latency_margin", f"must be a fraction in [0, 1), got {margin!r}",
+                              "e.g. 0.1 to design to 90% of latency_ms")
+        return cls(**{k: d.get(k) for k in ("flops", "params", "layers", "latency_ms", "latency_model")},
+                   latency_margin=float(margin))
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,7 @@ class DesignProblem:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["objective"] = {**d["objective"], "alpha": list(self.objective.alpha or []) or None}
-        d["budgets"] = {k: v for k, v in d["budgets"].items() if v is not None}
+        d["budgets"] = {k: v for k, v in d["budgets"].items() if v is not None and (k != "latency_margin" or v)}
         if self.head is None:
             d.pop("head")
         d["stages"] = [{k: v for k, v in st.items() if v is not None} for st in d["stages"]]
@@ -226,9 +239,11 @@ class DesignProblem:
             from .latency import load_cached, predict_ms
 
             model = load_cached(self.budgets.latency_model)  # type: ignore[arg-type]  # cached per file
-            lat, limit = predict_ms(model, arch, resolution=self.resolution), self.budgets.latency_ms
+            lat, limit = predict_ms(model, arch, resolution=self.resolution), self.budgets.latency_limit_ms
             if lat > limit * (1 + 1e-9):
-                out.append(f"budget latency_ms: predicted {lat:.4g} ms > {limit:.4g} ms "
+                margin = f" ({self.budgets.latency_ms:.4g} ms less the {self.budgets.latency_margin:.0%} margin)" \
+                    if self.budgets.latency_margin else ""
+                out.append(f"budget latency_ms: predicted {lat:.4g} ms > {limit:.4g} ms{margin} "
                            f"(+{100 * (lat / limit - 1):.2f}%; {model.describe()})")
         if m.rho > self.objective.rho0 * (1 + 1e-9):
             out.append(f"effectiveness: rho {m.rho:.4f} > rho0 {self.objective.rho0}")

@@ -61,6 +61,8 @@ def _budgets(problem: DesignProblem) -> dict[str, Any]:
     b = problem.budgets
     out: dict[str, Any] = {k: getattr(b, k) for k in ("flops", "params", "layers", "latency_ms")
                            if getattr(b, k) is not None}
+    if b.latency_ms is not None and b.latency_margin:
+        out["latency_margin"] = b.latency_margin
     out["flops_measured_as"] = problem.budget_metric("flops")
     out["params_measured_as"] = problem.budget_metric("params")
     return out

@@ -7,6 +7,7 @@ import argparse
 import copy
 import json
 import math
+from dataclasses import replace
 
 import pyomo.environ as pyo
 import pytest
@@ -233,6 +234,26 @@ def test_check_reports_a_latency_violation(model_file):
     assert not [v for v in problem("k1kxk1").check(a) if "latency" in v]
 
 
+def test_latency_margin_holds_designs_below_the_budget(model_file):
+    a = arch("k1kxk1")
+    lat = L.predict_ms(model_file, a)
+    within = problem("k1kxk1", model_file, latency_ms=1.05 * lat)
+    assert not [v for v in within.check(a) if "latency" in v]
+    margin = replace(within, budgets=replace(within.budgets, latency_margin=0.1))
+    broken = [v for v in margin.check(a) if v.startswith("budget latency_ms")]
+    assert len(broken) == 1 and "10% margin" in broken[0]
+    assert margin.budgets.latency_limit_ms == pytest.approx(0.9 * 1.05 * lat)
+    m = build_pyomo_model(margin)
+    assert pyo.value(m.latency_budget.upper) == pytest.approx(0.9 * 1.05 * lat)
+    d = margin.to_dict()
+    assert d["budgets"]["latency_margin"] == 0.1 and "latency_margin" not in within.to_dict()["budgets"]
+    assert DesignProblem.from_dict(d).budgets == margin.budgets
+    for bad in (1.0, -0.1, "10%"):
+        d["budgets"]["latency_margin"] = bad
+        with pytest.raises(DesignError, match="latency_margin"):
+            DesignProblem.from_dict(d)
+
+
 def test_missing_model_file_is_a_design_error(tmp_path):
     p = problem("k1kxk1", str(tmp_path / "none.json"), latency_ms=1.0)
     with pytest.raises(DesignError, match="cannot read latency model"):
@@ -262,6 +283,20 @@ def test_design_auto_meets_the_latency_budget(model_file):
     assert L.predict_ms(model_file, res.architecture) <= p.budgets.latency_ms * (1 + 1e-9)
     assert p.check(res.architecture) == []
     assert res.objective <= free.objective + 1e-6
+
+
+def test_design_with_a_latency_margin_reports_it(model_file):
+    from deepmad_pyomo.cli_design import format_result
+    from deepmad_pyomo.design import design
+    from deepmad_pyomo.solvers.base import SolveOptions
+
+    p, _ = _budgeted(model_file)
+    p = replace(p, budgets=replace(p.budgets, latency_margin=0.2))
+    res = design(p, "auto", SolveOptions(time_limit=20))
+    assert res.architecture is not None, res.message
+    assert L.predict_ms(model_file, res.architecture) <= 0.8 * p.budgets.latency_ms * (1 + 1e-9)
+    text = format_result(res, p)
+    assert "ms predicted of" in text and "(20% margin)" in text
 
 
 def test_evolution_filters_by_latency(model_file):
