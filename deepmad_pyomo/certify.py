@@ -9,8 +9,9 @@
    incumbent (plus the gap) as cutoff. A box closes when SCIP proves nothing in it beats the cutoff;
    otherwise it is split in two along its widest depth range. A single depth vector the relaxation
    cannot close is solved exactly (integer widths): its optimum, when better, becomes the incumbent.
-3. Boxes of a round run in parallel processes, all with the cutoff of the round's start, and their
-   results are merged in box order: the answer does not depend on which process finishes first.
+3. Boxes of a round run in parallel, all with the cutoff of the round's start, and their results are
+   merged in box order: the answer does not depend on which box finishes first. They run in local
+   processes (``workers``), or as tasks on a Dask cluster (``scheduler``: its address).
 """
 from __future__ import annotations
 
@@ -92,6 +93,46 @@ def solve_box(problem: DesignProblem, rec: BoxRecord, time_limit: float, formula
     return rec
 
 
+class BoxRunner:
+    """Where box solves run: a local process pool (``workers``) or a Dask cluster (``scheduler``).
+    ``submit`` returns a function that waits up to a timeout for the box and raises ``TimeoutError``."""
+
+    def __init__(self, workers: int = 1, scheduler: str | None = None):
+        self.scheduler = scheduler
+        if scheduler:
+            from .distributed import cluster_client
+
+            self._context = cluster_client(scheduler=scheduler)
+            self.client = self._context.__enter__()
+            self.futures: list[Any] = []
+        else:
+            self.pool = mp.get_context("fork").Pool(max(1, workers))
+
+    def submit(self, *args: Any) -> Callable[[float], BoxRecord]:
+        if self.scheduler:
+            fut = self.client.submit(solve_box, *args, pure=False)
+            self.futures.append(fut)
+
+            return lambda timeout: fut.result(timeout=timeout)  # raises TimeoutError
+        job = self.pool.apply_async(solve_box, args)
+
+        def get(timeout: float) -> BoxRecord:
+            try:
+                return job.get(timeout=timeout)
+            except mp.TimeoutError:
+                raise TimeoutError from None
+        return get
+
+    def close(self) -> None:
+        """Stop what still runs: the pool is terminated (its SCIP solves with it); Dask tasks are cancelled
+        (a box already running on a worker finishes its own time limit there)."""
+        if self.scheduler:
+            self.client.cancel(self.futures)
+            self._context.__exit__(None, None, None)
+        else:
+            self.pool.terminate()
+
+
 def _split(rec: BoxRecord) -> list[BoxRecord]:
     """Bisect the widest depth range (the later super-block on ties)."""
     widths = [hi - lo for lo, hi in rec.depths]
@@ -129,8 +170,9 @@ class Certificate:
 def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4, workers: int = 1,
             incumbent: Architecture | None = None, incumbent_time: float | None = None,
             box_time_limit: float = 20.0, formulation: str = "natural",
-            progress: Callable[[str], None] | None = None) -> DesignResult:
-    """Design ``problem`` with a certificate: the result's ``bound`` is proven over the whole space."""
+            progress: Callable[[str], None] | None = None, scheduler: str | None = None) -> DesignResult:
+    """Design ``problem`` with a certificate: the result's ``bound`` is proven over the whole space.
+    Boxes run in ``workers`` local processes, or on the Dask cluster at ``scheduler``."""
     say = progress or (lambda msg: None)
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
     deadline = t0 + time_limit
@@ -153,7 +195,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     tree: list[BoxRecord] = []
     open_boxes = [root]
     rounds = 0
-    pool = mp.get_context("fork").Pool(max(1, workers))
+    runner = BoxRunner(workers, scheduler)
     try:
         while open_boxes and time.perf_counter() < deadline - 1.0:
             rounds += 1
@@ -161,12 +203,12 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
             per_box = max(1.0, min(box_time_limit, deadline - time.perf_counter() - 1.0))
             for rec in open_boxes:
                 rec.cutoff = cutoff
-            pending = [pool.apply_async(solve_box, (problem, rec, per_box, formulation)) for rec in open_boxes]
+            pending = [runner.submit(problem, rec, per_box, formulation) for rec in open_boxes]
             solved, unsolved = [], []
-            for rec, job in zip(open_boxes, pending):  # in box order, whatever order they finish in
+            for rec, wait in zip(open_boxes, pending):  # in box order, whatever order they finish in
                 try:
-                    solved.append(job.get(timeout=max(0.0, deadline + 2.0 - time.perf_counter())))
-                except mp.TimeoutError:
+                    solved.append(wait(max(0.0, deadline + 2.0 - time.perf_counter())))
+                except TimeoutError:
                     unsolved.append(rec)
             next_open: list[BoxRecord] = []
             for rec in solved:
@@ -195,7 +237,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
             if unsolved:
                 break
     finally:
-        pool.terminate()  # stops SCIP solves still running at the time limit
+        runner.close()  # stops SCIP solves still running at the time limit
     for rec in open_boxes:
         rec.status = "open"
         tree.append(rec)
@@ -204,7 +246,8 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     m = evaluate(incumbent, problem.objective) if incumbent is not None else None
     status = Status.OPTIMAL if cert.complete and incumbent is not None else \
         Status.INFEASIBLE if cert.complete else Status.TIME_LIMIT
-    result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(scip, {workers} worker{'s' if workers > 1 else ''})",
+    where = f"Dask at {scheduler}" if scheduler else f"{workers} worker{'s' if workers > 1 else ''}"
+    result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(scip, {where})",
                           status=status, architecture=incumbent.with_(name=problem.name) if incumbent else None,
                           objective=m.objective if m else None, bound=cert.bound if math.isfinite(cert.bound) else None,
                           time_s=wall, cpu_s=_cpu_seconds() - cpu0, metrics=m.to_dict() if m else {},

@@ -34,6 +34,8 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--certify", action="store_true",
                    help="prove a bound over the whole design space (branch and bound over depth boxes)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel processes for --certify")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="--certify: solve the boxes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--seed", type=int, default=0, help="random seed (evolution)")
     p.add_argument("--out", metavar="ARCH.json", help="write the architecture (loads in metrics/build/export)")
     p.add_argument("--result", metavar="RESULT.json", help="write the whole result (status, bound, tree, ...)")
@@ -53,6 +55,11 @@ def cmd_design(args: argparse.Namespace) -> int:
         raise DesignError("--gap", f"{args.gap} out of range", "0 <= gap < 1")
     if args.workers < 1:
         raise DesignError("--workers", f"must be >= 1, got {args.workers}")
+    if args.scheduler and not args.certify:
+        raise DesignError("--scheduler", "only --certify runs on a Dask cluster",
+                          "add --certify, or use 'deepmad compare/zoo --scheduler' for many designs")
+    if args.scheduler and args.workers > 1:
+        raise DesignError("--workers", "give --workers (local processes) or --scheduler, not both")
     problem = resolve_problem(args.preset, args.spec, args.mode)
     progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     if progress:
@@ -62,7 +69,8 @@ def cmd_design(args: argparse.Namespace) -> int:
         from .certify import certify, explain
 
         result = certify(problem, time_limit=args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, gap=args.gap,
-                         workers=args.workers, formulation=args.formulation, progress=progress)
+                         workers=args.workers, formulation=args.formulation, progress=progress,
+                         scheduler=args.scheduler)
         why = explain(result)
     else:
         from .design import design

@@ -277,6 +277,9 @@ def assert_one_line_error(rc, out, err, field, hint=""):
     (["metrics", R50, "--resolution", "48"], "resolution", "valid: a multiple of 32"),
     (["build", R50, "--num-classes", "0"], "num_classes", "valid: an integer >= 1"),
     (["export", R50, "--format", "json", "--out", "afile/x.json"], "afile", ""),
+    (["design", "--preset", "deepmad-r18", "--scheduler", "tcp://h:1"], "--scheduler", "add --certify"),
+    (["design", "--preset", "deepmad-r18", "--certify", "--workers", "2", "--scheduler", "tcp://h:1"], "--workers",
+     "not both"),
 ])
 def test_bad_arguments(capsys, tmp_path, monkeypatch, argv, field, hint):
     monkeypatch.chdir(tmp_path)

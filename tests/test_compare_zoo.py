@@ -26,6 +26,7 @@ from deepmad_pyomo.cli_zoo import add_compare_parser, add_zoo_parser  # noqa: E4
 from deepmad_pyomo.compare import COLUMNS, compare  # noqa: E402
 from deepmad_pyomo.distributed import Job, cluster_client, run_jobs  # noqa: E402
 from deepmad_pyomo.errors import DesignError  # noqa: E402
+from deepmad_pyomo.result import Status  # noqa: E402
 from deepmad_pyomo.solvers import REGISTRY  # noqa: E402
 from deepmad_pyomo.zoo import build_zoo, references  # noqa: E402
 
@@ -318,6 +319,22 @@ def check_a_dying_worker_costs_only_its_task(client, tmp_path: Path) -> None:
     assert len(client.scheduler_info()["workers"]) == 2  # the nanny restarted the dead worker
 
 
+def check_certify_boxes_on_the_cluster(client) -> None:
+    """``certify(scheduler=...)`` solves its boxes as Dask tasks: the same tree and answer as local processes."""
+    from spaces import tiny_problem
+
+    from deepmad_pyomo.certify import certify
+
+    p = tiny_problem("tinynas", flops=4e6)
+    local = certify(p, time_limit=90, workers=1)
+    dask = certify(p, time_limit=90, incumbent=local.architecture, scheduler=client.scheduler.address)
+    assert local.status == dask.status == Status.OPTIMAL
+    assert "Dask at" in dask.solver
+    assert dask.objective == pytest.approx(local.objective, rel=1e-12)
+    assert dask.bound == pytest.approx(local.bound, rel=1e-9)
+    assert [b["id"] for b in dask.details["box_tree"]] == [b["id"] for b in local.details["box_tree"]]
+
+
 # ------------------------------------------------------------------------- all on one real cluster
 @needs_auto
 def test_on_a_two_process_local_cluster(tiny_suite: str, tmp_path: Path, monkeypatch, capsys) -> None:
@@ -329,6 +346,7 @@ def test_on_a_two_process_local_cluster(tiny_suite: str, tmp_path: Path, monkeyp
             ("compare", check_compare_resume_atomic_and_plots, (tiny_suite, tmp_path / "compare")),
             ("zoo", check_zoo_records_registry_and_picture, (tiny_suite, tmp_path / "zoo", monkeypatch)),
             ("cli", check_cli_on_an_existing_scheduler, (tiny_suite, tmp_path / "cli", capsys)),
+            ("certify", check_certify_boxes_on_the_cluster, ()),
             ("worker death", check_a_dying_worker_costs_only_its_task, (tmp_path / "death",)),
         ]:
             for a in args:
