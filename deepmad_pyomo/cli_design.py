@@ -36,6 +36,9 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel processes for --certify")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="--certify: solve the boxes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
+    p.add_argument("--warm-start", metavar="ARCH",
+                   help="a design to start from (file or zoo model; it must meet the problem): scip, auto, bonmin "
+                   "and evolution start from it, --certify takes it as its incumbent")
     p.add_argument("--seed", type=int, default=0, help="random seed (evolution)")
     p.add_argument("--out", metavar="ARCH.json", help="write the architecture (loads in metrics/build/export)")
     p.add_argument("--result", metavar="RESULT.json", help="write the whole result (status, bound, tree, ...)")
@@ -61,6 +64,15 @@ def cmd_design(args: argparse.Namespace) -> int:
     if args.scheduler and args.workers > 1:
         raise DesignError("--workers", "give --workers (local processes) or --scheduler, not both")
     problem = resolve_problem(args.preset, args.spec, args.mode)
+    warm = None
+    if args.warm_start:
+        from .cli import resolve_arch
+
+        warm = resolve_arch(args.warm_start, resolution=problem.resolution, num_classes=problem.num_classes)
+        broken = problem.check(warm)
+        if broken:
+            raise DesignError("--warm-start", f"{args.warm_start} does not meet the problem: {broken[0]}",
+                              "a design of the same template within every budget")
     progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     if progress:
         progress(f"designing {problem.name} ({problem.mode} mode) with "
@@ -70,7 +82,7 @@ def cmd_design(args: argparse.Namespace) -> int:
 
         result = certify(problem, time_limit=args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, gap=args.gap,
                          workers=args.workers, formulation=args.formulation, progress=progress,
-                         scheduler=args.scheduler)
+                         scheduler=args.scheduler, incumbent=warm)
         why = explain(result)
     else:
         from .design import design
@@ -81,7 +93,7 @@ def cmd_design(args: argparse.Namespace) -> int:
         result = design(problem, args.solver.partition(":")[0],
                         SolveOptions(time_limit=args.time_limit or DEFAULT_TIME_LIMIT, gap=args.gap,
                                      formulation=args.formulation, variant=variant, seed=args.seed,
-                                     workers=args.workers), progress=progress)
+                                     workers=args.workers, warm_start=warm), progress=progress)
         why = None
     if args.out and result.architecture is not None:
         atomic_write_json(args.out, result.architecture.to_dict())

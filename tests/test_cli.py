@@ -278,6 +278,7 @@ def assert_one_line_error(rc, out, err, field, hint=""):
     (["build", R50, "--num-classes", "0"], "num_classes", "valid: an integer >= 1"),
     (["export", R50, "--format", "json", "--out", "afile/x.json"], "afile", ""),
     (["design", "--preset", "deepmad-r18", "--scheduler", "tcp://h:1"], "--scheduler", "add --certify"),
+    (["design", "--preset", "deepmad-r18", "--warm-start", "deepmad-R50"], "--warm-start", "within every budget"),
     (["design", "--preset", "deepmad-r18", "--certify", "--workers", "2", "--scheduler", "tcp://h:1"], "--workers",
      "not both"),
 ])

@@ -260,3 +260,15 @@ def test_neighbourhood_bounds_hold_the_relaxed_point() -> None:
             assert full[0] <= var.lb and var.ub <= full[1]
             if full[0] + 1 < x < full[1] - 1:
                 assert var.ub - var.lb <= 0.1 * x + 4, (name, j, x, full)
+
+
+@pytest.mark.parametrize("route", ["scip", "auto"])
+def test_warm_start_is_kept_or_bettered(route: str) -> None:
+    """A warm start (here the enumerated optimum) is where the route starts: its answer is at least as good."""
+    problem = small_problem()
+    best, best_arch = max(enumerate_designs(problem), key=lambda d: d[0])
+    res = design(problem, route, SolveOptions(time_limit=20, warm_start=best_arch))
+    assert_verified(problem, res)
+    assert res.objective >= best - 1e-9 * abs(best)
+    if route == "scip":
+        assert res.bound is not None and res.bound >= best - 1e-6

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..formulation import FormulationOptions, build_pyomo_model, decode
+from ..formulation import FormulationOptions, build_pyomo_model, decode, load_architecture
 from ..metrics import evaluate
 from ..problem import DesignProblem
 from ..result import Status
@@ -17,8 +17,11 @@ from .base import Outcome, Reporter, SolveOptions
 
 def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
-    rep.progress(f"SCIP on the monolithic MINLP ({m.nvariables()} variables, {m.nconstraints()} constraints)")
-    ans = scip.solve_model(m, opts.time_limit, opts.gap)
+    rep.progress(f"SCIP on the monolithic MINLP ({m.nvariables()} variables, {m.nconstraints()} constraints)"
+                 + (", warm-started" if opts.warm_start is not None else ""))
+    if opts.warm_start is not None:
+        load_architecture(m, opts.warm_start)
+    ans = scip.solve_model(m, opts.time_limit, opts.gap, warm_start=opts.warm_start is not None)
     details = {"termination": ans.termination, "wall_s": round(ans.wall_s, 2)}
     if ans.termination == "infeasible":
         return Outcome(Status.INFEASIBLE, bound=None, message="SCIP proved the problem infeasible", details=details)

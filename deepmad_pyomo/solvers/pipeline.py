@@ -139,7 +139,7 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool 
         proxy(start)
         ranked = [start] + sorted(proxy.neighbours(start), key=lambda e: -proxy(e))[:3]
     ranked = [d for d in ranked if proxy.cache[d][0] > -math.inf]
-    archs: list[Architecture] = []
+    archs: list[Architecture] = [opts.warm_start] if opts.warm_start is not None else []
     tried: list[dict[str, Any]] = []
     polish = max(POLISH_MIN, POLISH_SHARE * opts.time_limit)
 
