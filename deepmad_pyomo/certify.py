@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing as mp
 import resource
@@ -102,8 +103,8 @@ class BoxRunner:
         if scheduler:
             from .distributed import cluster_client
 
-            self._context = cluster_client(scheduler=scheduler)
-            self.client = self._context.__enter__()
+            self._stack = contextlib.ExitStack()
+            self.client = self._stack.enter_context(cluster_client(scheduler=scheduler))
             self.futures: list[Any] = []
         else:
             self.pool = mp.get_context("fork").Pool(max(1, workers))
@@ -112,7 +113,6 @@ class BoxRunner:
         if self.scheduler:
             fut = self.client.submit(solve_box, *args, pure=False)
             self.futures.append(fut)
-
             return lambda timeout: fut.result(timeout=timeout)  # raises TimeoutError
         job = self.pool.apply_async(solve_box, args)
 
@@ -128,7 +128,7 @@ class BoxRunner:
         (a box already running on a worker finishes its own time limit there)."""
         if self.scheduler:
             self.client.cancel(self.futures)
-            self._context.__exit__(None, None, None)
+            self._stack.close()
         else:
             self.pool.terminate()
 
