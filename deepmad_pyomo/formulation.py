@@ -111,13 +111,21 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
 
     gp = opt.formulation == "gp"
     m.gp = gp
-    if gp:
-        m.log_width = pyo.Var(m.B, bounds=lambda mm, j: _log_range(width_bounds(mm, j), step),
-                              doc="log of the output width (continuous: a relaxation)")
-        m.width = pyo.Expression(m.B, rule=lambda mm, j: pyo.exp(mm.log_width[j]), doc="output width")
-    else:
-        m.width_units = pyo.Var(m.B, domain=dom, bounds=width_bounds, doc="output width / width_step")
-        m.width = pyo.Expression(m.B, rule=lambda mm, j: step * mm.width_units[j], doc="output width")
+
+    def widths(name: str, index: Any, bounds: Any, what: str) -> None:
+        """``name`` (an Expression) over ``index``: ``step * <name>_units`` (integer), or in ``gp``
+        ``exp(log_<name>)`` with a continuous log-variable."""
+        if gp:
+            logs = pyo.Var(index, bounds=lambda mm, j: _log_range(bounds(mm, j), step),
+                           doc=f"log of the {what} (continuous: a relaxation)")
+            setattr(m, f"log_{name}", logs)
+            setattr(m, name, pyo.Expression(index, rule=lambda mm, j: pyo.exp(logs[j]), doc=what))
+        else:
+            units = pyo.Var(index, domain=dom, bounds=bounds, doc=f"{what} / width_step")
+            setattr(m, f"{name}_units", units)
+            setattr(m, name, pyo.Expression(index, rule=lambda mm, j: step * units[j], doc=what))
+
+    widths("width", m.B, width_bounds, "output width")
 
     def btn_bounds(mm: Any, j: int) -> tuple[int, int]:
         sp = specs[j]
@@ -127,13 +135,7 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
             hi = min(hi, math.floor(sp.btn_ratio[1] * sp.out[1]))
         return _units((max(lo, 1), hi), step, f"stages[{j - 1}].btn")
 
-    if gp:
-        m.log_btn = pyo.Var(m.SB, bounds=lambda mm, j: _log_range(btn_bounds(mm, j), step),
-                            doc="log of the bottleneck width (continuous: a relaxation)")
-        m.btn = pyo.Expression(m.SB, rule=lambda mm, j: pyo.exp(mm.log_btn[j]), doc="bottleneck width")
-    else:
-        m.btn_units = pyo.Var(m.SB, domain=dom, bounds=btn_bounds, doc="bottleneck width / width_step")
-        m.btn = pyo.Expression(m.SB, rule=lambda mm, j: step * mm.btn_units[j], doc="bottleneck width")
+    widths("btn", m.SB, btn_bounds, "bottleneck width")
     m.unit_bounds = {("width", j): width_bounds(m, j) for j in range(n)}
     m.unit_bounds.update({("btn", j): btn_bounds(m, j) for j in sb})
     m.depth = pyo.Var(m.SB, domain=dom, bounds=lambda mm, j: specs[j].L, doc="blocks in the super-block")
