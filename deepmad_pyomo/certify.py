@@ -1,17 +1,21 @@
-"""Certified designs: a proven bound and gap by branch and bound over boxes of depth vectors.
+"""Certified designs: a proven bound and gap by branch and bound over the whole design space.
 
 1. A strong incumbent first (the ``auto`` route, or one given).
-2. The whole discrete space of depths is covered by boxes, starting from the template's ranges. A box
-   is bounded by the *monotone box relaxation* (``FormulationOptions.depth_box``: depths at their upper
-   bounds in the entropies, at their lower bounds in every cost, the least depth penalty over the box;
-   kernel choices stay free binaries) in the ``gp`` formulation (widths continuous in log-space, every
-   cost convex), tightened by FBBT with the budgets, rho and the cutoff, and solved by SCIP with the
-   incumbent (plus the gap) as cutoff. A box closes when SCIP proves nothing in it beats the cutoff;
-   otherwise it is split in two along its widest depth range. A single depth vector the relaxation
-   cannot close is solved exactly (integer widths): its optimum, when better, becomes the incumbent.
-3. Boxes of a round run in parallel, all with the cutoff of the round's start, and their results are
-   merged in box order: the answer does not depend on which box finishes first. They run in local
-   processes (``workers``), or as tasks on a Dask cluster (``scheduler``: its address).
+2. The space is covered by *nodes* (:class:`relaxation.Node`: a box of depth vectors, a width range and a
+   set of kernel sizes per block), starting from the template's ranges. A node is bounded by its convex
+   relaxation (:mod:`relaxation`: log-widths, perspective costs in real depths, McCormick envelopes of
+   the stage entropies), solved by Ipopt in milliseconds. A node whose bound does not exceed the cutoff
+   (the incumbent plus the gap) closes; otherwise it is split on what accounts for most of its bound:
+   a depth range, the width that sets a stage's entropy, or a kernel choice.
+3. A single depth vector that its relaxation cannot close is solved exactly by SCIP (integer widths,
+   kernels free, the cutoff as a constraint), once per depth vector: its optimum, when better, becomes
+   the incumbent, and every node of that depth vector is then settled.
+4. Nodes of a round run in parallel, all with the cutoff of the round's start, and their results are
+   merged in node order: the answer does not depend on which finishes first. They run in local processes
+   (``workers``), or as tasks on a Dask cluster (``scheduler``: its address).
+
+Budgets the relaxation does not model (latency) are left out of it, which only loosens it (dropping a
+constraint keeps a bound valid); the exact solves enforce them.
 """
 from __future__ import annotations
 
@@ -28,75 +32,149 @@ from .errors import DesignError
 from .formulation import FormulationOptions, build_pyomo_model, decode
 from .metrics import evaluate
 from .problem import DesignProblem
+from .relaxation import Node, Relaxation, root_node
 from .result import DesignResult, Status
 
-Box = list[tuple[int, int]]
+Range = tuple[int, int]
+CHUNK = 24  # relaxation nodes per task (each takes milliseconds)
+_RELAXATIONS: dict[DesignProblem, Relaxation] = {}
+
+
+def relaxation_of(problem: DesignProblem) -> Relaxation:
+    """The compiled relaxation of ``problem``, one per process."""
+    if problem not in _RELAXATIONS:
+        _RELAXATIONS[problem] = Relaxation(problem)
+    return _RELAXATIONS[problem]
 
 
 @dataclass
 class BoxRecord:
-    """One node of the box tree."""
+    """One node of the tree. ``status``: closed (bound <= cutoff), infeasible (nothing in it reaches the
+    cutoff), split, exact (a depth vector solved by SCIP), covered (settled by the exact solve of its depth
+    vector), retried, open."""
 
     id: str
-    depths: Box
-    cutoff: float | None = None     # the cutoff it was solved with
-    status: str = "open"            # closed | infeasible | exact | split | retried | open
-    bound: float | None = None      # SCIP's bound on the box relaxation (None: nothing above the cutoff)
-    objective: float | None = None  # exact boxes: the optimum inside
+    depths: list[Range]
+    widths: list[Range] = field(default_factory=list)
+    kernels: list[tuple[int, ...]] = field(default_factory=list)
+    cutoff: float | None = None
+    status: str = "open"
+    bound: float | None = None      # the relaxation's bound (exact nodes: SCIP's bound)
+    objective: float | None = None  # exact nodes: the optimum at the depth vector
     termination: str = ""
     wall_s: float = 0.0
-    solver: str = "scip"
-    widths: list[tuple[int, int]] = field(default_factory=list)  # width ranges after FBBT
+    solver: str = ""
+    branch: tuple[str, int, int] | None = None  # what to split (kind, index, cut) when not closed
     architecture: dict[str, Any] | None = None
+    start: list[float] | None = field(default=None, repr=False)  # the parent's relaxed point (a warm start)
 
     @property
     def size(self) -> int:
         return math.prod(hi - lo + 1 for lo, hi in self.depths)
 
+    @property
+    def node(self) -> Node:
+        return Node(tuple(map(tuple, self.depths)), tuple(map(tuple, self.widths)),  # type: ignore[arg-type]
+                    tuple(map(tuple, self.kernels)))
 
-def solve_box(problem: DesignProblem, rec: BoxRecord, time_limit: float, formulation: str = "natural") -> BoxRecord:
-    """Bound one box (in a worker process): FBBT and SCIP on the box's ``gp`` relaxation with the cutoff;
-    a single depth vector that relaxation cannot close is then solved exactly."""
-    from pyomo.contrib.fbbt.fbbt import fbbt
+    @property
+    def exact(self) -> bool:
+        return self.solver.startswith("scip")
 
+
+def bound_nodes(problem: DesignProblem, recs: list[BoxRecord], deadline_s: float) -> list[BoxRecord]:
+    """Bound relaxation nodes (in a worker): Ipopt on each node's convex relaxation; a node it cannot close
+    gets the split to make (or, at a single depth vector, ``branch`` None: solve it exactly)."""
+    relax = relaxation_of(problem)
+    stop = time.perf_counter() + deadline_s
+    for rec in recs:
+        if time.perf_counter() > stop:
+            break
+        t = time.perf_counter()
+        node = rec.node
+        ans = relax.solve(node, rec.start)
+        if ans.status.startswith("failed") and rec.start is not None:
+            ans = relax.solve(node)  # from the node's centre
+        rec.solver, rec.termination = "ipopt (convex relaxation)", ans.status
+        rec.start = ans.x
+        if ans.status == "infeasible":
+            rec.status = "infeasible"
+        elif ans.bound is not None and rec.cutoff is not None and ans.bound <= rec.cutoff:
+            rec.status, rec.bound = "closed", ans.bound
+        else:
+            rec.bound = ans.bound
+            rec.branch = _branch(problem, node, ans)
+            rec.status = "split" if rec.branch else "exact-pending"
+        rec.wall_s = time.perf_counter() - t
+    return recs
+
+
+def _branch(problem: DesignProblem, node: Node, ans: Any) -> tuple[str, int, int] | None:
+    """The split of a node its relaxation cannot close: the candidate that accounts for most of the bound
+    (``None`` at a single depth vector: it goes to SCIP). Without a relaxed point, the widest depth range."""
+    if node.depth_vectors == 1:
+        return None
+    scores = {k: v for k, v in ans.scores.items() if v > 0}
+    if not scores:
+        i = max(range(len(node.depths)), key=lambda q: (node.depths[q][1] - node.depths[q][0], q))
+        lo, hi = node.depths[i]
+        return ("depth", i, (lo + hi) // 2)
+    kind, i = max(scores, key=lambda k: (scores[k], k))
+    if kind == "depth":
+        lo, hi = node.depths[i]
+        return (kind, i, min(max(math.floor(ans.depths[i] + 1e-9), lo), hi - 1))
+    if kind == "width":
+        lo, hi = node.widths[i]
+        step = problem.width_step
+        return (kind, i, min(max(int(ans.widths[i] // step) * step, lo), hi - step))
+    return (kind, i, len(node.kernels[i]) // 2)
+
+
+def _children(rec: BoxRecord, step: int) -> list[BoxRecord]:
+    kind, i, cut = rec.branch  # type: ignore[misc]
+    parts: list[Any]
+    if kind == "depth":
+        lo, hi = rec.depths[i]
+        parts, field_ = [(lo, cut), (cut + 1, hi)], "depths"
+    elif kind == "width":
+        lo, hi = rec.widths[i]
+        parts, field_ = [(lo, cut), (cut + step, hi)], "widths"
+    else:
+        ks = rec.kernels[i]
+        parts, field_ = [ks[:cut], ks[cut:]], "kernels"
+    out = []
+    for n, part in enumerate(parts):
+        child = BoxRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), start=rec.start)
+        getattr(child, field_)[i] = part
+        out.append(child)
+    return out
+
+
+def solve_exact(problem: DesignProblem, rec: BoxRecord, time_limit: float, formulation: str = "natural") -> BoxRecord:
+    """SCIP on the exact problem at one depth vector (integer widths, kernels free), with the cutoff."""
     from .solvers import scip
 
     t = time.perf_counter()
-    m = build_pyomo_model(problem, FormulationOptions(formulation="gp", depth_box=rec.depths, cutoff=rec.cutoff))
-    try:
-        fbbt(m, deactivate_satisfied_constraints=False)
-    except Exception:  # noqa: BLE001 - FBBT proves the box empty
-        rec.status, rec.termination, rec.wall_s = "infeasible", "fbbt", time.perf_counter() - t
-        return rec
-    rec.widths = [(round(math.exp(m.log_width[j].lb)), round(math.exp(m.log_width[j].ub))) for j in m.B]
-    ans = scip.solve_model(m, time_limit, gap=1e-4)
-    rec.termination, rec.solver = ans.termination, "scip (gp relaxation)"
+    m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
+                                                      depths=[lo for lo, _ in rec.depths]))
+    ans = scip.solve_model(m, time_limit, gap=1e-6)
+    rec.termination, rec.solver = ans.termination, "scip (exact)"
     if ans.termination == "infeasible":
-        rec.status, rec.wall_s = "infeasible", time.perf_counter() - t
-        return rec
-    rec.bound = ans.bound
-    if rec.size == 1:  # the exact problem at this depth vector (integer widths, kernels free)
-        exact = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
-                                                              depths=[lo for lo, _ in rec.depths]))
-        left = max(1.0, time_limit - (time.perf_counter() - t))
-        ans = scip.solve_model(exact, left, gap=1e-6)
-        rec.termination, rec.solver = ans.termination, "scip (exact)"
-        if ans.termination == "infeasible":
-            rec.status = "infeasible"
-        else:
-            if ans.bound is not None:
-                rec.bound = min(rec.bound, ans.bound) if rec.bound is not None else ans.bound
-            if ans.has_solution:
-                arch = decode(exact)
-                rec.architecture = arch.to_dict()
-                rec.objective = evaluate(arch, problem.objective).objective
+        rec.status = "infeasible"
+    else:
+        rec.bound = ans.bound
+        if ans.has_solution:
+            arch = decode(m)
+            rec.architecture = arch.to_dict()
+            rec.objective = evaluate(arch, problem.objective).objective
+        rec.status = "exact" if ans.termination == "optimal" and ans.bound is not None else "retried"
     rec.wall_s = time.perf_counter() - t
     return rec
 
 
 class BoxRunner:
-    """Where box solves run: a local process pool (``workers``) or a Dask cluster (``scheduler``).
-    ``submit`` returns a function that waits up to a timeout for the box and raises ``TimeoutError``."""
+    """Where node solves run: a local process pool (``workers``) or a Dask cluster (``scheduler``).
+    ``submit`` returns a function that waits up to a timeout for the answer and raises ``TimeoutError``."""
 
     def __init__(self, workers: int = 1, scheduler: str | None = None):
         self.scheduler = scheduler
@@ -109,14 +187,14 @@ class BoxRunner:
         else:
             self.pool = mp.get_context("fork").Pool(max(1, workers))
 
-    def submit(self, *args: Any) -> Callable[[float], BoxRecord]:
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Callable[[float], Any]:
         if self.scheduler:
-            fut = self.client.submit(solve_box, *args, pure=False)
+            fut = self.client.submit(fn, *args, pure=False)
             self.futures.append(fut)
             return lambda timeout: fut.result(timeout=timeout)  # raises TimeoutError
-        job = self.pool.apply_async(solve_box, args)
+        job = self.pool.apply_async(fn, args)
 
-        def get(timeout: float) -> BoxRecord:
+        def get(timeout: float) -> Any:
             try:
                 return job.get(timeout=timeout)
             except mp.TimeoutError:
@@ -124,27 +202,13 @@ class BoxRunner:
         return get
 
     def close(self) -> None:
-        """Stop what still runs: the pool is terminated (its SCIP solves with it); Dask tasks are cancelled
-        (a box already running on a worker finishes its own time limit there)."""
+        """Stop what still runs: the pool is terminated (its solves with it); Dask tasks are cancelled
+        (a node already running on a worker finishes its own time limit there)."""
         if self.scheduler:
             self.client.cancel(self.futures)
             self._stack.close()
         else:
             self.pool.terminate()
-
-
-def _split(rec: BoxRecord) -> list[BoxRecord]:
-    """Bisect the widest depth range (the later super-block on ties)."""
-    widths = [hi - lo for lo, hi in rec.depths]
-    i = max(range(len(widths)), key=lambda k: (widths[k], k))
-    lo, hi = rec.depths[i]
-    mid = (lo + hi) // 2
-    out = []
-    for n, (a, b) in enumerate(((lo, mid), (mid + 1, hi))):
-        depths = list(rec.depths)
-        depths[i] = (a, b)
-        out.append(BoxRecord(f"{rec.id}.{n}", depths))
-    return out
 
 
 @dataclass
@@ -160,11 +224,13 @@ class Certificate:
 
     def summary(self) -> dict[str, Any]:
         leaves = [b for b in self.boxes if b.status not in ("split", "retried")]
-        by = {s: sum(1 for b in leaves if b.status == s) for s in ("infeasible", "closed", "exact", "open")}
+        by = {s: sum(1 for b in leaves if b.status == s)
+              for s in ("infeasible", "closed", "exact", "covered", "open")}
         return {"bound": self.bound, "root_relaxation_bound": self.root_bound, "rounds": self.rounds,
                 "boxes": len(self.boxes), "inner_solves": sum(1 for b in self.boxes if b.termination),
+                "exact_solves": sum(1 for b in self.boxes if b.exact),
                 "leaves": by, "complete": self.complete, "incumbent_source": self.incumbent_source,
-                "closed_by": sorted({b.solver for b in leaves if b.status != "open"})}
+                "closed_by": sorted({b.solver for b in leaves if b.status not in ("open", "covered")})}
 
 
 def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4, workers: int = 1,
@@ -172,7 +238,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
             box_time_limit: float = 20.0, formulation: str = "natural",
             progress: Callable[[str], None] | None = None, scheduler: str | None = None) -> DesignResult:
     """Design ``problem`` with a certificate: the result's ``bound`` is proven over the whole space.
-    Boxes run in ``workers`` local processes, or on the Dask cluster at ``scheduler``."""
+    Nodes run in ``workers`` local processes, or on the Dask cluster at ``scheduler``."""
     say = progress or (lambda msg: None)
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
     deadline = t0 + time_limit
@@ -190,94 +256,118 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
         if broken:
             raise DesignError("incumbent", "breaks " + broken[0])
         inc_obj = evaluate(incumbent, problem.objective).objective
-        say(f"incumbent {inc_obj:,.2f} ({source}); proving over all depth vectors")
-    root = BoxRecord("r", [tuple(st.L) for st in problem.stages])  # type: ignore[misc]
+        say(f"incumbent {inc_obj:,.2f} ({source}); proving over the whole design space")
+    relaxation_of(problem)  # compiled once here; forked workers inherit it
+    root = root_node(problem)
+    open_nodes = [BoxRecord("r", list(root.depths), list(root.widths), list(root.kernels))]
     tree: list[BoxRecord] = []
-    open_boxes = [root]
+    exact_of: dict[tuple[Range, ...], BoxRecord] = {}  # depth vector -> its exact solve
     rounds = 0
     runner = BoxRunner(workers, scheduler)
     try:
-        while open_boxes and time.perf_counter() < deadline - 1.0:
+        while open_nodes and time.perf_counter() < deadline - 1.0:
             rounds += 1
             cutoff = inc_obj + gap * abs(inc_obj) if math.isfinite(inc_obj) else None
-            per_box = max(1.0, min(box_time_limit, deadline - time.perf_counter() - 1.0))
-            for rec in open_boxes:
+            left = deadline - time.perf_counter() - 1.0
+            for rec in open_nodes:
                 rec.cutoff = cutoff
-            pending = [runner.submit(problem, rec, per_box, formulation) for rec in open_boxes]
-            solved, unsolved = [], []
-            for rec, wait in zip(open_boxes, pending):  # in box order, whatever order they finish in
+            relax = [r for r in open_nodes if not r.solver]
+            exact = [r for r in open_nodes if r.solver]
+            jobs = [(chunk, runner.submit(bound_nodes, problem, chunk, left))
+                    for chunk in _chunks(relax, CHUNK, workers)]
+            jobs += [([rec], runner.submit(solve_exact, problem, rec, max(1.0, min(box_time_limit, left)), formulation))
+                     for rec in exact]
+            solved: list[BoxRecord] = []
+            unsolved: list[BoxRecord] = []
+            for chunk, wait in jobs:  # in node order, whatever order they finish in
                 try:
-                    solved.append(wait(max(0.0, deadline + 2.0 - time.perf_counter())))
+                    answer = wait(max(0.0, deadline + 2.0 - time.perf_counter()))
                 except TimeoutError:
-                    unsolved.append(rec)
+                    unsolved.extend(chunk)
+                    continue
+                answer = answer if isinstance(answer, list) else [answer]
+                solved.extend(r for r in answer if r.termination)
+                unsolved.extend(r for r in answer if not r.termination)
             next_open: list[BoxRecord] = []
             for rec in solved:
                 tree.append(rec)
-                exact = rec.size == 1
-                if rec.status == "infeasible":
-                    continue
-                if exact and rec.objective is not None and rec.termination == "optimal":
-                    rec.status = "exact"
-                    if rec.objective > inc_obj:
-                        incumbent, inc_obj, source = Architecture.from_dict(rec.architecture), rec.objective, \
-                            f"box {rec.id}"
-                        say(f"new incumbent {inc_obj:,.2f} from box {rec.id} L={[lo for lo, _ in rec.depths]}")
-                    continue
-                if rec.bound is not None and cutoff is not None and rec.bound <= cutoff:
-                    rec.status = "closed"
-                elif exact:
-                    rec.status = "retried"  # SCIP ran out of time on a single depth vector: retry with the time left
-                    next_open.append(BoxRecord(rec.id + "'", rec.depths))
-                else:
-                    rec.status = "split"
-                    next_open.extend(_split(rec))
-            say(f"round {rounds}: {len(solved)} boxes solved, {len(next_open) + len(unsolved)} open, "
+                if rec.exact:  # the answer is a copy from the worker: it is the depth vector's record now
+                    exact_of[tuple(tuple(d) for d in rec.depths)] = rec
+                if rec.status == "split":
+                    next_open.extend(_children(rec, problem.width_step))
+                elif rec.status == "exact-pending":
+                    key = tuple(tuple(d) for d in rec.depths)
+                    if key in exact_of:
+                        rec.status = "covered"
+                    else:
+                        rec.status = "split"
+                        job = BoxRecord(rec.id + ".x", list(rec.depths), list(root.widths), list(root.kernels),
+                                        solver="scip")
+                        exact_of[key] = job
+                        next_open.append(job)
+                elif rec.status == "retried":
+                    again = BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
+                                      solver="scip")
+                    exact_of[tuple(tuple(d) for d in rec.depths)] = again
+                    next_open.append(again)
+                elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
+                    incumbent, inc_obj, source = Architecture.from_dict(rec.architecture), rec.objective, f"box {rec.id}"
+                    say(f"new incumbent {inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
+            say(f"round {rounds}: {len(solved)} nodes solved, {len(next_open) + len(unsolved)} open, "
                 f"incumbent {inc_obj:,.2f}, {time.perf_counter() - t0:.1f}s")
-            open_boxes = next_open + unsolved
+            open_nodes = next_open + unsolved
             if unsolved:
                 break
     finally:
-        runner.close()  # stops SCIP solves still running at the time limit
-    for rec in open_boxes:
+        runner.close()  # stops solves still running at the time limit
+    for rec in open_nodes:
         rec.status = "open"
         tree.append(rec)
-    cert = _certificate(incumbent, inc_obj, tree, rounds, source, not open_boxes)
+    cert = _certificate(incumbent, inc_obj, tree, rounds, source, not open_nodes, exact_of)
     wall = time.perf_counter() - t0
     m = evaluate(incumbent, problem.objective) if incumbent is not None else None
     status = Status.OPTIMAL if cert.complete and incumbent is not None else \
         Status.INFEASIBLE if cert.complete else Status.TIME_LIMIT
     where = f"Dask at {scheduler}" if scheduler else f"{workers} worker{'s' if workers > 1 else ''}"
-    result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(scip, {where})",
+    result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(ipopt+scip, {where})",
                           status=status, architecture=incumbent.with_(name=problem.name) if incumbent else None,
                           objective=m.objective if m else None, bound=cert.bound if math.isfinite(cert.bound) else None,
                           time_s=wall, cpu_s=_cpu_seconds() - cpu0, metrics=m.to_dict() if m else {},
-                          message="" if cert.complete else f"{len(open_boxes)} boxes still open at the time limit",
-                          details={"certificate": cert.summary(),
-                                   "box_tree": [_box_json(b) for b in tree]})
+                          message="" if cert.complete else f"{len(open_nodes)} nodes still open at the time limit",
+                          details={"certificate": cert.summary(), "box_tree": [_box_json(b) for b in tree]})
     if result.status == Status.OPTIMAL and result.gap is not None and result.gap > gap * (1 + 1e-9):
         result.status = Status.FEASIBLE
     return result
 
 
+def _chunks(recs: list[BoxRecord], size: int, workers: int) -> list[list[BoxRecord]]:
+    """Consecutive chunks of at most ``size`` nodes, at least one per worker when there are enough."""
+    size = max(1, min(size, math.ceil(len(recs) / max(1, workers))))
+    return [recs[i:i + size] for i in range(0, len(recs), size)]
+
+
 def _cpu_seconds() -> float:
-    """CPU seconds of this process and of its finished children (the incumbent route, box workers)."""
+    """CPU seconds of this process and of its finished children (the incumbent route, node workers)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxRecord], rounds: int,
-                 source: str, complete: bool) -> Certificate:
-    """The proven bound: the incumbent, and for every leaf box what is known of its best."""
+                 source: str, complete: bool, exact_of: dict[tuple[Range, ...], BoxRecord]) -> Certificate:
+    """The proven bound: the incumbent, and for every leaf what is known of its best."""
     bound = inc_obj
     for b in tree:
         if b.status in ("split", "retried"):
             continue
         if b.status == "infeasible":
-            known = b.cutoff if b.cutoff is not None else -math.inf  # nothing in the box reaches the cutoff
+            known = b.cutoff if b.cutoff is not None else -math.inf  # nothing in it reaches the cutoff
         elif b.status == "exact":
-            known = b.objective if b.objective is not None else math.inf
+            known = max(b.bound if b.bound is not None else math.inf, b.objective or -math.inf)
         elif b.status == "closed":
             known = b.bound
+        elif b.status == "covered":  # settled by its depth vector's exact solve, when that finished
+            done = exact_of.get(tuple(tuple(d) for d in b.depths))
+            known = -math.inf if done is not None and done.status in ("exact", "infeasible") else b.bound
         else:
             known = _open_bound(b, tree)
         bound = max(bound, known if known is not None else math.inf)
@@ -287,7 +377,7 @@ def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxR
 
 
 def _open_bound(b: BoxRecord, tree: list[BoxRecord]) -> float:
-    """An open box is bounded by its own last solve, else by its nearest solved ancestor."""
+    """An open node is bounded by its own last solve, else by its nearest solved ancestor."""
     if b.bound is not None:
         return b.bound
     ids = {r.id: r for r in tree}
@@ -302,29 +392,36 @@ def _open_bound(b: BoxRecord, tree: list[BoxRecord]) -> float:
 
 def _box_json(b: BoxRecord) -> dict[str, Any]:
     d = asdict(b)
-    d.pop("architecture")
+    for key in ("architecture", "start"):
+        d.pop(key)
     d["size"] = b.size
     return d
 
 
-def explain(result: DesignResult) -> str:
-    """A text summary of why the design is optimal (or how far the proof got)."""
+def explain(result: DesignResult, max_lines: int = 60) -> str:
+    """A text summary of why the design is optimal (or how far the proof got): the counts, the top of the
+    tree, and every exact solve."""
     c = result.details.get("certificate", {})
     tree = result.details.get("box_tree", [])
     lines = [f"status {result.status.value}: objective {result.objective:,.4f}, proven bound "
              f"{(result.bound if result.bound is not None else math.inf):,.4f}, gap "
              f"{(result.gap if result.gap is not None else math.inf):.2e}" if result.objective is not None
              else f"status {result.status.value}",
-             f"incumbent from {c.get('incumbent_source')}; root box relaxation bound "
+             f"incumbent from {c.get('incumbent_source')}; root relaxation bound "
              + (f"{c['root_relaxation_bound']:,.2f}" if c.get("root_relaxation_bound") is not None else "none"),
-             f"{c.get('boxes')} boxes in {c.get('rounds')} rounds, {c.get('inner_solves')} SCIP solves; leaves: "
-             + ", ".join(f"{k} {v}" for k, v in (c.get("leaves") or {}).items())]
-    for b in tree:
-        depth = b["id"].count(".")
-        ranges = " ".join(f"{lo}-{hi}" if lo != hi else f"{lo}" for lo, hi in b["depths"])
-        what = _box_outcome(b)
-        lines.append(f"{'  ' * depth}{b['id']} L[{ranges}] ({b['size']} vectors, {b['wall_s']:.1f}s): {what}")
+             f"{c.get('boxes')} nodes in {c.get('rounds')} rounds, {c.get('exact_solves')} exact SCIP solves; "
+             "leaves: " + ", ".join(f"{k} {v}" for k, v in (c.get("leaves") or {}).items())]
+    shown = [b for b in tree if b["id"].count(".") < 3 or b["solver"].startswith("scip")]
+    for b in shown[:max_lines]:
+        lines.append(f"{'  ' * min(b['id'].count('.'), 8)}{b['id']} {_describe(b)}: {_box_outcome(b)}")
+    if len(tree) > len(shown[:max_lines]):
+        lines.append(f"... {len(tree) - len(shown[:max_lines])} more nodes in details.box_tree (--json)")
     return "\n".join(lines)
+
+
+def _describe(b: dict[str, Any]) -> str:
+    ranges = " ".join(f"{lo}-{hi}" if lo != hi else f"{lo}" for lo, hi in b["depths"])
+    return f"L[{ranges}] ({b['size']} depth vectors, {b['wall_s']:.2f}s)"
 
 
 def _box_outcome(b: dict[str, Any]) -> str:
@@ -333,9 +430,14 @@ def _box_outcome(b: dict[str, Any]) -> str:
     if b["status"] == "closed":
         return f"bound {b['bound']:,.2f} <= cutoff"
     if b["status"] == "exact":
-        return f"single depth vector, optimum {b['objective']:,.2f}"
+        return f"depth vector solved by SCIP, optimum {b['objective']:,.2f}" if b["objective"] is not None \
+            else f"depth vector solved by SCIP, bound {b['bound']:,.2f}"
+    if b["status"] == "covered":
+        return "settled by its depth vector's exact solve"
     if b["status"] == "split":
-        return f"bound {b['bound']:,.2f} > cutoff: split" if b["bound"] is not None else "split"
+        what = f" on {b['branch'][0]} {b['branch'][1]}" if b.get("branch") else " (to SCIP)"
+        return (f"bound {b['bound']:,.2f} > cutoff: split" if b["bound"] is not None else "split") + what
     if b["status"] == "retried":
         return "SCIP ran out of time: retried"
     return "open at the time limit"
+

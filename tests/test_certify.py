@@ -19,7 +19,7 @@ def test_certified_optimum_matches_enumeration(mode, family):
     assert p.check(r.architecture) == []
     tree = r.details["box_tree"]
     assert tree[0]["id"] == "r" and all(b["status"] != "open" for b in tree)
-    assert "boxes in" in explain(r)
+    assert "nodes in" in explain(r)
 
 
 def test_parallel_boxes_give_the_same_answer():

@@ -1,0 +1,405 @@
+"""The convex relaxation that bounds a node of the certificate's branch and bound (:mod:`certify`).
+
+A node fixes a box of super-block depths, a set of kernel sizes per block and a range of widths per
+block. Over it the design problem is relaxed to a convex program, compiled once per problem with CasADi
+(the node only changes variable bounds and parameters) and solved by Ipopt, whose optimum of a convex
+program is global:
+
+- widths, bottlenecks, kernel areas and SE widths become continuous *log*-variables ``x``; every cost
+  (MACs, params, the official counts) is then a sum of exponentials of linear forms, convex;
+- each super-block's ``m = L - 1`` repeats enter through their totals ``X = m x`` (entropy: linear) and
+  the perspective ``(m + eps) cost(X / (m + eps))`` (costs: jointly convex in ``m`` and ``X``), with
+  ``X = m x`` relaxed by McCormick's envelope of the node's box (exact when ``L`` is fixed). ``eps``
+  keeps the perspective defined at ``L = 1``; the budgets grow by what it can cost, so no design is lost;
+- the effectiveness bound ``S >= n (log n - log rho0)`` is convex in the layer count ``n``; the depth
+  penalty ``exp(Var L)`` or ``exp(std L)`` is convex in real depths;
+- the only nonconvex terms, the stage entropies ``u_j S_j`` (``u_j = log(r_j^2 c_j)``), are replaced by
+  McCormick's concave envelope over the node's ranges of ``u_j`` and ``S_j``; branching on the width
+  that sets ``u_j`` makes it exact;
+- the SE width ``8 max(1, floor(btn / 32))`` is bounded below by ``8`` and by a chord of the concave
+  ``(btn - 31) / 4`` in log space; the inverted residual's identity avg-pool (official FLOPs) is left
+  out. Both only lower costs.
+
+Every formula comes from :mod:`metrics`, evaluated on CasADi symbols. The returned bound is Ipopt's
+optimum plus a relative margin of ``BOUND_MARGIN`` (far below any gap asked for) for its tolerances.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import casadi as ca
+import numpy as np
+
+from . import metrics
+from .formulation import FLOPS_SCALE, PARAMS_SCALE, SymBlock, _score_upper_bound, _specs, build_pyomo_model
+from .problem import ConvSpec, DesignProblem
+
+EPS = 1e-6            # the perspective's shift: (m + EPS) cost(X / (m + EPS))
+BOUND_MARGIN = 1e-7   # added to Ipopt's optimum (relative), for its tolerances
+SE_KNEE = 63.0        # floor(btn / 32) > 1 from here: se >= (btn - 31) / 4
+Range = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A part of the design space: depth range per super-block, width range (channels) and kernel sizes
+    allowed per block."""
+
+    depths: tuple[Range, ...]
+    widths: tuple[Range, ...]
+    kernels: tuple[tuple[int, ...], ...]
+
+    @property
+    def depth_vectors(self) -> int:
+        return math.prod(hi - lo + 1 for lo, hi in self.depths)
+
+    def replace(self, what: str, i: int, value: Any) -> "Node":
+        parts = list(getattr(self, what))
+        parts[i] = value
+        return Node(**{**self.__dict__, what: tuple(parts)})
+
+
+@dataclass
+class RelaxedBound:
+    """Ipopt on a node's relaxation: ``bound`` (None when infeasible or failed), the point's depths,
+    widths (channels, real) and kernel areas, and per branching candidate how much of the bound it
+    accounts for: ``("depth", i)``, ``("width", j)``, ``("kernel", j)``."""
+
+    status: str                        # bounded | infeasible | failed
+    bound: float | None
+    depths: list[float]
+    widths: list[float]
+    scores: dict[tuple[str, int], float]
+    x: list[float] | None = None
+
+
+class Relaxation:
+    """The relaxation of ``problem``, compiled once; :meth:`solve` bounds a node."""
+
+    def __init__(self, problem: DesignProblem):
+        self.problem = problem
+        model = build_pyomo_model(problem)
+        specs = _specs(problem)
+        self.specs = specs
+        self.sb = [j for j, sp in enumerate(specs) if not isinstance(sp, ConvSpec)]
+        step = problem.width_step
+        self.unit_bounds = model.unit_bounds
+        self.score_cap = _score_upper_bound(model, problem, specs)
+        names: list[str] = []
+        syms: list[Any] = []
+
+        def var(name: str) -> Any:
+            names.append(name)
+            syms.append(ca.SX.sym(name))
+            return syms[-1]
+
+        n = len(specs)
+        x = [var(f"x{j}") for j in range(n)]
+        kappa = {j: var(f"k{j}") for j in range(n) if len(specs[j].k) > 1}
+        y = {j: var(f"y{j}") for j in self.sb}
+        sig = {j: var(f"s{j}") for j in self.sb if specs[j].type == "k1dwsek1"}
+        mm = {j: var(f"m{j}") for j in self.sb}
+        X = {j: var(f"X{j}") for j in self.sb}
+        Y = {j: var(f"Y{j}") for j in self.sb}
+        K = {j: var(f"K{j}") for j in self.sb if j in kappa}
+        SIG = {j: var(f"S{j}") for j in sig}
+        self.names, self.index = names, {nm: i for i, nm in enumerate(names)}
+        v = ca.vertcat(*syms)
+        nv = len(syms)
+        lo_p, hi_p = ca.SX.sym("lo", nv), ca.SX.sym("hi", nv)
+        lo = {nm: lo_p[i] for i, nm in enumerate(names)}
+        hi = {nm: hi_p[i] for i, nm in enumerate(names)}
+
+        logs: dict[int, Any] = {}
+        keep: list[Any] = []  # every exp(.) made here stays alive, so that ids in ``logs`` stay unique
+
+        def expo(sym: Any) -> Any:
+            e = ca.exp(sym)
+            logs[id(e)] = sym
+            keep.append(e)
+            return e
+
+        def log(f: Any) -> Any:
+            return logs[id(f)] if id(f) in logs else metrics.default_log(f)
+
+        def kern(j: int) -> Any:
+            return expo(kappa[j]) if j in kappa else specs[j].k[0] ** 2
+
+        g: list[Any] = []
+        glo: list[float] = []
+        ghi: list[float] = []
+
+        def ge(expr: Any, bound: float | Any = 0.0) -> None:
+            g.append(expr - bound)
+            glo.append(0.0)
+            ghi.append(math.inf)
+
+        # McCormick: T == m * z over the node's box (exact when m is fixed)
+        def product(T: Any, m_: Any, z: Any, mname: str, zname: str) -> None:
+            ml, mh, zl, zh = lo[mname], hi[mname], lo[zname], hi[zname]
+            ge(T - ml * z - zl * m_ + ml * zl)
+            ge(T - mh * z - zh * m_ + mh * zh)
+            ge(mh * z + zl * m_ - mh * zl - T)
+            ge(ml * z + zh * m_ - ml * zh - T)
+
+        r = float(problem.resolution)
+        c_in: Any = problem.in_channels
+        macs, params, tflops = [], [], []
+        log_sums, layers, res = [], [], []
+        slack = {"macs": 0.0, "params": 0.0, "tinynas_flops": 0.0}
+        for j, sp in enumerate(specs):
+            c_out = expo(x[j])
+            if isinstance(sp, ConvSpec):
+                ib = metrics.inner_block(SymBlock("conv", c_in, c_out, kern(j), sp.s), r, True)
+                log_sums.append(sum(sum(log(f) for f in w) for w in ib.widths))
+                layers.append(len(ib.widths))
+                macs.append(sum(c.macs for c in ib.convs))
+                params.append(sum(c.params for c in ib.convs))
+                tflops.append(sum(c.tinynas_flops for c in ib.convs) + ib.extra_flops)
+                r /= sp.s
+                res.append(r)
+                c_in = c_out
+                continue
+            se = None
+            if j in sig:
+                se = expo(sig[j])
+                ge(sig[j], math.log(8))
+                # chord of log((btn - 31) / 4), concave in log btn, over the node's range above the knee
+                a = ca.fmax(lo[f"y{j}"], math.log(SE_KNEE))
+                b = ca.fmax(hi[f"y{j}"], a + 1e-9)
+                fa, fb = ca.log((ca.exp(a) - 31) / 4), ca.log((ca.exp(b) - 31) / 4)
+                ge(sig[j], fa + (fb - fa) / (b - a) * (y[j] - a))
+            first = metrics.inner_block(SymBlock(sp.type, c_in, c_out, kern(j), sp.s, expo(y[j]), 1, se, 0), r, True)
+            r_out = r / sp.s
+            # the repeats: totals X = m x (entropy), perspective (m + EPS) f(X / (m + EPS)) (costs)
+            shift = mm[j] + EPS
+
+            def per_block(T: Any, zname: str, m_shift: Any = shift) -> Any:
+                # T / (m + EPS) <= z's upper bound wherever McCormick holds; capped there so that no iterate
+                # of Ipopt overflows exp() while m is near 0
+                return expo(ca.fmin(T / m_shift, hi[zname]))
+
+            k2_rest = per_block(K[j], f"k{j}") if j in K else specs[j].k[0] ** 2
+            se_rest = per_block(SIG[j], f"s{j}") if j in SIG else None
+            rest_block = SymBlock(sp.type, None, per_block(X[j], f"x{j}"), k2_rest, 1, per_block(Y[j], f"y{j}"), 1,
+                                  se_rest, 1)
+            rest = metrics.inner_block(rest_block, r_out, False)
+            totals = {id(rest_block.c_out): X[j], id(rest_block.btn): Y[j]}
+            if j in K:
+                totals[id(k2_rest)] = K[j]
+
+            def rest_log(f: Any, jj: int = j, tot: dict[int, Any] = totals) -> Any:
+                return tot[id(f)] if id(f) in tot else mm[jj] * metrics.default_log(f)
+
+            log_sums.append(sum(sum(log(f) for f in w) for w in first.widths)
+                            + sum(sum(rest_log(f) for f in w) for w in rest.widths))
+            layers.append(len(first.widths) + mm[j] * len(rest.widths))
+            for out, key in ((macs, "macs"), (params, "params"), (tflops, "tinynas_flops")):
+                cost_first = sum(getattr(c, key) for c in first.convs)
+                cost_rest = sum(getattr(c, key) for c in rest.convs)
+                if key == "tinynas_flops":
+                    cost_first, cost_rest = cost_first + first.extra_flops, cost_rest + rest.extra_flops
+                out.append(cost_first + shift * cost_rest)
+                at_upper = ca.Function("c", [v, hi_p], [ca.SX(cost_rest)])(self._upper_point(names), math.inf)
+                slack[key] += EPS * float(at_upper)
+            for T, z in ((X[j], x[j]), (Y[j], y[j])) + (((K[j], kappa[j]),) if j in K else ()) \
+                    + (((SIG[j], sig[j]),) if j in SIG else ()):
+                product(T, mm[j], z, f"m{j}", str(z))
+            r = r_out
+            res.append(r)
+            c_in = c_out
+        nc = problem.num_classes
+        c_last = c_in
+        total = {"macs": sum(macs) + c_last * nc, "params": sum(params) + c_last * nc + nc,
+                 "tinynas_flops": sum(tflops), "tinynas_params": sum(params)}
+        slack["tinynas_params"] = slack["params"]
+        budgets = problem.budgets
+        for budget, scale in (("flops", FLOPS_SCALE), ("params", PARAMS_SCALE)):
+            limit = getattr(budgets, budget)
+            if limit is not None:
+                key = problem.budget_metric(budget)
+                g.append(total[key] / scale)
+                glo.append(-math.inf)
+                ghi.append((limit + slack[key]) / scale)
+        if budgets.layers is not None:
+            g.append(sum(layers))
+            glo.append(-math.inf)
+            ghi.append(float(budgets.layers))
+        # monotone widths, the width ratio, bottleneck ratios: linear in log-widths
+        for j in range(1, n):
+            ge(x[j], x[j - 1])
+            if problem.max_width_ratio and j in self.sb:
+                ge(math.log(problem.max_width_ratio) + x[j - 1], x[j])
+        for j in self.sb:
+            ratio = specs[j].btn_ratio
+            if ratio:
+                ge(y[j], math.log(ratio[0]) + x[j])
+                ge(math.log(ratio[1]) + x[j], y[j])
+
+        ends = metrics.stage_ends(problem.strides)
+        first_se = next((j for j, sp in enumerate(specs) if getattr(sp, "type", "") == "k1dwsek1"), n)
+        stages = [metrics.Stage(e, expo(x[e]), res[e], e >= first_se, sum(log_sums[:e + 1]), sum(layers[:e + 1]))
+                  for e in ends]
+        terms = metrics.NetworkTerms(stages, total["macs"], total["params"], total["tinynas_flops"],
+                                     total["tinynas_params"], sum(layers), [mm[j] + 1 for j in self.sb],
+                                     bool(self.sb) and all(specs[j].type in metrics.RESNET_LIKE for j in self.sb))
+        settings = problem.objective
+        for n_layers, s in metrics.rho_terms(terms, problem.mode):
+            ge(s - n_layers * (ca.log(n_layers) - math.log(settings.rho0)))
+
+        # the stage entropies: w_j <= u_j S_j by McCormick's overestimators over the node's ranges
+        u = [metrics.stage_log_feature(st, problem.mode, log) for st in stages]
+        S = [st.log_width_sum for st in stages]
+        fun = ca.Function("uS", [v], [ca.vertcat(*u, *S)])
+        lo_uS, hi_uS = fun(lo_p), fun(hi_p)
+        k = len(stages)
+        w = ca.SX.sym("w", k)
+        for i in range(k):
+            ul, uh, sl, sh = lo_uS[i], hi_uS[i], lo_uS[k + i], hi_uS[k + i]
+            ge(uh * S[i] + u[i] * sl - uh * sl, w[i])
+            ge(ul * S[i] + u[i] * sh - ul * sh, w[i])
+        alpha = metrics.stage_weights(settings, k)
+        coef = metrics.ENTROPY_COEF[problem.mode]
+        depths = metrics.penalised_depths(terms, problem.mode)
+        var_depth = metrics.depth_variance(depths)
+        spread = ca.SX.sym("spread")
+        if problem.mode == "tinynas":
+            delta = 1e-8
+            ge(spread, ca.sqrt(ca.fmax(var_depth, 0) + delta) - math.sqrt(delta))
+            spread_hi = math.inf
+        else:  # beyond this the penalty exceeds every score (formulation._depth_penalty does the same)
+            ge(spread, var_depth)
+            spread_hi = math.log(max(self.score_cap, settings.beta) / settings.beta) + 1.0
+        score = sum(a * coef * w[i] for i, a in enumerate(alpha))
+        objective = score - settings.beta * ca.exp(spread)
+        self.n_base = nv
+        z = ca.vertcat(v, w, spread)
+        self.n = nv + k + 1
+        self.spread_hi = spread_hi
+        self.k = k
+        self.stage_blocks = ends
+        self.weights = [a * coef for a in alpha]
+        self.glo, self.ghi = glo, ghi
+        self.solver = ca.nlpsol("relaxation", "ipopt",
+                                {"x": z, "p": ca.vertcat(lo_p, hi_p), "f": -objective, "g": ca.vertcat(*g)},
+                                {"print_time": False, "ipopt": {"print_level": 0, "sb": "yes", "max_iter": 600,
+                                                                "tol": 1e-9, "acceptable_iter": 0}})
+        self.point = ca.Function("point", [z], [ca.vertcat(*u, *S, w)])
+        self.x, self.kappa, self.y = x, kappa, y
+
+    def _upper_point(self, names: list[str]) -> Any:
+        """Every log-variable at its upper bound and one repeat: the most a unit of ``m`` can cost."""
+        step = self.problem.width_step
+        vals = []
+        for nm in names:
+            kind, jj = nm[0], int(nm[1:])
+            if kind == "x":
+                vals.append(math.log(step * self.unit_bounds["width", jj][1]))
+            elif kind == "y":
+                vals.append(math.log(step * self.unit_bounds["btn", jj][1]))
+            elif kind == "k":
+                vals.append(math.log(max(self.specs[jj].k) ** 2))
+            elif kind == "s":
+                vals.append(math.log(max(8, step * self.unit_bounds["btn", jj][1] / 4)))
+            elif kind == "m":
+                vals.append(1.0 - EPS)
+            elif kind in "XYKS":
+                source = {"X": "x", "Y": "y", "K": "k", "S": "s"}[kind] + str(jj)
+                vals.append(vals[names.index(source)] if names.index(source) < len(vals) else 0.0)
+            else:
+                vals.append(0.0)
+        return ca.DM(vals)
+
+    def bounds(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
+        """Variable bounds of ``node`` (the parameters of its McCormick envelopes too)."""
+        step, specs = self.problem.width_step, self.specs
+        lo, hi = np.zeros(self.n_base), np.zeros(self.n_base)
+
+        def put(name: str, a: float, b: float) -> None:
+            i = self.index[name]
+            lo[i], hi[i] = a, b
+
+        for j, (a, b) in enumerate(node.widths):
+            put(f"x{j}", math.log(a), math.log(b))
+            if f"k{j}" in self.index:
+                ks = node.kernels[j]
+                put(f"k{j}", math.log(min(ks) ** 2), math.log(max(ks) ** 2))
+        for i, j in enumerate(self.sb):
+            blo, bhi = (step * u for u in self.unit_bounds["btn", j])
+            put(f"y{j}", math.log(blo), math.log(bhi))
+            if f"s{j}" in self.index:
+                put(f"s{j}", math.log(8), math.log(max(8, bhi / 4)))
+            dl, dh = node.depths[i]
+            put(f"m{j}", dl - 1, dh - 1)
+            for big, small in (("X", "x"), ("Y", "y"), ("K", "k"), ("S", "s")):
+                if f"{big}{j}" in self.index:
+                    zl, zh = lo[self.index[f"{small}{j}"]], hi[self.index[f"{small}{j}"]]
+                    put(f"{big}{j}", (dl - 1) * zl, (dh - 1) * zh)
+        return lo, hi
+
+    def solve(self, node: Node, x0: Sequence[float] | None = None) -> RelaxedBound:
+        lo, hi = self.bounds(node)
+        lbx = np.concatenate([lo, np.full(self.k, -math.inf), [0.0]])
+        ubx = np.concatenate([hi, np.full(self.k, math.inf), [self.spread_hi]])
+        start = np.clip(np.asarray(x0, float), lbx, ubx) if x0 is not None and len(x0) == self.n \
+            else np.concatenate([(lo + hi) / 2, np.zeros(self.k), [0.0]])
+        sol = self.solver(x0=start, lbx=lbx, ubx=ubx, lbg=self.glo, ubg=self.ghi, p=np.concatenate([lo, hi]))
+        status = self.solver.stats()["return_status"]
+        if status == "Infeasible_Problem_Detected":
+            return RelaxedBound("infeasible", None, [], [], {})
+        if status not in ("Solve_Succeeded", "Solved_To_Acceptable_Level"):
+            return RelaxedBound(f"failed: {status}", None, [], [], {})
+        z = np.asarray(sol["x"]).ravel()
+        value = -float(sol["f"])
+        bound = value + BOUND_MARGIN * abs(value)
+        return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
+
+    def _branching(self, node: Node, z: np.ndarray) -> tuple[list[float], list[float], dict[tuple[str, int], float]]:
+        """How much of the bound each candidate accounts for at the relaxed point ``z``: a stage's
+        McCormick gap (its width), a super-block's link gap ``|X - m x|`` and depth fractionality, a
+        kernel area between two choices."""
+        val = lambda name: z[self.index[name]]  # noqa: E731
+        pt = np.asarray(self.point(z)).ravel()
+        k = self.k
+        u, S, w = pt[:k], pt[k:2 * k], pt[2 * k:]
+        scores: dict[tuple[str, int], float] = {}
+        for i, e in enumerate(self.stage_blocks):
+            if node.widths[e][0] < node.widths[e][1]:
+                scores["width", e] = scores.get(("width", e), 0.0) + self.weights[i] * max(0.0, w[i] - u[i] * S[i])
+        # a block's entropy weight: the stage weights times u of every stage that its log-widths reach
+        reach = {j: sum(self.weights[i] * u[i] for i, e in enumerate(self.stage_blocks) if e >= j)
+                 for j in range(len(self.specs))}
+        depths = []
+        for i, j in enumerate(self.sb):
+            m_ = val(f"m{j}")
+            depths.append(m_ + 1)
+            lo_d, hi_d = node.depths[i]
+            if lo_d < hi_d:
+                gap = sum(abs(val(f"{big}{j}") - m_ * val(f"{small}{j}")) * mult
+                          for big, small, mult in (("X", "x", 1), ("Y", "y", 2), ("K", "k", 1))
+                          if f"{big}{j}" in self.index)
+                frac = abs(m_ - round(m_))
+                per_block = val(f"x{j}") + 2 * val(f"y{j}") + (val(f"k{j}") if f"k{j}" in self.index else 0)
+                scores["depth", i] = reach[j] * (gap + frac * per_block)
+        for j in range(len(self.specs)):
+            ks = node.kernels[j]
+            if len(ks) > 1 and f"k{j}" in self.index:
+                kv = val(f"k{j}")
+                dist = min(abs(kv - math.log(kk * kk)) for kk in ks)
+                blocks = depths[self.sb.index(j)] if j in self.sb else 1.0
+                scores["kernel", j] = reach[j] * dist * blocks
+        widths = [math.exp(val(f"x{j}")) for j in range(len(self.specs))]
+        return depths, widths, scores
+
+
+def root_node(problem: DesignProblem) -> Node:
+    """The whole design space."""
+    model_bounds = build_pyomo_model(problem).unit_bounds
+    specs = _specs(problem)
+    step = problem.width_step
+    return Node(depths=tuple(tuple(st.L) for st in problem.stages),  # type: ignore[misc]
+                widths=tuple((step * model_bounds["width", j][0], step * model_bounds["width", j][1])
+                             for j in range(len(specs))),
+                kernels=tuple(tuple(sp.k) for sp in specs))

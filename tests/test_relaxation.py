@@ -1,0 +1,73 @@
+"""The convex node relaxation bounds every architecture in its node: checked against enumeration."""
+import random
+
+import pytest
+
+from deepmad_pyomo.metrics import evaluate
+from deepmad_pyomo.relaxation import Node, Relaxation, root_node
+
+from spaces import architectures, tiny_problem
+
+CASES = [("tinynas", "k1kxk1"), ("paper", "k1kxk1"), ("tinynas", "k1dwsek1"), ("paper", "k1dwsek1"),
+         ("paper", "k1dwk1")]
+
+
+def _inside(arch, node: Node) -> bool:
+    for j, b in enumerate(arch.blocks):
+        lo, hi = node.widths[j]
+        if not lo <= b.c_out <= hi or b.k not in node.kernels[j]:
+            return False
+    return all(lo <= b.L <= hi for b, (lo, hi) in zip(arch.super_blocks, node.depths))
+
+
+def _random_node(root: Node, rng: random.Random, step: int) -> Node:
+    node = root
+    for _ in range(rng.randint(1, 6)):
+        kind = rng.choice(["depths", "widths", "kernels"])
+        i = rng.randrange(len(getattr(node, kind)))
+        part = getattr(node, kind)[i]
+        if kind == "kernels":
+            if len(part) > 1:
+                node = node.replace(kind, i, (rng.choice(part),))
+            continue
+        lo, hi = part
+        unit = step if kind == "widths" else 1
+        if hi > lo:
+            cut = lo + unit * rng.randrange((hi - lo) // unit)
+            node = node.replace(kind, i, (lo, cut) if rng.random() < 0.5 else (cut + unit, hi))
+    return node
+
+
+@pytest.mark.parametrize("mode,family", CASES)
+def test_relaxation_bounds_every_architecture_of_its_node(mode, family):
+    p = tiny_problem(mode, family)
+    feasible = [(a, evaluate(a, p.objective, p.resolution).objective) for a in architectures(p) if not p.check(a)]
+    assert feasible, "the test needs a feasible space"
+    relax, root = Relaxation(p), root_node(p)
+    rng = random.Random(0)
+    checked = 0
+    for node in [root] + [_random_node(root, rng, p.width_step) for _ in range(40)]:
+        inside = [obj for a, obj in feasible if _inside(a, node)]
+        ans = relax.solve(node)
+        if ans.status == "infeasible":
+            assert not inside, f"{node} holds a feasible design but its relaxation says infeasible"
+            continue
+        assert ans.status == "bounded", ans.status
+        if inside:
+            best = max(inside)
+            assert ans.bound >= best - 1e-7 * abs(best), (node, ans.bound, best)
+            checked += 1
+    assert checked >= 10
+
+
+def test_relaxation_is_tight_at_a_single_design():
+    """With depths, kernels and widths fixed the relaxation leaves only the bottlenecks real: its bound
+    is within a few percent of the best enumerated design of that node (and above it)."""
+    p = tiny_problem("tinynas", "k1kxk1")
+    feasible = [(a, evaluate(a, p.objective, p.resolution).objective) for a in architectures(p) if not p.check(a)]
+    arch, obj = max(feasible, key=lambda t: t[1])
+    node = Node(tuple((b.L, b.L) for b in arch.super_blocks), tuple((b.c_out, b.c_out) for b in arch.blocks),
+                tuple((b.k,) for b in arch.blocks))
+    ans = Relaxation(p).solve(node)
+    best = max(o for a, o in feasible if _inside(a, node))
+    assert best <= ans.bound <= best * 1.03
