@@ -37,6 +37,8 @@ from .result import DesignResult, Status
 
 Range = tuple[int, int]
 CHUNK = 24  # relaxation nodes per task (each takes milliseconds)
+DEPTH_FIRST = 3.0  # depth candidates' scores are weighted up by this
+REFINE = 0.05      # at a single depth vector: split widths and kernels while they account for this share
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}
 
 
@@ -103,19 +105,25 @@ def bound_nodes(problem: DesignProblem, recs: list[BoxRecord], deadline_s: float
             rec.status, rec.bound = "closed", ans.bound
         else:
             rec.bound = ans.bound
-            rec.branch = _branch(problem, node, ans)
+            rec.branch = _branch(problem, node, ans, rec.cutoff)
             rec.status = "split" if rec.branch else "exact-pending"
         rec.wall_s = time.perf_counter() - t
     return recs
 
 
-def _branch(problem: DesignProblem, node: Node, ans: Any) -> tuple[str, int, int] | None:
-    """The split of a node its relaxation cannot close: the candidate that accounts for most of the bound
-    (``None`` at a single depth vector: it goes to SCIP). Without a relaxed point, the widest depth range."""
-    if node.depth_vectors == 1:
-        return None
-    scores = {k: v for k, v in ans.scores.items() if v > 0}
-    if not scores:
+def _branch(problem: DesignProblem, node: Node, ans: Any, cutoff: float | None) -> tuple[str, int, int] | None:
+    """The split of a node its relaxation cannot close: the candidate that accounts for most of the bound,
+    depths preferred (``DEPTH_FIRST``: single depth vectors are what SCIP settles). At a single depth
+    vector, widths and kernels are split while they account for a share (``REFINE``) of the bound's excess
+    over the cutoff; then ``None``: the depth vector goes to SCIP. Without a relaxed point, the widest
+    depth range is bisected."""
+    single = node.depth_vectors == 1
+    scores = {k: v * (DEPTH_FIRST if k[0] == "depth" else 1.0) for k, v in ans.scores.items() if v > 0}
+    if single:
+        excess = ans.bound - cutoff if ans.bound is not None and cutoff is not None else math.inf
+        if not scores or max(scores.values()) < REFINE * excess:
+            return None
+    elif not scores:
         i = max(range(len(node.depths)), key=lambda q: (node.depths[q][1] - node.depths[q][0], q))
         lo, hi = node.depths[i]
         return ("depth", i, (lo + hi) // 2)
@@ -144,7 +152,8 @@ def _children(rec: BoxRecord, step: int) -> list[BoxRecord]:
         parts, field_ = [ks[:cut], ks[cut:]], "kernels"
     out = []
     for n, part in enumerate(parts):
-        child = BoxRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), start=rec.start)
+        child = BoxRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), rec.cutoff,
+                          start=rec.start)
         getattr(child, field_)[i] = part
         out.append(child)
     return out
@@ -259,65 +268,61 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
         say(f"incumbent {inc_obj:,.2f} ({source}); proving over the whole design space")
     relaxation_of(problem)  # compiled once here; forked workers inherit it
     root = root_node(problem)
-    open_nodes = [BoxRecord("r", list(root.depths), list(root.widths), list(root.kernels))]
+    # one cutoff for the whole run: every answer is then the same whatever order solves finish in (a better
+    # incumbent found on the way only tightens the final bound, never invalidates a closed node)
+    cutoff = inc_obj + gap * abs(inc_obj) if math.isfinite(inc_obj) else None
+    open_nodes = [BoxRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=cutoff)]
     tree: list[BoxRecord] = []
     exact_of: dict[tuple[Range, ...], BoxRecord] = {}  # depth vector -> its exact solve
+    exact_jobs: list[tuple[BoxRecord, Callable[[float], Any]]] = []
     rounds = 0
     runner = BoxRunner(workers, scheduler)
+
+    def exact_job(rec: BoxRecord) -> None:
+        exact_of[tuple(tuple(d) for d in rec.depths)] = rec
+        limit = max(1.0, min(box_time_limit, deadline - time.perf_counter()))
+        exact_jobs.append((rec, runner.submit(solve_exact, problem, rec, limit, formulation)))
+
     try:
         while open_nodes and time.perf_counter() < deadline - 1.0:
             rounds += 1
-            cutoff = inc_obj + gap * abs(inc_obj) if math.isfinite(inc_obj) else None
             left = deadline - time.perf_counter() - 1.0
-            for rec in open_nodes:
-                rec.cutoff = cutoff
-            relax = [r for r in open_nodes if not r.solver]
-            exact = [r for r in open_nodes if r.solver]
             jobs = [(chunk, runner.submit(bound_nodes, problem, chunk, left))
-                    for chunk in _chunks(relax, CHUNK, workers)]
-            jobs += [([rec], runner.submit(solve_exact, problem, rec, max(1.0, min(box_time_limit, left)), formulation))
-                     for rec in exact]
-            solved: list[BoxRecord] = []
-            unsolved: list[BoxRecord] = []
-            for chunk, wait in jobs:  # in node order, whatever order they finish in
-                try:
-                    answer = wait(max(0.0, deadline + 2.0 - time.perf_counter()))
-                except TimeoutError:
-                    unsolved.extend(chunk)
-                    continue
-                answer = answer if isinstance(answer, list) else [answer]
-                solved.extend(r for r in answer if r.termination)
-                unsolved.extend(r for r in answer if not r.termination)
+                    for chunk in _chunks(open_nodes, CHUNK, workers)]
+            solved, unsolved = _collect(jobs, deadline)
             next_open: list[BoxRecord] = []
             for rec in solved:
                 tree.append(rec)
-                if rec.exact:  # the answer is a copy from the worker: it is the depth vector's record now
-                    exact_of[tuple(tuple(d) for d in rec.depths)] = rec
                 if rec.status == "split":
                     next_open.extend(_children(rec, problem.width_step))
                 elif rec.status == "exact-pending":
                     key = tuple(tuple(d) for d in rec.depths)
-                    if key in exact_of:
-                        rec.status = "covered"
-                    else:
-                        rec.status = "split"
-                        job = BoxRecord(rec.id + ".x", list(rec.depths), list(root.widths), list(root.kernels),
-                                        solver="scip")
-                        exact_of[key] = job
-                        next_open.append(job)
-                elif rec.status == "retried":
-                    again = BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
-                                      solver="scip")
-                    exact_of[tuple(tuple(d) for d in rec.depths)] = again
-                    next_open.append(again)
-                elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
-                    incumbent, inc_obj, source = Architecture.from_dict(rec.architecture), rec.objective, f"box {rec.id}"
-                    say(f"new incumbent {inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
-            say(f"round {rounds}: {len(solved)} nodes solved, {len(next_open) + len(unsolved)} open, "
-                f"incumbent {inc_obj:,.2f}, {time.perf_counter() - t0:.1f}s")
+                    rec.status = "covered" if key in exact_of else "split"
+                    if rec.status == "split":  # its one child: the exact solve of the depth vector
+                        exact_job(BoxRecord(rec.id + ".x", list(rec.depths), list(root.widths), list(root.kernels),
+                                            cutoff=cutoff, solver="scip"))
+            say(f"round {rounds}: {len(solved)} nodes bounded, {len(next_open) + len(unsolved)} open, "
+                f"{len(exact_jobs)} exact solves started, {time.perf_counter() - t0:.1f}s")
             open_nodes = next_open + unsolved
             if unsolved:
                 break
+        while exact_jobs:  # in submission order, whatever order they finish in
+            jobs, exact_jobs = [([rec], wait) for rec, wait in exact_jobs], []
+            solved, unsolved = _collect(jobs, deadline)
+            open_nodes += unsolved
+            for rec in solved:
+                exact_of[tuple(tuple(d) for d in rec.depths)] = rec  # the worker's copy is the record now
+                if rec.status == "retried" and time.perf_counter() >= deadline - 1.0:
+                    open_nodes.append(rec)  # bounded by SCIP's bound so far
+                    continue
+                tree.append(rec)
+                if rec.status == "retried":
+                    exact_job(BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
+                                        cutoff=cutoff, solver="scip"))
+                elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
+                    incumbent, inc_obj, source = Architecture.from_dict(rec.architecture), rec.objective, f"box {rec.id}"
+                    say(f"new incumbent {inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
+            say(f"{len(solved)} exact solves done, {time.perf_counter() - t0:.1f}s")
     finally:
         runner.close()  # stops solves still running at the time limit
     for rec in open_nodes:
@@ -338,6 +343,23 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     if result.status == Status.OPTIMAL and result.gap is not None and result.gap > gap * (1 + 1e-9):
         result.status = Status.FEASIBLE
     return result
+
+
+def _collect(jobs: list[tuple[list[BoxRecord], Callable[[float], Any]]], deadline: float
+             ) -> tuple[list[BoxRecord], list[BoxRecord]]:
+    """Wait for ``jobs`` in order until the deadline: the records they solved, and those they did not."""
+    solved: list[BoxRecord] = []
+    unsolved: list[BoxRecord] = []
+    for recs, wait in jobs:
+        try:
+            answer = wait(max(0.0, deadline + 2.0 - time.perf_counter()))
+        except TimeoutError:
+            unsolved.extend(recs)
+            continue
+        answer = answer if isinstance(answer, list) else [answer]
+        solved.extend(r for r in answer if r.termination)
+        unsolved.extend(r for r in answer if not r.termination)
+    return solved, unsolved
 
 
 def _chunks(recs: list[BoxRecord], size: int, workers: int) -> list[list[BoxRecord]]:
