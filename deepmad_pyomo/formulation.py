@@ -36,16 +36,11 @@ FLOPS_SCALE, PARAMS_SCALE = 1e9, 1e6
 
 @dataclass
 class FormulationOptions:
-    """``formulation``: natural or log; ``relax``: drop integrality; ``kernels``: fix each block's
+    """``formulation``: natural, log or gp; ``relax``: drop integrality; ``kernels``: fix each block's
     kernel size (a list, ``None`` entries free); ``depths``: fix super-block depths (a list, ``None``
     entries free) or bound them (``depth_bounds``: list of (lo, hi)); ``cutoff``: require objective >=
-    cutoff. ``depth_box`` (list of (lo, hi) per super-block) builds the *monotone box relaxation*:
-    depths become numbers, at their upper bounds in everything that grows the objective (entropies, the
-    log-width sums of rho) and at their lower bounds in every cost (FLOPs, params, layers, latency, rho's
-    layer count), with the least depth penalty over the box. Every term is monotone in depth, so its
-    optimum bounds every architecture in the box; on a single depth vector it is exact.
-    ``linear_kernel_log``: ``log(k^2)`` as ``sum_k z_k log(k^2)`` over the one-hot choice (exact at
-    integers, a tighter relaxation) rather than ``log(sum_k z_k k^2)``."""
+    cutoff. ``linear_kernel_log``: ``log(k^2)`` as ``sum_k z_k log(k^2)`` over the one-hot choice (exact
+    at integers, a tighter relaxation) rather than ``log(sum_k z_k k^2)``."""
 
     formulation: str = "natural"
     relax: bool = False
@@ -53,7 +48,6 @@ class FormulationOptions:
     depths: Sequence[int | None] | None = None
     depth_bounds: Sequence[tuple[int, int]] | None = None
     cutoff: float | None = None
-    depth_box: Sequence[tuple[int, int]] | None = None
     linear_kernel_log: bool = True
 
     def __post_init__(self) -> None:
@@ -165,14 +159,6 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
         m.SAME, rule=lambda mm, j: mm.width_units[j] - mm.width_units[j - 1] >= 1 - mm.same_width[j])
     _fix(m, specs, opt)
 
-    box = list(opt.depth_box) if opt.depth_box is not None else None
-    if box is not None:
-        if len(box) != len(sb):
-            raise DesignError("depth_box", f"{len(box)} ranges", f"one (lo, hi) per super-block ({len(sb)})")
-        for j, (lo, hi) in zip(sb, box):
-            m.depth[j].fix(lo)  # unused by the relaxation; decodes the exact case lo == hi
-    m.box_exact = box is None or all(lo == hi for lo, hi in box)
-
     def sym_blocks(depth_of: Any) -> list[SymBlock]:
         out = []
         for j, sp in enumerate(specs):
@@ -184,11 +170,7 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
                                     m.se[j] if j in se_blocks else None, m.same_width[j] if j in same else 0))
         return out
 
-    if box is None:
-        blocks = cost_blocks = sym_blocks(lambda j: m.depth[j])
-    else:
-        blocks = sym_blocks(lambda j: box[sb.index(j)][1])
-        cost_blocks = sym_blocks(lambda j: box[sb.index(j)][0])
+    blocks = sym_blocks(lambda j: m.depth[j])
     m.blocks = blocks
 
     # log(k^2) is linear in the one-hot kernel choice (exact at integers, tighter when relaxed)
@@ -204,28 +186,22 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
         return known[id(x)] if id(x) in known else metrics.default_log(x)
 
     terms = metrics.network_terms(blocks, problem.resolution, problem.num_classes, log=log)
-    cost = terms if box is None else metrics.network_terms(cost_blocks, problem.resolution, problem.num_classes,
-                                                           log=log)
     m.terms = terms
     settings = problem.objective
     entropies = metrics.stage_entropies(terms, settings, log=log)
     m.M = pyo.Set(initialize=range(len(entropies)), doc="stages")
     m.stage_entropy = pyo.Expression(m.M, rule=lambda mm, i: entropies[i], doc="alpha_j * H_j")
-    if box is None:
-        _depth_penalty(m, terms, problem, specs)
-    else:
-        m.depth_penalty = pyo.Expression(expr=least_penalty(problem, terms, box),
-                                         doc="least depth penalty over the box")
+    _depth_penalty(m, terms, problem, specs)
     m.objective = pyo.Objective(expr=sum(m.stage_entropy[i] for i in m.M) - m.depth_penalty, sense=pyo.maximize)
     if opt.cutoff is not None:
         m.cutoff = pyo.Constraint(expr=sum(m.stage_entropy[i] for i in m.M) - m.depth_penalty >= opt.cutoff)
 
     budgets = problem.budgets
-    m.flops = pyo.Expression(expr=getattr(cost, problem.budget_metric("flops")) / FLOPS_SCALE,
+    m.flops = pyo.Expression(expr=getattr(terms, problem.budget_metric("flops")) / FLOPS_SCALE,
                              doc=f"{problem.budget_metric('flops')} / 1e9")
-    m.params = pyo.Expression(expr=getattr(cost, problem.budget_metric("params")) / PARAMS_SCALE,
+    m.params = pyo.Expression(expr=getattr(terms, problem.budget_metric("params")) / PARAMS_SCALE,
                               doc=f"{problem.budget_metric('params')} / 1e6")
-    m.layers = pyo.Expression(expr=cost.layers, doc="main-path conv layers")
+    m.layers = pyo.Expression(expr=terms.layers, doc="main-path conv layers")
     if budgets.flops is not None:
         m.flops_budget = pyo.Constraint(expr=m.flops <= budgets.flops / FLOPS_SCALE)
     if budgets.params is not None:
@@ -235,11 +211,10 @@ def build_pyomo_model(problem: DesignProblem, options: FormulationOptions | None
     if budgets.latency_ms is not None:
         from .latency import latency_expression  # noqa: PLC0415 (optional feature)
 
-        m.latency = pyo.Expression(expr=latency_expression(budgets.latency_model, cost_blocks, problem))
+        m.latency = pyo.Expression(expr=latency_expression(budgets.latency_model, blocks, problem))
         m.latency_budget = pyo.Constraint(expr=m.latency <= budgets.latency_limit_ms)
 
-    rho_pairs = [(n, s) for (n, _), (_, s) in zip(metrics.rho_terms(cost, problem.mode),
-                                                    metrics.rho_terms(terms, problem.mode))]
+    rho_pairs = metrics.rho_terms(terms, problem.mode)
     log_rho0 = math.log(settings.rho0)
     m.P = pyo.Set(initialize=range(len(rho_pairs)))
     m.rho_bound = pyo.Constraint(m.P, rule=lambda mm, p: _rho_bound(*rho_pairs[p], log_rho0),
@@ -350,32 +325,6 @@ def _depth_penalty(m: pyo.ConcreteModel, terms: metrics.NetworkTerms, problem: D
         m.depth_spread = pyo.Var(bounds=(0, min(var_max, cap)), initialize=0, doc="variance of the depths")
         m.depth_spread_def = pyo.Constraint(expr=m.depth_spread >= metrics.depth_variance(depths))
     m.depth_penalty = pyo.Expression(expr=settings.beta * pyo.exp(m.depth_spread), doc="beta * exp(spread)")
-
-
-def least_penalty(problem: DesignProblem, terms: metrics.NetworkTerms, box: list[tuple[int, int]]) -> float:
-    """The least depth penalty over a box of depths (taken over real depths: a lower bound for integers)."""
-    penalised = metrics.penalised_depths(terms, problem.mode)  # all depths, or the last three
-    var = least_variance(box[len(box) - len(penalised):])
-    return problem.objective.beta * math.exp(math.sqrt(var) if problem.mode == "tinynas" else var)
-
-
-def least_variance(ranges: Sequence[tuple[float, float]]) -> float:
-    """``min Var(x)`` over ``x`` in a box: ``Var(x) = min_c mean((x_i - c)^2)``, and for a centre ``c``
-    the best ``x_i`` clips ``c`` into its range, leaving ``g(c) = mean(dist(c, range_i)^2)``: convex
-    and quadratic between consecutive endpoints, so minimised exactly piece by piece."""
-    if len(ranges) < 2:
-        return 0.0
-
-    def g(c: float) -> float:
-        return sum(max(lo - c, 0.0, c - hi) ** 2 for lo, hi in ranges) / len(ranges)
-
-    points = sorted({float(x) for r in ranges for x in r})
-    best = g(points[0])
-    for a, b in zip(points, points[1:]):
-        ends = [lo for lo, hi in ranges if lo >= b] + [hi for lo, hi in ranges if hi <= a]
-        c = min(max(sum(ends) / len(ends), a), b) if ends else a
-        best = min(best, g(a), g(b), g(c))
-    return best
 
 
 def _max_variance(ranges: list[tuple[float, float]]) -> float:

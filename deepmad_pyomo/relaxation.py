@@ -87,7 +87,6 @@ class Relaxation:
         specs = _specs(problem)
         self.specs = specs
         self.sb = [j for j, sp in enumerate(specs) if not isinstance(sp, ConvSpec)]
-        step = problem.width_step
         self.unit_bounds = model.unit_bounds
         self.score_cap = _score_upper_bound(model, problem, specs)
         names: list[str] = []
@@ -316,7 +315,7 @@ class Relaxation:
 
     def bounds(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
         """Variable bounds of ``node`` (the parameters of its McCormick envelopes too)."""
-        step, specs = self.problem.width_step, self.specs
+        step = self.problem.width_step
         lo, hi = np.zeros(self.n_base), np.zeros(self.n_base)
 
         def put(name: str, a: float, b: float) -> None:

@@ -1,20 +1,15 @@
-"""The Pyomo MINLP: structure, one formula with the metrics, the box relaxation's validity."""
-import statistics
-import itertools
+"""The Pyomo MINLP: structure and one formula with the metrics."""
 
 import pyomo.environ as pyo
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from deepmad_pyomo import evaluate
 from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.formulation import (FormulationOptions, build_pyomo_model, decode, least_variance,
+from deepmad_pyomo.formulation import (FormulationOptions, build_pyomo_model, decode,
                                        load_architecture)
 from deepmad_pyomo.problem import preset
 from deepmad_pyomo.registry import get_architecture
-from deepmad_pyomo.solvers import scip
 
-from spaces import optimum, tiny_problem
 
 
 def test_structure_r50():
@@ -68,24 +63,3 @@ def test_bad_fixings():
         FormulationOptions(formulation="polar")
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 8), st.integers(0, 4)), min_size=2, max_size=4))
-def test_least_variance_is_a_lower_bound(spans):
-    ranges = [(lo, lo + w) for lo, w in spans]
-    brute = min(statistics.pvariance(x) for x in itertools.product(*[range(lo, hi + 1) for lo, hi in ranges]))
-    assert least_variance(ranges) <= brute + 1e-9
-    if all(lo == hi for lo, hi in ranges):
-        assert least_variance(ranges) == pytest.approx(brute)
-
-
-@pytest.mark.parametrize("mode", ["tinynas", "paper"])
-def test_box_relaxation_bounds_every_architecture_in_the_box(mode):
-    p = tiny_problem(mode)
-    for box in ([(1, 3), (1, 3)], [(2, 3), (1, 2)], [(3, 3), (2, 2)]):
-        best, _ = optimum(p, box)
-        m = build_pyomo_model(p, FormulationOptions(depth_box=box))
-        ans = scip.solve_model(m, 30, gap=1e-9)
-        assert ans.termination == "optimal"
-        assert ans.bound >= best - 1e-6 * abs(best)
-        if all(lo == hi for lo, hi in box):  # a single depth vector: the relaxation is the exact problem
-            assert ans.objective == pytest.approx(best, rel=1e-6)
