@@ -7,9 +7,9 @@
    the stage entropies), solved by Ipopt in milliseconds. A node whose bound does not exceed the cutoff
    (the incumbent plus the gap) closes; otherwise it is split on what accounts for most of its bound:
    a depth range, the width that sets a stage's entropy, or a kernel choice.
-3. A single depth vector that its relaxation cannot close is solved exactly by SCIP (integer widths,
-   kernels free, the cutoff as a constraint), once per depth vector: its optimum, when better, becomes
-   the incumbent, and every node of that depth vector is then settled.
+3. A node of a single depth vector that its relaxation cannot close, once its widths and kernels are
+   refined, is solved exactly by SCIP (integer widths and kernel choices within the node, the cutoff as a
+   constraint): its optimum, when better, becomes the incumbent.
 4. Nodes of a round run in parallel, all with the cutoff of the round's start, and their results are
    merged in node order: the answer does not depend on which finishes first. They run in local processes
    (``workers``), or as tasks on a Dask cluster (``scheduler``: its address).
@@ -52,8 +52,7 @@ def relaxation_of(problem: DesignProblem) -> Relaxation:
 @dataclass
 class BoxRecord:
     """One node of the tree. ``status``: closed (bound <= cutoff), infeasible (nothing in it reaches the
-    cutoff), split, exact (a depth vector solved by SCIP), covered (settled by the exact solve of its depth
-    vector), retried, open."""
+    cutoff), split, exact (solved by SCIP), retried (SCIP ran out of time), open."""
 
     id: str
     depths: list[Range]
@@ -138,6 +137,17 @@ def _branch(problem: DesignProblem, node: Node, ans: Any, cutoff: float | None) 
     return (kind, i, len(node.kernels[i]) // 2)
 
 
+def _widest(rec: BoxRecord, step: int) -> tuple[str, int, int] | None:
+    """Bisect the width range widest in log scale (then a kernel set); None when the node is one design."""
+    ranges = [(math.log(hi / lo), j) for j, (lo, hi) in enumerate(rec.widths) if hi > lo]
+    if ranges:
+        _, j = max(ranges)
+        lo, hi = rec.widths[j]
+        return ("width", j, lo + step * ((hi - lo) // step // 2))
+    kernels = [j for j, ks in enumerate(rec.kernels) if len(ks) > 1]
+    return ("kernel", kernels[0], len(rec.kernels[kernels[0]]) // 2) if kernels else None
+
+
 def _children(rec: BoxRecord, step: int) -> list[BoxRecord]:
     kind, i, cut = rec.branch  # type: ignore[misc]
     parts: list[Any]
@@ -153,19 +163,28 @@ def _children(rec: BoxRecord, step: int) -> list[BoxRecord]:
     out = []
     for n, part in enumerate(parts):
         child = BoxRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), rec.cutoff,
-                          start=rec.start)
+                          start=rec.start if not rec.exact else None)
         getattr(child, field_)[i] = part
         out.append(child)
     return out
 
 
 def solve_exact(problem: DesignProblem, rec: BoxRecord, time_limit: float, formulation: str = "natural") -> BoxRecord:
-    """SCIP on the exact problem at one depth vector (integer widths, kernels free), with the cutoff."""
+    """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
+    the node's), with the cutoff."""
     from .solvers import scip
 
     t = time.perf_counter()
     m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
+    step = problem.width_step
+    for j, (lo, hi) in enumerate(rec.widths):  # the node's part of the space only
+        units = m.width_units[j]
+        units.setlb(max(units.lb, math.ceil(lo / step)))
+        units.setub(min(units.ub, hi // step))
+    for (j, k), choice in m.kernel.items():
+        if k not in rec.kernels[j]:
+            choice.fix(0)
     ans = scip.solve_model(m, time_limit, gap=1e-6)
     rec.termination, rec.solver = ans.termination, "scip (exact)"
     if ans.termination == "infeasible":
@@ -234,17 +253,17 @@ class Certificate:
     def summary(self) -> dict[str, Any]:
         leaves = [b for b in self.boxes if b.status not in ("split", "retried")]
         by = {s: sum(1 for b in leaves if b.status == s)
-              for s in ("infeasible", "closed", "exact", "covered", "open")}
+              for s in ("infeasible", "closed", "exact", "open")}
         return {"bound": self.bound, "root_relaxation_bound": self.root_bound, "rounds": self.rounds,
                 "boxes": len(self.boxes), "inner_solves": sum(1 for b in self.boxes if b.termination),
                 "exact_solves": sum(1 for b in self.boxes if b.exact),
                 "leaves": by, "complete": self.complete, "incumbent_source": self.incumbent_source,
-                "closed_by": sorted({b.solver for b in leaves if b.status not in ("open", "covered")})}
+                "closed_by": sorted({b.solver for b in leaves if b.status != "open"})}
 
 
 def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4, workers: int = 1,
             incumbent: Architecture | None = None, incumbent_time: float | None = None,
-            box_time_limit: float = 20.0, formulation: str = "natural",
+            box_time_limit: float = 5.0, formulation: str = "natural",
             progress: Callable[[str], None] | None = None, scheduler: str | None = None) -> DesignResult:
     """Design ``problem`` with a certificate: the result's ``bound`` is proven over the whole space.
     Nodes run in ``workers`` local processes, or on the Dask cluster at ``scheduler``."""
@@ -273,18 +292,37 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     cutoff = inc_obj + gap * abs(inc_obj) if math.isfinite(inc_obj) else None
     open_nodes = [BoxRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=cutoff)]
     tree: list[BoxRecord] = []
-    exact_of: dict[tuple[Range, ...], BoxRecord] = {}  # depth vector -> its exact solve
     exact_jobs: list[tuple[BoxRecord, Callable[[float], Any]]] = []
     rounds = 0
     runner = BoxRunner(workers, scheduler)
 
     def exact_job(rec: BoxRecord) -> None:
-        exact_of[tuple(tuple(d) for d in rec.depths)] = rec
         limit = max(1.0, min(box_time_limit, deadline - time.perf_counter()))
         exact_jobs.append((rec, runner.submit(solve_exact, problem, rec, limit, formulation)))
 
     try:
-        while open_nodes and time.perf_counter() < deadline - 1.0:
+        while (open_nodes or exact_jobs) and time.perf_counter() < deadline - 1.0:
+            if not open_nodes:  # the relaxation tree is done: settle the exact solves, in submission order
+                jobs, exact_jobs = [([rec], wait) for rec, wait in exact_jobs], []
+                solved, unsolved = _collect(jobs, deadline)
+                open_nodes = list(unsolved)
+                for rec in solved:
+                    tree.append(rec)
+                    if rec.status == "retried":  # SCIP ran out of time: split the node's widest width range
+                        rec.branch = _widest(rec, problem.width_step)
+                        open_nodes.extend(_children(rec, problem.width_step) if rec.branch else [])
+                        if not rec.branch:
+                            exact_job(BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
+                                                cutoff=cutoff, solver="scip"))
+                    elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
+                        incumbent, inc_obj = Architecture.from_dict(rec.architecture), rec.objective
+                        source = f"node {rec.id}"
+                        say(f"new incumbent {inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
+                say(f"{len(solved)} exact solves done, {len(open_nodes)} nodes to bound, "
+                    f"{time.perf_counter() - t0:.1f}s")
+                if unsolved:
+                    break
+                continue
             rounds += 1
             left = deadline - time.perf_counter() - 1.0
             jobs = [(chunk, runner.submit(bound_nodes, problem, chunk, left))
@@ -295,40 +333,22 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
                 tree.append(rec)
                 if rec.status == "split":
                     next_open.extend(_children(rec, problem.width_step))
-                elif rec.status == "exact-pending":
-                    key = tuple(tuple(d) for d in rec.depths)
-                    rec.status = "covered" if key in exact_of else "split"
-                    if rec.status == "split":  # its one child: the exact solve of the depth vector
-                        exact_job(BoxRecord(rec.id + ".x", list(rec.depths), list(root.widths), list(root.kernels),
-                                            cutoff=cutoff, solver="scip"))
+                elif rec.status == "exact-pending":  # its one child: the exact solve of the node
+                    rec.status = "split"
+                    exact_job(BoxRecord(rec.id + ".x", list(rec.depths), list(rec.widths), list(rec.kernels),
+                                        cutoff=cutoff, solver="scip"))
             say(f"round {rounds}: {len(solved)} nodes bounded, {len(next_open) + len(unsolved)} open, "
-                f"{len(exact_jobs)} exact solves started, {time.perf_counter() - t0:.1f}s")
+                f"{len(exact_jobs)} exact solves running, {time.perf_counter() - t0:.1f}s")
             open_nodes = next_open + unsolved
             if unsolved:
                 break
-        while exact_jobs:  # in submission order, whatever order they finish in
-            jobs, exact_jobs = [([rec], wait) for rec, wait in exact_jobs], []
-            solved, unsolved = _collect(jobs, deadline)
-            open_nodes += unsolved
-            for rec in solved:
-                exact_of[tuple(tuple(d) for d in rec.depths)] = rec  # the worker's copy is the record now
-                if rec.status == "retried" and time.perf_counter() >= deadline - 1.0:
-                    open_nodes.append(rec)  # bounded by SCIP's bound so far
-                    continue
-                tree.append(rec)
-                if rec.status == "retried":
-                    exact_job(BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
-                                        cutoff=cutoff, solver="scip"))
-                elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
-                    incumbent, inc_obj, source = Architecture.from_dict(rec.architecture), rec.objective, f"box {rec.id}"
-                    say(f"new incumbent {inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
-            say(f"{len(solved)} exact solves done, {time.perf_counter() - t0:.1f}s")
+        open_nodes += [rec for rec, _ in exact_jobs]  # not settled by the time limit
     finally:
         runner.close()  # stops solves still running at the time limit
     for rec in open_nodes:
         rec.status = "open"
         tree.append(rec)
-    cert = _certificate(incumbent, inc_obj, tree, rounds, source, not open_nodes, exact_of)
+    cert = _certificate(incumbent, inc_obj, tree, rounds, source, not open_nodes)
     wall = time.perf_counter() - t0
     m = evaluate(incumbent, problem.objective) if incumbent is not None else None
     status = Status.OPTIMAL if cert.complete and incumbent is not None else \
@@ -375,7 +395,7 @@ def _cpu_seconds() -> float:
 
 
 def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxRecord], rounds: int,
-                 source: str, complete: bool, exact_of: dict[tuple[Range, ...], BoxRecord]) -> Certificate:
+                 source: str, complete: bool) -> Certificate:
     """The proven bound: the incumbent, and for every leaf what is known of its best."""
     bound = inc_obj
     for b in tree:
@@ -387,9 +407,6 @@ def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxR
             known = max(b.bound if b.bound is not None else math.inf, b.objective or -math.inf)
         elif b.status == "closed":
             known = b.bound
-        elif b.status == "covered":  # settled by its depth vector's exact solve, when that finished
-            done = exact_of.get(tuple(tuple(d) for d in b.depths))
-            known = -math.inf if done is not None and done.status in ("exact", "infeasible") else b.bound
         else:
             known = _open_bound(b, tree)
         bound = max(bound, known if known is not None else math.inf)
@@ -454,8 +471,6 @@ def _box_outcome(b: dict[str, Any]) -> str:
     if b["status"] == "exact":
         return f"depth vector solved by SCIP, optimum {b['objective']:,.2f}" if b["objective"] is not None \
             else f"depth vector solved by SCIP, bound {b['bound']:,.2f}"
-    if b["status"] == "covered":
-        return "settled by its depth vector's exact solve"
     if b["status"] == "split":
         what = f" on {b['branch'][0]} {b['branch'][1]}" if b.get("branch") else " (to SCIP)"
         return (f"bound {b['bound']:,.2f} > cutoff: split" if b["bound"] is not None else "split") + what
