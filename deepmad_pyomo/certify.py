@@ -38,7 +38,6 @@ from .result import DesignResult, Status
 Range = tuple[int, int]
 CHUNK = 24  # relaxation nodes per task (each takes milliseconds)
 DEPTH_FIRST = 3.0  # depth candidates' scores are weighted up by this
-REFINE = 0.05      # at a single depth vector: split widths and kernels while they account for this share
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}
 
 
@@ -52,7 +51,8 @@ def relaxation_of(problem: DesignProblem) -> Relaxation:
 @dataclass
 class BoxRecord:
     """One node of the tree. ``status``: closed (bound <= cutoff), infeasible (nothing in it reaches the
-    cutoff), split, exact (solved by SCIP), retried (SCIP ran out of time), open."""
+    cutoff), split, exact (solved by SCIP), covered (inside an exact solve started for its depth vector),
+    retried (SCIP ran out of time: split), open."""
 
     id: str
     depths: list[Range]
@@ -66,6 +66,7 @@ class BoxRecord:
     wall_s: float = 0.0
     solver: str = ""
     branch: tuple[str, int, int] | None = None  # what to split (kind, index, cut) when not closed
+    scope: str = ""  # the region its exact solves cover: "" the whole space, else a split exact node's child
     architecture: dict[str, Any] | None = None
     start: list[float] | None = field(default=None, repr=False)  # the parent's relaxed point (a warm start)
 
@@ -104,25 +105,20 @@ def bound_nodes(problem: DesignProblem, recs: list[BoxRecord], deadline_s: float
             rec.status, rec.bound = "closed", ans.bound
         else:
             rec.bound = ans.bound
-            rec.branch = _branch(problem, node, ans, rec.cutoff)
+            rec.branch = _branch(problem, node, ans)
             rec.status = "split" if rec.branch else "exact-pending"
         rec.wall_s = time.perf_counter() - t
     return recs
 
 
-def _branch(problem: DesignProblem, node: Node, ans: Any, cutoff: float | None) -> tuple[str, int, int] | None:
+def _branch(problem: DesignProblem, node: Node, ans: Any) -> tuple[str, int, int] | None:
     """The split of a node its relaxation cannot close: the candidate that accounts for most of the bound,
-    depths preferred (``DEPTH_FIRST``: single depth vectors are what SCIP settles). At a single depth
-    vector, widths and kernels are split while they account for a share (``REFINE``) of the bound's excess
-    over the cutoff; then ``None``: the depth vector goes to SCIP. Without a relaxed point, the widest
-    depth range is bisected."""
-    single = node.depth_vectors == 1
+    depths preferred (``DEPTH_FIRST``: a single depth vector is what SCIP settles, so a node of one goes to
+    SCIP: ``None``). Without a relaxed point, the widest depth range is bisected."""
+    if node.depth_vectors == 1:
+        return None
     scores = {k: v * (DEPTH_FIRST if k[0] == "depth" else 1.0) for k, v in ans.scores.items() if v > 0}
-    if single:
-        excess = ans.bound - cutoff if ans.bound is not None and cutoff is not None else math.inf
-        if not scores or max(scores.values()) < REFINE * excess:
-            return None
-    elif not scores:
+    if not scores:
         i = max(range(len(node.depths)), key=lambda q: (node.depths[q][1] - node.depths[q][0], q))
         lo, hi = node.depths[i]
         return ("depth", i, (lo + hi) // 2)
@@ -163,7 +159,7 @@ def _children(rec: BoxRecord, step: int) -> list[BoxRecord]:
     out = []
     for n, part in enumerate(parts):
         child = BoxRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), rec.cutoff,
-                          start=rec.start if not rec.exact else None)
+                          start=None if rec.exact else rec.start, scope=f"{rec.id}.{n}" if rec.exact else rec.scope)
         getattr(child, field_)[i] = part
         out.append(child)
     return out
@@ -253,12 +249,12 @@ class Certificate:
     def summary(self) -> dict[str, Any]:
         leaves = [b for b in self.boxes if b.status not in ("split", "retried")]
         by = {s: sum(1 for b in leaves if b.status == s)
-              for s in ("infeasible", "closed", "exact", "open")}
+              for s in ("infeasible", "closed", "exact", "covered", "open")}
         return {"bound": self.bound, "root_relaxation_bound": self.root_bound, "rounds": self.rounds,
                 "boxes": len(self.boxes), "inner_solves": sum(1 for b in self.boxes if b.termination),
                 "exact_solves": sum(1 for b in self.boxes if b.exact),
                 "leaves": by, "complete": self.complete, "incumbent_source": self.incumbent_source,
-                "closed_by": sorted({b.solver for b in leaves if b.status != "open"})}
+                "closed_by": sorted({b.solver for b in leaves if b.status not in ("open", "covered")})}
 
 
 def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4, workers: int = 1,
@@ -293,10 +289,14 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     open_nodes = [BoxRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=cutoff)]
     tree: list[BoxRecord] = []
     exact_jobs: list[tuple[BoxRecord, Callable[[float], Any]]] = []
+    # one exact solve per depth vector and scope, over the scope's whole box: (scope, depths) -> its record
+    exact_of: dict[tuple[str, tuple[Range, ...]], BoxRecord] = {}
+    scopes: dict[str, BoxRecord] = {"": open_nodes[0]}
     rounds = 0
     runner = BoxRunner(workers, scheduler)
 
     def exact_job(rec: BoxRecord) -> None:
+        exact_of[rec.scope, tuple(tuple(d) for d in rec.depths)] = rec
         limit = max(1.0, min(box_time_limit, deadline - time.perf_counter()))
         exact_jobs.append((rec, runner.submit(solve_exact, problem, rec, limit, formulation)))
 
@@ -308,12 +308,15 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
                 open_nodes = list(unsolved)
                 for rec in solved:
                     tree.append(rec)
+                    exact_of[rec.scope, tuple(tuple(d) for d in rec.depths)] = rec  # the worker's copy
                     if rec.status == "retried":  # SCIP ran out of time: split the node's widest width range
                         rec.branch = _widest(rec, problem.width_step)
-                        open_nodes.extend(_children(rec, problem.width_step) if rec.branch else [])
+                        kids = _children(rec, problem.width_step) if rec.branch else []
+                        scopes.update({kid.id: kid for kid in kids})
+                        open_nodes.extend(kids)
                         if not rec.branch:
                             exact_job(BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
-                                                cutoff=cutoff, solver="scip"))
+                                                cutoff=cutoff, solver="scip", scope=rec.scope))
                     elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
                         incumbent, inc_obj = Architecture.from_dict(rec.architecture), rec.objective
                         source = f"node {rec.id}"
@@ -333,22 +336,33 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
                 tree.append(rec)
                 if rec.status == "split":
                     next_open.extend(_children(rec, problem.width_step))
-                elif rec.status == "exact-pending":  # its one child: the exact solve of the node
-                    rec.status = "split"
-                    exact_job(BoxRecord(rec.id + ".x", list(rec.depths), list(rec.widths), list(rec.kernels),
-                                        cutoff=cutoff, solver="scip"))
+                elif rec.status == "exact-pending":
+                    key = (rec.scope, tuple(tuple(d) for d in rec.depths))
+                    if key in exact_of:
+                        rec.status = "covered"
+                    else:  # its one child: the exact solve of its depth vector over its scope's box
+                        rec.status, box = "split", scopes[rec.scope]
+                        exact_job(BoxRecord(rec.id + ".x", list(rec.depths), list(box.widths), list(box.kernels),
+                                            cutoff=cutoff, solver="scip", scope=rec.scope))
             say(f"round {rounds}: {len(solved)} nodes bounded, {len(next_open) + len(unsolved)} open, "
                 f"{len(exact_jobs)} exact solves running, {time.perf_counter() - t0:.1f}s")
             open_nodes = next_open + unsolved
             if unsolved:
                 break
-        open_nodes += [rec for rec, _ in exact_jobs]  # not settled by the time limit
+        for rec, wait in exact_jobs:  # at the time limit: what finished counts, the rest stays open
+            try:
+                done = wait(0.1)
+            except TimeoutError:
+                open_nodes.append(rec)
+                continue
+            exact_of[done.scope, tuple(tuple(d) for d in done.depths)] = done
+            (tree if done.status in ("exact", "infeasible") else open_nodes).append(done)
     finally:
         runner.close()  # stops solves still running at the time limit
     for rec in open_nodes:
         rec.status = "open"
         tree.append(rec)
-    cert = _certificate(incumbent, inc_obj, tree, rounds, source, not open_nodes)
+    cert = _certificate(incumbent, inc_obj, tree, rounds, source, not open_nodes, exact_of)
     wall = time.perf_counter() - t0
     m = evaluate(incumbent, problem.objective) if incumbent is not None else None
     status = Status.OPTIMAL if cert.complete and incumbent is not None else \
@@ -395,7 +409,8 @@ def _cpu_seconds() -> float:
 
 
 def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxRecord], rounds: int,
-                 source: str, complete: bool) -> Certificate:
+                 source: str, complete: bool, exact_of: dict[tuple[str, tuple[Range, ...]], BoxRecord]
+                 ) -> Certificate:
     """The proven bound: the incumbent, and for every leaf what is known of its best."""
     bound = inc_obj
     for b in tree:
@@ -407,6 +422,9 @@ def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxR
             known = max(b.bound if b.bound is not None else math.inf, b.objective or -math.inf)
         elif b.status == "closed":
             known = b.bound
+        elif b.status == "covered":  # settled when its exact solve finished (or was split: its halves cover it)
+            job = exact_of.get((b.scope, tuple(tuple(d) for d in b.depths)))
+            known = -math.inf if job is not None and job.status in ("exact", "infeasible", "retried") else b.bound
         else:
             known = _open_bound(b, tree)
         bound = max(bound, known if known is not None else math.inf)
@@ -471,6 +489,8 @@ def _box_outcome(b: dict[str, Any]) -> str:
     if b["status"] == "exact":
         return f"depth vector solved by SCIP, optimum {b['objective']:,.2f}" if b["objective"] is not None \
             else f"depth vector solved by SCIP, bound {b['bound']:,.2f}"
+    if b["status"] == "covered":
+        return "inside the exact solve of its depth vector"
     if b["status"] == "split":
         what = f" on {b['branch'][0]} {b['branch'][1]}" if b.get("branch") else " (to SCIP)"
         return (f"bound {b['bound']:,.2f} > cutoff: split" if b["bound"] is not None else "split") + what
