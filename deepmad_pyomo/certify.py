@@ -167,14 +167,24 @@ def _children(rec: BoxRecord, step: int) -> list[BoxRecord]:
 
 def solve_exact(problem: DesignProblem, rec: BoxRecord, time_limit: float, formulation: str = "natural") -> BoxRecord:
     """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
-    the node's), with the cutoff."""
+    the node's, width ranges first tightened by the relaxation to what can reach the cutoff), with the
+    cutoff."""
     from .solvers import scip
 
     t = time.perf_counter()
+    if rec.cutoff is not None:  # what can still reach the cutoff: a few times faster SCIP
+        tight = relaxation_of(problem).tighten(rec.node, rec.cutoff)
+        if tight is None:
+            rec.status, rec.termination, rec.solver = "infeasible", "infeasible", "scip (exact, after tightening)"
+            rec.wall_s = time.perf_counter() - t
+            return rec
+        widths = list(tight.widths)
+    else:
+        widths = rec.widths
     m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
     step = problem.width_step
-    for j, (lo, hi) in enumerate(rec.widths):  # the node's part of the space only
+    for j, (lo, hi) in enumerate(widths):  # the node's part of the space only (tightened)
         units = m.width_units[j]
         units.setlb(max(units.lb, math.ceil(lo / step)))
         units.setub(min(units.ub, hi // step))

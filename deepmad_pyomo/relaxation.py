@@ -285,6 +285,11 @@ class Relaxation:
         self.weights = [a * coef for a in alpha]
         self.glo, self.ghi = glo, ghi
         self.nlp = {"x": z, "p": ca.vertcat(lo_p, hi_p), "f": -objective, "g": ca.vertcat(*g)}
+        # bound tightening: min c.z over the relaxation with its objective held at or above a cutoff
+        c, level = ca.SX.sym("c", z.shape[0]), ca.SX.sym("cutoff")
+        self.obbt_nlp = {"x": z, "p": ca.vertcat(lo_p, hi_p, c, level), "f": ca.dot(c, z),
+                         "g": ca.vertcat(*g, objective - level)}
+        self._obbt = None
         self.solvers = [ca.nlpsol("relaxation", "ipopt", self.nlp, {"print_time": False, "ipopt": opts})
                         for opts in (IPOPT_FAST, IPOPT)]
         self.point = ca.Function("point", [z], [ca.vertcat(*u, *S, w)])
@@ -359,6 +364,43 @@ class Relaxation:
         value = -float(sol["f"])
         bound = value + BOUND_MARGIN * abs(value)
         return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
+
+    def tighten(self, node: Node, cutoff: float) -> Node | None:
+        """``node`` with every width range narrowed to what can still reach ``cutoff`` in the relaxation
+        (optimisation-based bound tightening: a min and a max of each log-width, rounded outward to the
+        width step); ``None`` when nothing in the node can."""
+        if self._obbt is None:
+            self._obbt = ca.nlpsol("obbt", "ipopt", self.obbt_nlp, {"print_time": False, "ipopt": IPOPT})
+        lo, hi = self.bounds(node)
+        lbx = np.concatenate([lo, np.full(self.k, -math.inf), [0.0]])
+        ubx = np.concatenate([hi, np.full(self.k, math.inf), [self.spread_hi]])
+        start = np.concatenate([(lo + hi) / 2, np.zeros(self.k), [0.0]])
+        step = self.problem.width_step
+        widths = list(node.widths)
+        for j, (a, b) in enumerate(node.widths):
+            if a == b:
+                continue
+            ends = []
+            for sign in (1.0, -1.0):
+                c = np.zeros(self.n)
+                c[self.index[f"x{j}"]] = sign
+                sol = self._obbt(x0=start, lbx=lbx, ubx=ubx, lbg=self.glo + [0.0], ubg=self.ghi + [math.inf],
+                                 p=np.concatenate([lo, hi, c, [cutoff]]))
+                status = self._obbt.stats()["return_status"]
+                if status == "Infeasible_Problem_Detected":
+                    whole = self.solve(node)  # believed when the node's own bound agrees
+                    if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
+                        return None
+                if status != "Solve_Succeeded":
+                    ends.append(None)
+                    continue
+                ends.append(math.exp(sign * float(sol["f"])))
+            new_lo = a if ends[0] is None else max(a, step * math.ceil(ends[0] * (1 - 1e-6) / step))
+            new_hi = b if ends[1] is None else min(b, step * math.floor(ends[1] * (1 + 1e-6) / step))
+            if new_lo > new_hi:
+                return None
+            widths[j] = (new_lo, new_hi)
+        return Node(node.depths, tuple(widths), node.kernels)
 
     def _branching(self, node: Node, z: np.ndarray) -> tuple[list[float], list[float], dict[tuple[str, int], float]]:
         """How much of the bound each candidate accounts for at the relaxed point ``z``: a stage's

@@ -71,3 +71,23 @@ def test_relaxation_is_tight_at_a_single_design():
     ans = Relaxation(p).solve(node)
     best = max(o for a, o in feasible if _inside(a, node))
     assert best <= ans.bound <= best * 1.03
+
+
+@pytest.mark.parametrize("mode,family", [("tinynas", "k1kxk1"), ("paper", "k1dwsek1")])
+def test_tightening_keeps_every_design_that_reaches_the_cutoff(mode, family):
+    p = tiny_problem(mode, family)
+    feasible = [(a, evaluate(a, p.objective, p.resolution).objective) for a in architectures(p) if not p.check(a)]
+    relax, root = Relaxation(p), root_node(p)
+    narrowed = 0
+    for depths in sorted({tuple(b.L for b in a.super_blocks) for a, _ in feasible}):
+        node = Node(tuple((d, d) for d in depths), root.widths, root.kernels)
+        inside = sorted(obj for a, obj in feasible if _inside(a, node))
+        cutoff = inside[len(inside) * 9 // 10]  # a tenth of the designs of this depth vector reach it
+        tight = relax.tighten(node, cutoff)
+        assert tight is not None
+        for a, obj in feasible:
+            if obj >= cutoff and _inside(a, node):
+                assert _inside(a, tight), (a.describe(), tight)
+        narrowed += tight.widths != node.widths
+        assert relax.tighten(node, relax.solve(node).bound * (1 + 1e-3) + 1) is None  # above the bound: empty
+    assert narrowed, "tightening should narrow some width range"
