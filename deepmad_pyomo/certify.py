@@ -36,7 +36,7 @@ from .relaxation import Node, Relaxation, root_node
 from .result import DesignResult, Status
 
 Range = tuple[int, int]
-CHUNK = 24  # relaxation nodes per task (each takes milliseconds)
+CHUNK = 4  # relaxation nodes per task (each takes a fraction of a second)
 DEPTH_FIRST = 3.0  # depth candidates' scores are weighted up by this
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}
 
@@ -67,6 +67,7 @@ class BoxRecord:
     solver: str = ""
     branch: tuple[str, int, int] | None = None  # what to split (kind, index, cut) when not closed
     scope: str = ""  # the region its exact solves cover: "" the whole space, else a split exact node's child
+    pruned: bool = False  # bound tightening cut parts of it that cannot reach the cutoff
     architecture: dict[str, Any] | None = None
     start: list[float] | None = field(default=None, repr=False)  # the parent's relaxed point (a warm start)
 
@@ -85,8 +86,9 @@ class BoxRecord:
 
 
 def bound_nodes(problem: DesignProblem, recs: list[BoxRecord], deadline_s: float) -> list[BoxRecord]:
-    """Bound relaxation nodes (in a worker): Ipopt on each node's convex relaxation; a node it cannot close
-    gets the split to make (or, at a single depth vector, ``branch`` None: solve it exactly)."""
+    """Bound relaxation nodes (in a worker): each node's ranges are narrowed to what can reach the cutoff
+    (:meth:`Relaxation.tighten`), then Ipopt bounds its convex relaxation; a node it cannot close gets the
+    split to make (or, at a single depth vector, ``branch`` None: solve it exactly)."""
     relax = relaxation_of(problem)
     stop = time.perf_counter() + deadline_s
     for rec in recs:
@@ -94,6 +96,15 @@ def bound_nodes(problem: DesignProblem, recs: list[BoxRecord], deadline_s: float
             break
         t = time.perf_counter()
         node = rec.node
+        if rec.cutoff is not None:  # first narrow its ranges to what can reach the cutoff (OBBT)
+            tight = relax.tighten(node, rec.cutoff)
+            if tight is None:
+                rec.solver, rec.termination, rec.status = "ipopt (bound tightening)", "infeasible", "infeasible"
+                rec.wall_s = time.perf_counter() - t
+                continue
+            rec.pruned = tight != node
+            node = tight
+            rec.depths, rec.widths = [tuple(d) for d in node.depths], [tuple(w) for w in node.widths]
         ans = relax.solve(node, rec.start)
         if ans.status.startswith("failed") and rec.start is not None:
             ans = relax.solve(node)  # from the node's centre
@@ -423,6 +434,8 @@ def _certificate(incumbent: Architecture | None, inc_obj: float, tree: list[BoxR
                  ) -> Certificate:
     """The proven bound: the incumbent, and for every leaf what is known of its best."""
     bound = inc_obj
+    if any(b.pruned and b.cutoff is not None for b in tree):  # what tightening cut cannot reach the cutoff
+        bound = max(bound, max(b.cutoff for b in tree if b.pruned and b.cutoff is not None))
     for b in tree:
         if b.status in ("split", "retried"):
             continue

@@ -45,6 +45,10 @@ IPOPT_FAST = {**IPOPT, "mu_strategy": "adaptive", "bound_push": 1e-4, "bound_fra
 Range = tuple[int, int]
 
 
+class _Empty(Exception):
+    """Nothing in the node reaches the cutoff."""
+
+
 @dataclass(frozen=True)
 class Node:
     """A part of the design space: depth range per super-block, width range (channels) and kernel sizes
@@ -366,41 +370,48 @@ class Relaxation:
         return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
 
     def tighten(self, node: Node, cutoff: float) -> Node | None:
-        """``node`` with every width range narrowed to what can still reach ``cutoff`` in the relaxation
-        (optimisation-based bound tightening: a min and a max of each log-width, rounded outward to the
-        width step); ``None`` when nothing in the node can."""
+        """``node`` with every width and depth range narrowed to what can still reach ``cutoff`` in the
+        relaxation (optimisation-based bound tightening: a min and a max of each log-width and depth,
+        rounded outward to the width step and to integers); ``None`` when nothing in the node can."""
         if self._obbt is None:
             self._obbt = ca.nlpsol("obbt", "ipopt", self.obbt_nlp, {"print_time": False, "ipopt": IPOPT})
         lo, hi = self.bounds(node)
         lbx = np.concatenate([lo, np.full(self.k, -math.inf), [0.0]])
         ubx = np.concatenate([hi, np.full(self.k, math.inf), [self.spread_hi]])
         start = np.concatenate([(lo + hi) / 2, np.zeros(self.k), [0.0]])
+
+        def extreme(name: str, sign: float) -> float | None:
+            """min (sign 1) or max (sign -1) of a variable; None when Ipopt gives no answer."""
+            c = np.zeros(self.n)
+            c[self.index[name]] = sign
+            sol = self._obbt(x0=start, lbx=lbx, ubx=ubx, lbg=self.glo + [0.0], ubg=self.ghi + [math.inf],
+                             p=np.concatenate([lo, hi, c, [cutoff]]))
+            status = self._obbt.stats()["return_status"]
+            if status == "Infeasible_Problem_Detected":
+                whole = self.solve(node)  # believed when the node's own bound agrees
+                if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
+                    raise _Empty
+            return sign * float(sol["f"]) if status == "Solve_Succeeded" else None
+
         step = self.problem.width_step
-        widths = list(node.widths)
-        for j, (a, b) in enumerate(node.widths):
-            if a == b:
-                continue
-            ends = []
-            for sign in (1.0, -1.0):
-                c = np.zeros(self.n)
-                c[self.index[f"x{j}"]] = sign
-                sol = self._obbt(x0=start, lbx=lbx, ubx=ubx, lbg=self.glo + [0.0], ubg=self.ghi + [math.inf],
-                                 p=np.concatenate([lo, hi, c, [cutoff]]))
-                status = self._obbt.stats()["return_status"]
-                if status == "Infeasible_Problem_Detected":
-                    whole = self.solve(node)  # believed when the node's own bound agrees
-                    if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
-                        return None
-                if status != "Solve_Succeeded":
-                    ends.append(None)
-                    continue
-                ends.append(math.exp(sign * float(sol["f"])))
-            new_lo = a if ends[0] is None else max(a, step * math.ceil(ends[0] * (1 - 1e-6) / step))
-            new_hi = b if ends[1] is None else min(b, step * math.floor(ends[1] * (1 + 1e-6) / step))
-            if new_lo > new_hi:
-                return None
-            widths[j] = (new_lo, new_hi)
-        return Node(node.depths, tuple(widths), node.kernels)
+        widths, depths = list(node.widths), list(node.depths)
+        try:
+            for j, (a, b) in enumerate(node.widths):
+                if a < b:
+                    low, high = extreme(f"x{j}", 1.0), extreme(f"x{j}", -1.0)
+                    widths[j] = (a if low is None else max(a, step * math.ceil(math.exp(low) * (1 - 1e-6) / step)),
+                                 b if high is None else min(b, step * math.floor(math.exp(high) * (1 + 1e-6) / step)))
+            for i, (a, b) in enumerate(node.depths):
+                if a < b:
+                    name = f"m{self.sb[i]}"
+                    low, high = extreme(name, 1.0), extreme(name, -1.0)
+                    depths[i] = (a if low is None else max(a, math.ceil(low + 1 - 1e-6)),
+                                 b if high is None else min(b, math.floor(high + 1 + 1e-6)))
+        except _Empty:
+            return None
+        if any(a > b for a, b in widths + depths):
+            return None
+        return Node(tuple(depths), tuple(widths), node.kernels)
 
     def _branching(self, node: Node, z: np.ndarray) -> tuple[list[float], list[float], dict[tuple[str, int], float]]:
         """How much of the bound each candidate accounts for at the relaxed point ``z``: a stage's
