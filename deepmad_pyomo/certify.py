@@ -501,7 +501,8 @@ def explain(result: DesignResult, max_lines: int = 60) -> str:
 
 def _describe(b: dict[str, Any]) -> str:
     ranges = " ".join(f"{lo}-{hi}" if lo != hi else f"{lo}" for lo, hi in b["depths"])
-    return f"L[{ranges}] ({b['size']} depth vectors, {b['wall_s']:.2f}s)"
+    tightened = ", ranges tightened" if b.get("pruned") else ""
+    return f"L[{ranges}] ({b['size']} depth vectors{tightened}, {b['wall_s']:.2f}s)"
 
 
 def _box_outcome(b: dict[str, Any]) -> str:
