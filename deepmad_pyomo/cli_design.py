@@ -104,7 +104,7 @@ def cmd_design(args: argparse.Namespace) -> int:
     else:
         print(format_result(result, problem))
         if why:
-            print("\nWhy (the box tree):\n" + why)
+            print("\nWhy (the node tree):\n" + why)
         if args.out and result.architecture is not None:
             print(f"architecture written to {args.out}")
     if result.status == Status.INFEASIBLE:
