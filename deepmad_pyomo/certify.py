@@ -32,7 +32,7 @@ from .errors import DesignError
 from .formulation import FormulationOptions, build_pyomo_model, decode
 from .metrics import evaluate
 from .problem import DesignProblem
-from .relaxation import Node, Relaxation, root_node
+from .relaxation import Node, RelaxedBound, Relaxation, root_node
 from .result import DesignResult, Status
 
 Range = tuple[int, int]
@@ -86,9 +86,9 @@ class BoxRecord:
 
 
 def bound_nodes(problem: DesignProblem, recs: list[BoxRecord], deadline_s: float) -> list[BoxRecord]:
-    """Bound relaxation nodes (in a worker): each node's ranges are narrowed to what can reach the cutoff
-    (:meth:`Relaxation.tighten`), then Ipopt bounds its convex relaxation; a node it cannot close gets the
-    split to make (or, at a single depth vector, ``branch`` None: solve it exactly)."""
+    """Bound relaxation nodes (in a worker): Ipopt on each node's convex relaxation; a node it does not close
+    has its ranges narrowed to what can reach the cutoff (:meth:`Relaxation.tighten`) and is bounded again,
+    then gets the split to make (or, at a single depth vector, ``branch`` None: solve it exactly)."""
     relax = relaxation_of(problem)
     stop = time.perf_counter() + deadline_s
     for rec in recs:
@@ -96,18 +96,16 @@ def bound_nodes(problem: DesignProblem, recs: list[BoxRecord], deadline_s: float
             break
         t = time.perf_counter()
         node = rec.node
-        if rec.cutoff is not None:  # first narrow its ranges to what can reach the cutoff (OBBT)
-            tight = relax.tighten(node, rec.cutoff)
-            if tight is None:
-                rec.solver, rec.termination, rec.status = "ipopt (bound tightening)", "infeasible", "infeasible"
-                rec.wall_s = time.perf_counter() - t
-                continue
-            rec.pruned = tight != node
-            node = tight
-            rec.depths, rec.widths = [tuple(d) for d in node.depths], [tuple(w) for w in node.widths]
         ans = relax.solve(node, rec.start)
-        if ans.status.startswith("failed") and rec.start is not None:
-            ans = relax.solve(node)  # from the node's centre
+        if ans.bound is not None and rec.cutoff is not None and ans.bound > rec.cutoff:
+            tight = relax.tighten(node, rec.cutoff, ans.x)
+            rec.pruned = tight != node
+            if tight is None:
+                ans = RelaxedBound("infeasible", None, [], [], {})
+            elif rec.pruned:
+                node = tight
+                rec.depths, rec.widths = [tuple(d) for d in node.depths], [tuple(w) for w in node.widths]
+                ans = relax.solve(node, ans.x)
         rec.solver, rec.termination = "ipopt (convex relaxation)", ans.status
         rec.start = ans.x
         if ans.status == "infeasible":

@@ -32,10 +32,10 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=MODES, help="objective and counting: paper (default of presets) or tinynas")
     p.add_argument("--formulation", choices=("natural", "log"), default="natural")
     p.add_argument("--certify", action="store_true",
-                   help="prove a bound over the whole design space (branch and bound over depth boxes)")
+                   help="prove a bound over the whole design space (branch and bound over depth, width and kernel ranges)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel processes for --certify")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="--certify: solve the boxes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
+                   help="--certify: solve the nodes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--warm-start", metavar="ARCH",
                    help="a design to start from (file or zoo model; it must meet the problem): scip, auto, bonmin "
                    "and evolution start from it, --certify takes it as its incumbent")

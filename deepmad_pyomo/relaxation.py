@@ -297,7 +297,6 @@ class Relaxation:
         self.solvers = [ca.nlpsol("relaxation", "ipopt", self.nlp, {"print_time": False, "ipopt": opts})
                         for opts in (IPOPT_FAST, IPOPT)]
         self.point = ca.Function("point", [z], [ca.vertcat(*u, *S, w)])
-        self.x, self.kappa, self.y = x, kappa, y
 
     def _upper_point(self, names: list[str]) -> Any:
         """Every log-variable at its upper bound and one repeat: the most a unit of ``m`` can cost."""
@@ -349,11 +348,16 @@ class Relaxation:
                     put(f"{big}{j}", (dl - 1) * zl, (dh - 1) * zh)
         return lo, hi
 
-    def solve(self, node: Node, x0: Sequence[float] | None = None) -> RelaxedBound:
+    def _box(self, node: Node) -> tuple[np.ndarray, ...]:
+        """The node's bounds on the log-variables, on every variable of the NLP, and its centre."""
         lo, hi = self.bounds(node)
         lbx = np.concatenate([lo, np.full(self.k, -math.inf), [0.0]])
         ubx = np.concatenate([hi, np.full(self.k, math.inf), [self.spread_hi]])
-        centre = np.concatenate([(lo + hi) / 2, np.zeros(self.k), [0.0]])
+        return lo, hi, lbx, ubx, np.concatenate([(lo + hi) / 2, np.zeros(self.k), [0.0]])
+
+    def solve(self, node: Node, x0: Sequence[float] | None = None) -> RelaxedBound:
+        """Ipopt on the node's relaxation, from ``x0`` (a parent's point) or the node's centre."""
+        lo, hi, lbx, ubx, centre = self._box(node)
         start = np.clip(np.asarray(x0, float), lbx, ubx) if x0 is not None and len(x0) == self.n else centre
         for solver, x0_ in ((self.solvers[0], start), (self.solvers[1], centre)):
             sol = solver(x0=x0_, lbx=lbx, ubx=ubx, lbg=self.glo, ubg=self.ghi, p=np.concatenate([lo, hi]))
@@ -369,24 +373,27 @@ class Relaxation:
         bound = value + BOUND_MARGIN * abs(value)
         return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
 
-    def tighten(self, node: Node, cutoff: float) -> Node | None:
+    def tighten(self, node: Node, cutoff: float, x0: Sequence[float] | None = None) -> Node | None:
         """``node`` with every width and depth range narrowed to what can still reach ``cutoff`` in the
         relaxation (optimisation-based bound tightening: a min and a max of each log-width and depth,
-        rounded outward to the width step and to integers); ``None`` when nothing in the node can."""
+        rounded outward to the width step and to integers); ``None`` when nothing in the node can.
+        ``x0``: a point of the node's relaxation above the cutoff (its optimum), where every solve starts."""
         if self._obbt is None:
-            self._obbt = ca.nlpsol("obbt", "ipopt", self.obbt_nlp, {"print_time": False, "ipopt": IPOPT})
-        lo, hi = self.bounds(node)
-        lbx = np.concatenate([lo, np.full(self.k, -math.inf), [0.0]])
-        ubx = np.concatenate([hi, np.full(self.k, math.inf), [self.spread_hi]])
-        start = np.concatenate([(lo + hi) / 2, np.zeros(self.k), [0.0]])
+            self._obbt = [ca.nlpsol("obbt", "ipopt", self.obbt_nlp, {"print_time": False, "ipopt": opts})
+                          for opts in (IPOPT_FAST, IPOPT)]
+        lo, hi, lbx, ubx, centre = self._box(node)
+        start = np.clip(np.asarray(x0, float), lbx, ubx) if x0 is not None and len(x0) == self.n else centre
 
         def extreme(name: str, sign: float) -> float | None:
             """min (sign 1) or max (sign -1) of a variable; None when Ipopt gives no answer."""
             c = np.zeros(self.n)
             c[self.index[name]] = sign
-            sol = self._obbt(x0=start, lbx=lbx, ubx=ubx, lbg=self.glo + [0.0], ubg=self.ghi + [math.inf],
+            for solver, x0_ in ((self._obbt[0], start), (self._obbt[1], centre)):
+                sol = solver(x0=x0_, lbx=lbx, ubx=ubx, lbg=self.glo + [0.0], ubg=self.ghi + [math.inf],
                              p=np.concatenate([lo, hi, c, [cutoff]]))
-            status = self._obbt.stats()["return_status"]
+                status = solver.stats()["return_status"]
+                if status == "Solve_Succeeded":
+                    break
             if status == "Infeasible_Problem_Detected":
                 whole = self.solve(node)  # believed when the node's own bound agrees
                 if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
