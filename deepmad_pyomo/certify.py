@@ -1,18 +1,22 @@
 """Certified designs: a proven bound and gap by branch and bound over the whole design space.
 
-1. A strong incumbent first (the ``auto`` route, or one given).
+1. A strong incumbent first (the ``auto`` route, or one given); the cutoff is it plus the gap.
 2. The space is covered by *nodes* (:class:`relaxation.Node`: a box of depth vectors, a width range and a
    set of kernel sizes per block), starting from the template's ranges. A node is bounded by its convex
    relaxation (:mod:`relaxation`: log-widths, perspective costs in real depths, McCormick envelopes of
    the stage entropies), solved by Ipopt in milliseconds. A node whose bound does not exceed the cutoff
-   (the incumbent plus the gap) closes; otherwise it is split on what accounts for most of its bound:
-   a depth range, the width that sets a stage's entropy, or a kernel choice.
-3. A node of a single depth vector that its relaxation cannot close, once its widths and kernels are
-   refined, is solved exactly by SCIP (integer widths and kernel choices within the node, the cutoff as a
-   constraint): its optimum, when better, becomes the incumbent.
-4. Nodes of a round run in parallel, all with the cutoff of the round's start, and their results are
-   merged in node order: the answer does not depend on which finishes first. They run in local processes
-   (``workers``), or as tasks on a Dask cluster (``scheduler``: its address).
+   closes. Otherwise its ranges are first tightened to what can still reach the cutoff (OBBT on the same
+   relaxation) and it is bounded again; if it still does not close, it is split on what accounts for most
+   of its bound: a depth range (preferred), the width that sets a stage's entropy, or a kernel choice.
+3. A node of a single depth vector that its relaxation cannot close is solved exactly by SCIP (integer
+   widths, kernels free, the cutoff as a constraint; width ranges tightened first), once per depth
+   vector: later nodes of that vector are covered by it. A better design found there becomes the
+   incumbent. When SCIP runs out of time, the node is halved on its widest width range, and the halves
+   are bounded and solved in turn (each a *scope* of its own).
+4. Nodes of a round run in parallel and their results are merged in node order; exact solves run beside
+   the rounds and are settled in the order they were started. The cutoff is fixed for the run, so the tree
+   and the answer do not depend on which solve finishes first. They run in local processes (``workers``),
+   or as tasks on a Dask cluster (``scheduler``: its address).
 
 Budgets the relaxation does not model (latency) are left out of it, which only loosens it (dropping a
 constraint keeps a bound valid); the exact solves enforce them.
@@ -187,7 +191,7 @@ def solve_exact(problem: DesignProblem, rec: BoxRecord, time_limit: float, formu
             rec.status, rec.termination, rec.solver = "infeasible", "infeasible", "scip (exact, after tightening)"
             rec.wall_s = time.perf_counter() - t
             return rec
-        widths = list(tight.widths)
+        widths, rec.pruned = list(tight.widths), tight != rec.node
     else:
         widths = rec.widths
     m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,

@@ -22,6 +22,8 @@ program is global:
 
 Every formula comes from :mod:`metrics`, evaluated on CasADi symbols. The returned bound is Ipopt's
 optimum plus a relative margin of ``BOUND_MARGIN`` (far below any gap asked for) for its tolerances.
+:meth:`Relaxation.tighten` narrows a node's ranges to what can reach a cutoff on the same relaxation
+(optimisation-based bound tightening). Budgets it does not model (latency) only loosen it.
 """
 from __future__ import annotations
 
@@ -38,10 +40,10 @@ from .problem import ConvSpec, DesignProblem
 
 EPS = 1e-6            # the perspective's shift: (m + EPS) cost(X / (m + EPS))
 BOUND_MARGIN = 1e-7   # added to Ipopt's optimum (relative), for its tolerances
-SE_KNEE = 63.0
+SE_KNEE = 63.0        # floor(btn / 32) > 1 from here: se >= (btn - 31) / 4
 IPOPT = {"print_level": 0, "sb": "yes", "max_iter": 600, "tol": 1e-9, "acceptable_iter": 0}
 # about 1.5x fewer iterations on these relaxations; the plain options above are the fallback
-IPOPT_FAST = {**IPOPT, "mu_strategy": "adaptive", "bound_push": 1e-4, "bound_frac": 1e-4}        # floor(btn / 32) > 1 from here: se >= (btn - 31) / 4
+IPOPT_FAST = {**IPOPT, "mu_strategy": "adaptive", "bound_push": 1e-4, "bound_frac": 1e-4}
 Range = tuple[int, int]
 
 
@@ -74,7 +76,7 @@ class RelaxedBound:
     widths (channels, real) and kernel areas, and per branching candidate how much of the bound it
     accounts for: ``("depth", i)``, ``("width", j)``, ``("kernel", j)``."""
 
-    status: str                        # bounded | infeasible | failed
+    status: str                        # bounded | infeasible | failed: <Ipopt status>
     bound: float | None
     depths: list[float]
     widths: list[float]

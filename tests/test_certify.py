@@ -1,6 +1,7 @@
 """Certificates are valid bounds: checked against exhaustive enumeration of the whole space."""
 import pytest
 
+from deepmad_pyomo import certify as certify_module
 from deepmad_pyomo.certify import certify, explain
 from deepmad_pyomo.errors import DesignError
 from deepmad_pyomo.result import Status
@@ -37,3 +38,27 @@ def test_incumbent_must_be_feasible():
     assert p.check(arch), "the test needs an architecture that breaks the tighter budget"
     with pytest.raises(DesignError, match="incumbent"):
         certify(p, incumbent=arch, time_limit=10)
+
+
+_exact = certify_module.solve_exact
+
+
+def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, formulation="natural"):
+    """SCIP 'runs out of time' on every first exact solve of a depth vector (the whole space's scope)."""
+    if not rec.scope:
+        rec.status, rec.termination, rec.solver = "retried", "time_limit", "scip (exact)"
+        return rec
+    return _exact(problem, rec, time_limit, formulation)
+
+
+def test_a_depth_vector_scip_cannot_finish_is_halved_and_still_proven(monkeypatch):
+    p = tiny_problem("tinynas")
+    best, _ = optimum(p)
+    monkeypatch.setattr(certify_module, "solve_exact", _out_of_time_on_whole_depth_vectors)
+    r = certify(p, time_limit=90, gap=1e-4)
+    tree = r.details["box_tree"]
+    assert any(b["status"] == "retried" for b in tree)
+    assert any(b["scope"] for b in tree if b["solver"].startswith("scip")), "the halves were solved exactly"
+    assert r.status == Status.OPTIMAL
+    assert r.bound >= best - 1e-9 * abs(best)
+    assert r.objective >= best * (1 - 1e-4) - 1e-9
