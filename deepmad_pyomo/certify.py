@@ -192,8 +192,9 @@ def solve_exact(problem: DesignProblem, rec: BoxRecord, time_limit: float, formu
             rec.wall_s = time.perf_counter() - t
             return rec
         widths, rec.pruned = list(tight.widths), tight != rec.node
+        btns = relaxation_of(problem).bottlenecks(tight, rec.cutoff)
     else:
-        widths = rec.widths
+        widths, btns = rec.widths, {}
     m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
     step = problem.width_step
@@ -201,6 +202,10 @@ def solve_exact(problem: DesignProblem, rec: BoxRecord, time_limit: float, formu
         units = m.width_units[j]
         units.setlb(max(units.lb, math.ceil(lo / step)))
         units.setub(min(units.ub, hi // step))
+    for j, (lo, hi) in btns.items():
+        units = m.btn_units[j]
+        units.setlb(max(units.lb, math.ceil(lo / step)))
+        units.setub(max(units.lb, min(units.ub, math.floor(hi / step))))
     for (j, k), choice in m.kernel.items():
         if k not in rec.kernels[j]:
             choice.fix(0)

@@ -376,18 +376,53 @@ class Relaxation:
         return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
 
     def tighten(self, node: Node, cutoff: float, x0: Sequence[float] | None = None) -> Node | None:
-        """``node`` with every width and depth range narrowed to what can still reach ``cutoff`` in the
-        relaxation (optimisation-based bound tightening: a min and a max of each log-width and depth,
-        rounded outward to the width step and to integers); ``None`` when nothing in the node can.
-        ``x0``: a point of the node's relaxation above the cutoff (its optimum), where every solve starts."""
+        """``node`` with every depth and width range narrowed to what can still reach ``cutoff`` in the
+        relaxation (optimisation-based bound tightening: the least and largest value of each depth, then of
+        each log-width, each solve on the ranges narrowed so far, rounded outward to integers and to the
+        width step); ``None`` when nothing in the node can. ``x0``: a point of the node's relaxation above
+        the cutoff (its optimum), where the solves start."""
+        step = self.problem.width_step
+        current = node
+        try:
+            for i, (a, b) in enumerate(node.depths):
+                if a < b:
+                    low, high = self._extremes(current, f"m{self.sb[i]}", cutoff, x0)
+                    rng = (a if low is None else max(a, math.ceil(low + 1 - 1e-6)),
+                           b if high is None else min(b, math.floor(high + 1 + 1e-6)))
+                    current = current.replace("depths", i, rng)
+            for j, (a, b) in enumerate(node.widths):
+                if a < b:
+                    low, high = self._extremes(current, f"x{j}", cutoff, x0)
+                    rng = (a if low is None else max(a, step * math.ceil(math.exp(low) * (1 - 1e-6) / step)),
+                           b if high is None else min(b, step * math.floor(math.exp(high) * (1 + 1e-6) / step)))
+                    current = current.replace("widths", j, rng)
+        except _Empty:
+            return None
+        return None if any(a > b for a, b in current.depths + current.widths) else current
+
+    def bottlenecks(self, node: Node, cutoff: float) -> dict[int, tuple[float, float]]:
+        """Per super-block (block index), the range of bottleneck widths (channels, real) that can still
+        reach ``cutoff`` in the node's relaxation; ranges Ipopt gives no answer for are left out."""
+        out = {}
+        for j in self.sb:
+            low, high = self._extremes(node, f"y{j}", cutoff, None)
+            if low is not None and high is not None:
+                out[j] = (math.exp(low) * (1 - 1e-6), math.exp(high) * (1 + 1e-6))
+        return out
+
+    def _extremes(self, node: Node, name: str, cutoff: float, x0: Sequence[float] | None
+                  ) -> tuple[float | None, float | None]:
+        """The least and largest value of variable ``name`` over the node's relaxation with its objective at
+        least ``cutoff`` (None where Ipopt gives no answer). Raises ``_Empty`` when nothing reaches it."""
+        if any(a > b for a, b in node.depths + node.widths):
+            raise _Empty
         if self._obbt is None:
             self._obbt = [ca.nlpsol("obbt", "ipopt", self.obbt_nlp, {"print_time": False, "ipopt": opts})
                           for opts in (IPOPT_FAST, IPOPT)]
         lo, hi, lbx, ubx, centre = self._box(node)
         start = np.clip(np.asarray(x0, float), lbx, ubx) if x0 is not None and len(x0) == self.n else centre
-
-        def extreme(name: str, sign: float) -> float | None:
-            """min (sign 1) or max (sign -1) of a variable; None when Ipopt gives no answer."""
+        ends: list[float | None] = []
+        for sign in (1.0, -1.0):
             c = np.zeros(self.n)
             c[self.index[name]] = sign
             for solver, x0_ in ((self._obbt[0], start), (self._obbt[1], centre)):
@@ -400,27 +435,8 @@ class Relaxation:
                 whole = self.solve(node)  # believed when the node's own bound agrees
                 if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
                     raise _Empty
-            return sign * float(sol["f"]) if status == "Solve_Succeeded" else None
-
-        step = self.problem.width_step
-        widths, depths = list(node.widths), list(node.depths)
-        try:
-            for j, (a, b) in enumerate(node.widths):
-                if a < b:
-                    low, high = extreme(f"x{j}", 1.0), extreme(f"x{j}", -1.0)
-                    widths[j] = (a if low is None else max(a, step * math.ceil(math.exp(low) * (1 - 1e-6) / step)),
-                                 b if high is None else min(b, step * math.floor(math.exp(high) * (1 + 1e-6) / step)))
-            for i, (a, b) in enumerate(node.depths):
-                if a < b:
-                    name = f"m{self.sb[i]}"
-                    low, high = extreme(name, 1.0), extreme(name, -1.0)
-                    depths[i] = (a if low is None else max(a, math.ceil(low + 1 - 1e-6)),
-                                 b if high is None else min(b, math.floor(high + 1 + 1e-6)))
-        except _Empty:
-            return None
-        if any(a > b for a, b in widths + depths):
-            return None
-        return Node(tuple(depths), tuple(widths), node.kernels)
+            ends.append(sign * float(sol["f"]) if status == "Solve_Succeeded" else None)
+        return ends[0], ends[1]
 
     def _branching(self, node: Node, z: np.ndarray) -> tuple[list[float], list[float], dict[tuple[str, int], float]]:
         """How much of the bound each candidate accounts for at the relaxed point ``z``: a stage's

@@ -89,5 +89,11 @@ def test_tightening_keeps_every_design_that_reaches_the_cutoff(mode, family):
             if obj >= cutoff and _inside(a, node):
                 assert _inside(a, tight), (a.describe(), tight)
         narrowed += tight.widths != node.widths
+        btns = relax.bottlenecks(tight, cutoff)
+        for a, obj in feasible:
+            if obj >= cutoff and _inside(a, node):
+                for j, b in enumerate(a.blocks):
+                    if j in btns:
+                        assert btns[j][0] <= b.btn <= btns[j][1], (a.describe(), btns)
         assert relax.tighten(node, relax.solve(node).bound * (1 + 1e-3) + 1) is None  # above the bound: empty
     assert narrowed, "tightening should narrow some width range"
