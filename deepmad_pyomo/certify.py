@@ -186,13 +186,14 @@ def solve_exact(problem: DesignProblem, rec: BoxRecord, time_limit: float, formu
 
     t = time.perf_counter()
     if rec.cutoff is not None:  # what can still reach the cutoff: a few times faster SCIP
-        tight = relaxation_of(problem).tighten(rec.node, rec.cutoff)
-        if tight is None:
+        relax = relaxation_of(problem)
+        tight = relax.tighten(rec.node, rec.cutoff)
+        btns = relax.bottlenecks(tight, rec.cutoff) if tight is not None else None
+        if tight is None or btns is None:
             rec.status, rec.termination, rec.solver = "infeasible", "infeasible", "scip (exact, after tightening)"
             rec.wall_s = time.perf_counter() - t
             return rec
-        widths, rec.pruned = list(tight.widths), tight != rec.node
-        btns = relaxation_of(problem).bottlenecks(tight, rec.cutoff)
+        widths, rec.pruned = list(tight.widths), True
     else:
         widths, btns = rec.widths, {}
     m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,

@@ -400,14 +400,18 @@ class Relaxation:
             return None
         return None if any(a > b for a, b in current.depths + current.widths) else current
 
-    def bottlenecks(self, node: Node, cutoff: float) -> dict[int, tuple[float, float]]:
+    def bottlenecks(self, node: Node, cutoff: float) -> dict[int, tuple[float, float]] | None:
         """Per super-block (block index), the range of bottleneck widths (channels, real) that can still
-        reach ``cutoff`` in the node's relaxation; ranges Ipopt gives no answer for are left out."""
+        reach ``cutoff`` in the node's relaxation; ranges Ipopt gives no answer for are left out. ``None``
+        when nothing in the node can."""
         out = {}
-        for j in self.sb:
-            low, high = self._extremes(node, f"y{j}", cutoff, None)
-            if low is not None and high is not None:
-                out[j] = (math.exp(low) * (1 - 1e-6), math.exp(high) * (1 + 1e-6))
+        try:
+            for j in self.sb:
+                low, high = self._extremes(node, f"y{j}", cutoff, None)
+                if low is not None and high is not None:
+                    out[j] = (math.exp(low) * (1 - 1e-6), math.exp(high) * (1 + 1e-6))
+        except _Empty:
+            return None
         return out
 
     def _extremes(self, node: Node, name: str, cutoff: float, x0: Sequence[float] | None
