@@ -11,8 +11,7 @@ Three parts:
    network rather than alone, and what each block's modules cost beyond their ops.
 2. **Fitting** (:func:`fit`, :mod:`.fit`): per op type a linear model in algebraic features of the shape,
    ``ms = sum_f coef[op][f] * feature_f``, by non-negative least squares on relative errors (non-negative
-   coefficients keep the latency monotone in every width and depth, which the MINLP and its box
-   relaxation rely on); then, on the calibration networks, per block family a ``scale`` of its ops and a
+   coefficients keep the latency monotone in every width and depth); then, on the calibration networks, per block family a ``scale`` of its ops and a
    ``block`` cost. A quarter of the shapes of every op and of the calibration networks is held out; the
    model file reports the fit's error on them, and how noisy the measurements were.
 3. **Prediction** (:mod:`.ops`, :mod:`.model`): :func:`inner_block_terms` lists the ops of one block and
