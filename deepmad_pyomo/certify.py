@@ -42,6 +42,7 @@ from .result import DesignResult, Status
 Range = tuple[int, int]
 CHUNK = 4  # relaxation nodes per task (each takes a fraction of a second)
 DEPTH_FIRST = 3.0  # depth candidates' scores are weighted up by this
+SETTLE_EVERY = 4   # rounds between waits for the exact solves (whose better designs raise the cutoff)
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}
 
 
@@ -329,32 +330,46 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
         limit = max(1.0, min(box_time_limit, deadline - time.perf_counter()))
         exact_jobs.append((rec, runner.submit(solve_exact, problem, rec, limit, formulation)))
 
+    def settle() -> tuple[list[BoxRecord], bool]:
+        """Wait for the exact solves started so far, in the order they were started: a better design
+        becomes the incumbent; a node SCIP could not finish is halved. Returns the nodes to bound next, and
+        whether the time limit came first (the unfinished solves are then among those nodes)."""
+        nonlocal exact_jobs, incumbent, inc_obj, source
+        jobs, exact_jobs = [([rec], wait) for rec, wait in exact_jobs], []
+        solved, unsolved = _collect(jobs, deadline)
+        todo = list(unsolved)
+        for rec in solved:
+            tree.append(rec)
+            exact_of[rec.scope, tuple(tuple(d) for d in rec.depths)] = rec  # the worker's copy
+            if rec.status == "retried":  # SCIP ran out of time: split the node's widest width range
+                rec.branch = _widest(rec, problem.width_step)
+                kids = _children(rec, problem.width_step) if rec.branch else []
+                scopes.update({kid.id: kid for kid in kids})
+                todo.extend(kids)
+                if not rec.branch:
+                    exact_job(BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
+                                        cutoff=cutoff, solver="scip", scope=rec.scope))
+            elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
+                incumbent, inc_obj = Architecture.from_dict(rec.architecture), rec.objective
+                source = f"node {rec.id}"
+                say(f"new incumbent {inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
+        say(f"{len(solved)} exact solves settled, {time.perf_counter() - t0:.1f}s")
+        return todo, bool(unsolved)
+
     try:
         while (open_nodes or exact_jobs) and time.perf_counter() < deadline - 1.0:
-            if not open_nodes:  # the relaxation tree is done: settle the exact solves, in submission order
-                jobs, exact_jobs = [([rec], wait) for rec, wait in exact_jobs], []
-                solved, unsolved = _collect(jobs, deadline)
-                open_nodes = list(unsolved)
-                for rec in solved:
-                    tree.append(rec)
-                    exact_of[rec.scope, tuple(tuple(d) for d in rec.depths)] = rec  # the worker's copy
-                    if rec.status == "retried":  # SCIP ran out of time: split the node's widest width range
-                        rec.branch = _widest(rec, problem.width_step)
-                        kids = _children(rec, problem.width_step) if rec.branch else []
-                        scopes.update({kid.id: kid for kid in kids})
-                        open_nodes.extend(kids)
-                        if not rec.branch:
-                            exact_job(BoxRecord(rec.id + "'", list(rec.depths), list(rec.widths), list(rec.kernels),
-                                                cutoff=cutoff, solver="scip", scope=rec.scope))
-                    elif rec.status == "exact" and rec.objective is not None and rec.objective > inc_obj:
-                        incumbent, inc_obj = Architecture.from_dict(rec.architecture), rec.objective
-                        source = f"node {rec.id}"
-                        say(f"new incumbent {inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
-                say(f"{len(solved)} exact solves done, {len(open_nodes)} nodes to bound, "
-                    f"{time.perf_counter() - t0:.1f}s")
-                if unsolved:
+            if not open_nodes or (rounds % SETTLE_EVERY == 0 and rounds and exact_jobs):
+                # a point fixed by the round count, not by timing: the tree stays deterministic
+                todo, late = settle()
+                open_nodes += todo
+                if late:
                     break
-                continue
+                if math.isfinite(inc_obj) and (cutoff is None or inc_obj + gap * abs(inc_obj) > cutoff):
+                    cutoff = inc_obj + gap * abs(inc_obj)  # later nodes close against the better design
+                    for rec in open_nodes:
+                        rec.cutoff = cutoff
+                if not open_nodes:
+                    continue
             rounds += 1
             left = deadline - time.perf_counter() - 1.0
             jobs = [(chunk, runner.submit(bound_nodes, problem, chunk, left))
@@ -394,14 +409,17 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     cert = _certificate(incumbent, inc_obj, tree, rounds, source, not open_nodes, exact_of)
     wall = time.perf_counter() - t0
     m = evaluate(incumbent, problem.objective) if incumbent is not None else None
-    status = Status.OPTIMAL if cert.complete and incumbent is not None else \
+    # proven when the bound is within the gap, even if nodes are left open below a better incumbent
+    proven = incumbent is not None and math.isfinite(cert.bound) and cert.bound - inc_obj <= gap * abs(inc_obj) * (1 + 1e-9)
+    status = Status.OPTIMAL if (cert.complete or proven) and incumbent is not None else \
         Status.INFEASIBLE if cert.complete else Status.TIME_LIMIT
     where = f"Dask at {scheduler}" if scheduler else f"{workers} worker{'s' if workers > 1 else ''}"
     result = DesignResult(problem=problem.name, mode=problem.mode, solver=f"certify(ipopt+scip, {where})",
                           status=status, architecture=incumbent.with_(name=problem.name) if incumbent else None,
                           objective=m.objective if m else None, bound=cert.bound if math.isfinite(cert.bound) else None,
                           time_s=wall, cpu_s=_cpu_seconds() - cpu0, metrics=m.to_dict() if m else {},
-                          message="" if cert.complete else f"{len(open_nodes)} nodes still open at the time limit",
+                          message="" if cert.complete else f"{len(open_nodes)} nodes still open at the time limit"
+                          + (" (none can beat the design by more than the gap)" if proven else ""),
                           details={"certificate": cert.summary(), "box_tree": [_box_json(b) for b in tree]})
     if result.status == Status.OPTIMAL and result.gap is not None and result.gap > gap * (1 + 1e-9):
         result.status = Status.FEASIBLE
