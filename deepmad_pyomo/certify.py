@@ -36,7 +36,7 @@ from .errors import DesignError
 from .formulation import FormulationOptions, build_pyomo_model, decode
 from .metrics import evaluate
 from .problem import DesignProblem
-from .relaxation import Node, RelaxedBound, Relaxation, root_node
+from .relaxation import Node, RelaxedBound, Relaxation
 from .result import DesignResult, Status
 
 Range = tuple[int, int]
@@ -311,8 +311,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
             raise DesignError("incumbent", "breaks " + broken[0])
         inc_obj = evaluate(incumbent, problem.objective).objective
         say(f"incumbent {inc_obj:,.2f} ({source}); proving over the whole design space")
-    relaxation_of(problem)  # compiled once here; forked workers inherit it
-    root = root_node(problem)
+    root = relaxation_of(problem).root()  # compiled once here; forked workers inherit it
     # one cutoff for the whole run: every answer is then the same whatever order solves finish in (a better
     # incumbent found on the way only tightens the final bound, never invalidates a closed node)
     cutoff = inc_obj + gap * abs(inc_obj) if math.isfinite(inc_obj) else None

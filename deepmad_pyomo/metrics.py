@@ -132,20 +132,20 @@ class BlockTotals:
     r_out: float
 
 
+def inner_totals(ib: InnerBlock, log: Callable[[Any], Any] = default_log) -> tuple[Any, ...]:
+    """``(macs, params, tinynas_flops, log_width_sum, layers)`` of one block."""
+    return (sum(c.macs for c in ib.convs), sum(c.params for c in ib.convs),
+            sum(c.tinynas_flops for c in ib.convs) + ib.extra_flops,
+            sum(sum(log(f) for f in w) for w in ib.widths), len(ib.widths))
+
+
 def block_totals(b: Any, r_in: float, log: Callable[[Any], Any] = default_log) -> BlockTotals:
     """Totals of one stem/head conv or super-block: the first block plus ``L - 1`` repeats."""
-    first = inner_block(b, r_in, True)
     r_out = r_in / b.s
-
-    def tot(ib: InnerBlock) -> tuple[Any, ...]:
-        return (sum(c.macs for c in ib.convs), sum(c.params for c in ib.convs),
-                sum(c.tinynas_flops for c in ib.convs) + ib.extra_flops,
-                sum(sum(log(f) for f in w) for w in ib.widths), len(ib.widths))
-
-    head = tot(first)
+    head = inner_totals(inner_block(b, r_in, True), log)
     if b.type == "conv":
         return BlockTotals(*head, r_out)
-    rest = tot(inner_block(b, r_out, False))
+    rest = inner_totals(inner_block(b, r_out, False), log)
     return BlockTotals(*(h + (b.L - 1) * r for h, r in zip(head, rest)), r_out)
 
 
@@ -184,11 +184,14 @@ def stage_ends(strides: Sequence[int]) -> list[int]:
 
 
 def network_terms(blocks: Sequence[Any], resolution: float, num_classes: int,
-                  log: Callable[[Any], Any] = default_log) -> NetworkTerms:
+                  log: Callable[[Any], Any] = default_log,
+                  totals_of: Callable[[Any, float, Callable[[Any], Any]], BlockTotals] = block_totals) -> NetworkTerms:
+    """Stages, costs and depths of a network; ``totals_of`` gives each block's totals (a relaxation may
+    price the repeats its own way)."""
     r = float(resolution)
     totals, res = [], []
     for b in blocks:
-        t = block_totals(b, r, log)
+        t = totals_of(b, r, log)
         totals.append(t)
         r = t.r_out
         res.append(r)

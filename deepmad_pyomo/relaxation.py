@@ -152,23 +152,17 @@ class Relaxation:
             ge(mh * z + zl * m_ - mh * zl - T)
             ge(ml * z + zh * m_ - ml * zh - T)
 
+        # the network as metrics sees it; a super-block's repeats are priced by ``totals_of`` below
+        blocks: list[SymBlock] = []
+        repeats: dict[int, tuple[SymBlock, Any, Any]] = {}  # id(block) -> its repeat block, log map, m
+        slack = {"macs": 0.0, "params": 0.0, "tinynas_flops": 0.0}
         r = float(problem.resolution)
         c_in: Any = problem.in_channels
-        macs, params, tflops = [], [], []
-        log_sums, layers, res = [], [], []
-        slack = {"macs": 0.0, "params": 0.0, "tinynas_flops": 0.0}
         for j, sp in enumerate(specs):
             c_out = expo(x[j])
             if isinstance(sp, ConvSpec):
-                ib = metrics.inner_block(SymBlock("conv", c_in, c_out, kern(j), sp.s), r, True)
-                log_sums.append(sum(sum(log(f) for f in w) for w in ib.widths))
-                layers.append(len(ib.widths))
-                macs.append(sum(c.macs for c in ib.convs))
-                params.append(sum(c.params for c in ib.convs))
-                tflops.append(sum(c.tinynas_flops for c in ib.convs) + ib.extra_flops)
-                r /= sp.s
-                res.append(r)
-                c_in = c_out
+                blocks.append(SymBlock("conv", c_in, c_out, kern(j), sp.s))
+                r, c_in = r / sp.s, c_out
                 continue
             se = None
             if j in sig:
@@ -179,8 +173,8 @@ class Relaxation:
                 b = ca.fmax(hi[f"y{j}"], a + 1e-9)
                 fa, fb = ca.log((ca.exp(a) - 31) / 4), ca.log((ca.exp(b) - 31) / 4)
                 ge(sig[j], fa + (fb - fa) / (b - a) * (y[j] - a))
-            first = metrics.inner_block(SymBlock(sp.type, c_in, c_out, kern(j), sp.s, expo(y[j]), 1, se, 0), r, True)
-            r_out = r / sp.s
+            block = SymBlock(sp.type, c_in, c_out, kern(j), sp.s, expo(y[j]), mm[j] + 1, se, 0)
+            blocks.append(block)
             # the repeats: totals X = m x (entropy), perspective (m + EPS) f(X / (m + EPS)) (costs)
             shift = mm[j] + EPS
 
@@ -191,48 +185,49 @@ class Relaxation:
 
             k2_rest = per_block(K[j], f"k{j}") if j in K else specs[j].k[0] ** 2
             se_rest = per_block(SIG[j], f"s{j}") if j in SIG else None
-            rest_block = SymBlock(sp.type, None, per_block(X[j], f"x{j}"), k2_rest, 1, per_block(Y[j], f"y{j}"), 1,
-                                  se_rest, 1)
-            rest = metrics.inner_block(rest_block, r_out, False)
-            totals = {id(rest_block.c_out): X[j], id(rest_block.btn): Y[j]}
+            rest = SymBlock(sp.type, None, per_block(X[j], f"x{j}"), k2_rest, 1, per_block(Y[j], f"y{j}"), 1,
+                            se_rest, 1)
+            totals = {id(rest.c_out): X[j], id(rest.btn): Y[j]}
             if j in K:
                 totals[id(k2_rest)] = K[j]
 
             def rest_log(f: Any, jj: int = j, tot: dict[int, Any] = totals) -> Any:
                 return tot[id(f)] if id(f) in tot else mm[jj] * metrics.default_log(f)
 
-            log_sums.append(sum(sum(log(f) for f in w) for w in first.widths)
-                            + sum(sum(rest_log(f) for f in w) for w in rest.widths))
-            layers.append(len(first.widths) + mm[j] * len(rest.widths))
-            for out, key in ((macs, "macs"), (params, "params"), (tflops, "tinynas_flops")):
-                cost_first = sum(getattr(c, key) for c in first.convs)
-                cost_rest = sum(getattr(c, key) for c in rest.convs)
-                if key == "tinynas_flops":
-                    cost_first, cost_rest = cost_first + first.extra_flops, cost_rest + rest.extra_flops
-                out.append(cost_first + shift * cost_rest)
-                at_upper = ca.Function("c", [v, hi_p], [ca.SX(cost_rest)])(self._upper_point(names), math.inf)
+            repeats[id(block)] = (rest, rest_log, mm[j])
+            r = r / sp.s
+            rest_cost = metrics.inner_totals(metrics.inner_block(rest, r, False), rest_log)
+            for key, cost in zip(slack, rest_cost):  # the most EPS repeats can cost: widths at their bounds
+                at_upper = ca.Function("c", [v, hi_p], [ca.SX(cost)])(self._upper_point(names), math.inf)
                 slack[key] += EPS * float(at_upper)
             for T, z in ((X[j], x[j]), (Y[j], y[j])) + (((K[j], kappa[j]),) if j in K else ()) \
                     + (((SIG[j], sig[j]),) if j in SIG else ()):
                 product(T, mm[j], z, f"m{j}", str(z))
-            r = r_out
-            res.append(r)
             c_in = c_out
-        nc = problem.num_classes
-        c_last = c_in
-        total = {"macs": sum(macs) + c_last * nc, "params": sum(params) + c_last * nc + nc,
-                 "tinynas_flops": sum(tflops), "tinynas_params": sum(params)}
         slack["tinynas_params"] = slack["params"]
+
+        def totals_of(b: Any, r_in: float, log_: Any) -> metrics.BlockTotals:
+            if id(b) not in repeats:
+                return metrics.block_totals(b, r_in, log_)
+            rest, rest_log, m_ = repeats[id(b)]
+            head = metrics.inner_totals(metrics.inner_block(b, r_in, True), log_)
+            macs, params, tflops, log_sum, layers = metrics.inner_totals(
+                metrics.inner_block(rest, r_in / b.s, False), rest_log)
+            shift = m_ + EPS
+            return metrics.BlockTotals(head[0] + shift * macs, head[1] + shift * params, head[2] + shift * tflops,
+                                       head[3] + log_sum, head[4] + m_ * layers, r_in / b.s)
+
+        terms = metrics.network_terms(blocks, problem.resolution, problem.num_classes, log, totals_of)
         budgets = problem.budgets
         for budget, scale in (("flops", FLOPS_SCALE), ("params", PARAMS_SCALE)):
             limit = getattr(budgets, budget)
             if limit is not None:
                 key = problem.budget_metric(budget)
-                g.append(total[key] / scale)
+                g.append(getattr(terms, key) / scale)
                 glo.append(-math.inf)
                 ghi.append((limit + slack[key]) / scale)
         if budgets.layers is not None:
-            g.append(sum(layers))
+            g.append(terms.layers)
             glo.append(-math.inf)
             ghi.append(float(budgets.layers))
         # monotone widths, the width ratio, bottleneck ratios: linear in log-widths
@@ -246,18 +241,12 @@ class Relaxation:
                 ge(y[j], math.log(ratio[0]) + x[j])
                 ge(math.log(ratio[1]) + x[j], y[j])
 
-        ends = metrics.stage_ends(problem.strides)
-        first_se = next((j for j, sp in enumerate(specs) if getattr(sp, "type", "") == "k1dwsek1"), n)
-        stages = [metrics.Stage(e, expo(x[e]), res[e], e >= first_se, sum(log_sums[:e + 1]), sum(layers[:e + 1]))
-                  for e in ends]
-        terms = metrics.NetworkTerms(stages, total["macs"], total["params"], total["tinynas_flops"],
-                                     total["tinynas_params"], sum(layers), [mm[j] + 1 for j in self.sb],
-                                     bool(self.sb) and all(specs[j].type in metrics.RESNET_LIKE for j in self.sb))
         settings = problem.objective
         for n_layers, s in metrics.rho_terms(terms, problem.mode):
             ge(s - n_layers * (ca.log(n_layers) - math.log(settings.rho0)))
 
         # the stage entropies: w_j <= u_j S_j by McCormick's overestimators over the node's ranges
+        stages = terms.stages
         u = [metrics.stage_log_feature(st, problem.mode, log) for st in stages]
         S = [st.log_width_sum for st in stages]
         fun = ca.Function("uS", [v], [ca.vertcat(*u, *S)])
@@ -287,7 +276,7 @@ class Relaxation:
         self.n = nv + k + 1
         self.spread_hi = spread_hi
         self.k = k
-        self.stage_blocks = ends
+        self.stage_blocks = [st.end for st in stages]
         self.weights = [a * coef for a in alpha]
         self.glo, self.ghi = glo, ghi
         self.nlp = {"x": z, "p": ca.vertcat(lo_p, hi_p), "f": -objective, "g": ca.vertcat(*g)}
@@ -300,28 +289,27 @@ class Relaxation:
                         for opts in (IPOPT_FAST, IPOPT)]
         self.point = ca.Function("point", [z], [ca.vertcat(*u, *S, w)])
 
+    def root(self) -> Node:
+        """The whole design space."""
+        step, units = self.problem.width_step, self.unit_bounds
+        return Node(depths=tuple(tuple(st.L) for st in self.problem.stages),  # type: ignore[misc]
+                    widths=tuple((step * units["width", j][0], step * units["width", j][1])
+                                 for j in range(len(self.specs))),
+                    kernels=tuple(tuple(sp.k) for sp in self.specs))
+
     def _upper_point(self, names: list[str]) -> Any:
-        """Every log-variable at its upper bound and one repeat: the most a unit of ``m`` can cost."""
-        step = self.problem.width_step
-        vals = []
+        """Every log-variable at its upper bound and one repeat (``m + EPS = 1``): the most a unit of ``m``
+        can cost. Totals (``X`` ...) take their log-variable's value, so ``X / (m + EPS)`` is it."""
+        step, vals = self.problem.width_step, {}
+        upper = {"x": lambda j: step * self.unit_bounds["width", j][1],
+                 "y": lambda j: step * self.unit_bounds["btn", j][1],
+                 "k": lambda j: max(self.specs[j].k) ** 2,
+                 "s": lambda j: max(8, step * self.unit_bounds["btn", j][1] / 4)}
         for nm in names:
-            kind, jj = nm[0], int(nm[1:])
-            if kind == "x":
-                vals.append(math.log(step * self.unit_bounds["width", jj][1]))
-            elif kind == "y":
-                vals.append(math.log(step * self.unit_bounds["btn", jj][1]))
-            elif kind == "k":
-                vals.append(math.log(max(self.specs[jj].k) ** 2))
-            elif kind == "s":
-                vals.append(math.log(max(8, step * self.unit_bounds["btn", jj][1] / 4)))
-            elif kind == "m":
-                vals.append(1.0 - EPS)
-            elif kind in "XYKS":
-                source = {"X": "x", "Y": "y", "K": "k", "S": "s"}[kind] + str(jj)
-                vals.append(vals[names.index(source)] if names.index(source) < len(vals) else 0.0)
-            else:
-                vals.append(0.0)
-        return ca.DM(vals)
+            kind, j = nm[0], int(nm[1:])
+            vals[nm] = math.log(upper[kind](j)) if kind in upper else 1.0 - EPS if kind == "m" else \
+                vals[kind.lower() + str(j)]
+        return ca.DM([vals[nm] for nm in names])
 
     def bounds(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
         """Variable bounds of ``node`` (the parameters of its McCormick envelopes too)."""
@@ -364,11 +352,11 @@ class Relaxation:
         for solver, x0_ in ((self.solvers[0], start), (self.solvers[1], centre)):
             sol = solver(x0=x0_, lbx=lbx, ubx=ubx, lbg=self.glo, ubg=self.ghi, p=np.concatenate([lo, hi]))
             status = solver.stats()["return_status"]
-            if status in ("Solve_Succeeded", "Solved_To_Acceptable_Level"):
+            if status == "Solve_Succeeded":
                 break  # infeasibility is believed only when the plain options from the centre agree
         if status == "Infeasible_Problem_Detected":
             return RelaxedBound("infeasible", None, [], [], {})
-        if status not in ("Solve_Succeeded", "Solved_To_Acceptable_Level"):
+        if status != "Solve_Succeeded":
             return RelaxedBound(f"failed: {status}", None, [], [], {})
         z = np.asarray(sol["x"]).ravel()
         value = -float(sol["f"])
@@ -478,14 +466,3 @@ class Relaxation:
                 scores["kernel", j] = reach[j] * dist * blocks
         widths = [math.exp(val(f"x{j}")) for j in range(len(self.specs))]
         return depths, widths, scores
-
-
-def root_node(problem: DesignProblem) -> Node:
-    """The whole design space."""
-    model_bounds = build_pyomo_model(problem).unit_bounds
-    specs = _specs(problem)
-    step = problem.width_step
-    return Node(depths=tuple(tuple(st.L) for st in problem.stages),  # type: ignore[misc]
-                widths=tuple((step * model_bounds["width", j][0], step * model_bounds["width", j][1])
-                             for j in range(len(specs))),
-                kernels=tuple(tuple(sp.k) for sp in specs))

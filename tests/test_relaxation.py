@@ -4,7 +4,7 @@ import random
 import pytest
 
 from deepmad_pyomo.metrics import evaluate
-from deepmad_pyomo.relaxation import Node, Relaxation, root_node
+from deepmad_pyomo.relaxation import Node, Relaxation
 
 from spaces import architectures, tiny_problem
 
@@ -43,7 +43,8 @@ def test_relaxation_bounds_every_architecture_of_its_node(mode, family):
     p = tiny_problem(mode, family)
     feasible = [(a, evaluate(a, p.objective, p.resolution).objective) for a in architectures(p) if not p.check(a)]
     assert feasible, "the test needs a feasible space"
-    relax, root = Relaxation(p), root_node(p)
+    relax = Relaxation(p)
+    root = relax.root()
     rng = random.Random(0)
     checked = 0
     for node in [root] + [_random_node(root, rng, p.width_step) for _ in range(40)]:
@@ -77,7 +78,8 @@ def test_relaxation_is_tight_at_a_single_design():
 def test_tightening_keeps_every_design_that_reaches_the_cutoff(mode, family):
     p = tiny_problem(mode, family)
     feasible = [(a, evaluate(a, p.objective, p.resolution).objective) for a in architectures(p) if not p.check(a)]
-    relax, root = Relaxation(p), root_node(p)
+    relax = Relaxation(p)
+    root = relax.root()
     narrowed = 0
     for depths in sorted({tuple(b.L for b in a.super_blocks) for a, _ in feasible}):
         node = Node(tuple((d, d) for d in depths), root.widths, root.kernels)
