@@ -27,10 +27,10 @@ import sys
 import time
 from typing import Any
 
-from deepmad_pyomo.design import design
-from deepmad_pyomo.problem import preset
-from deepmad_pyomo.solvers import DEFAULT
-from deepmad_pyomo.solvers.base import SolveOptions
+from deepmad_pyomo.solve.base import SolveOptions
+from deepmad_pyomo.solve.design import design
+from deepmad_pyomo.solve.registry import DEFAULT
+from deepmad_pyomo.space.problem import preset
 
 TARGET_OBJECTIVE = {("deepmad-r50", "tinynas"): 51989.0}
 TARGET_SPEEDUP = 100.0

@@ -16,7 +16,7 @@
    measures each design interleaved with that released structure: does the design meet the budget when
    measured?
 
-Networks: the released structures (``deepmad_pyomo/released``), the zoo (``registry.list_models()``) and four
+Networks: the released structures (``deepmad_pyomo/space/released``), the zoo (``registry.list_models()``) and four
 hand-written reference networks of other shapes (ResNet-18/50-like, MobileNetV2/EfficientNet-like).
 
 Targets (issue 6): every network within 15% of its measured latency; Spearman >= 0.9; a design made under a
@@ -34,9 +34,9 @@ from typing import Any
 import torch
 
 from deepmad_pyomo import latency as L
-from deepmad_pyomo import registry
-from deepmad_pyomo.arch import Architecture, Block
-from deepmad_pyomo.metrics import network_terms
+from deepmad_pyomo.nn import models as registry
+from deepmad_pyomo.space.arch import Architecture, Block
+from deepmad_pyomo.space.metrics import network_terms
 
 TARGET_REL_ERR = 0.15
 TARGET_SPEARMAN = 0.9
@@ -117,9 +117,9 @@ def design_check(model: L.LatencyModel, model_path: str, preset_name: str, share
                  time_limit: float, rounds: int, margin: float = 0.0) -> list[dict[str, Any]]:
     """Design ``preset_name`` with its latency budget at ``share`` of the released structure's prediction
     (designed to ``budget * (1 - margin)``), measure each design interleaved with the released structure."""
-    from deepmad_pyomo.design import design
-    from deepmad_pyomo.problem import RELEASED_PRESET, preset
-    from deepmad_pyomo.solvers.base import SolveOptions
+    from deepmad_pyomo.solve.base import SolveOptions
+    from deepmad_pyomo.solve.design import design
+    from deepmad_pyomo.space.problem import RELEASED_PRESET, preset
 
     released = {v: k for k, v in RELEASED_PRESET.items()}.get(preset_name)
     anchor = registry.get_architecture(released) if released else None

@@ -15,10 +15,10 @@ from typing import Callable
 
 import torch
 
-from deepmad_pyomo.metrics import evaluate
-from deepmad_pyomo.network import build_model
-from deepmad_pyomo.registry import get_architecture
-from deepmad_pyomo.verify import count_module
+from deepmad_pyomo.nn.models import get_architecture
+from deepmad_pyomo.nn.network import build_model
+from deepmad_pyomo.nn.verify import count_module
+from deepmad_pyomo.space.metrics import evaluate
 
 MODEL = "deepmad-R50"
 TARGET_METRICS_S = 1e-3

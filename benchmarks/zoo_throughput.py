@@ -5,7 +5,7 @@
     python benchmarks/zoo_throughput.py --workers 2 --json   # one worker count, JSON out
 
 Each worker count builds the zoo from scratch in a fresh folder (nothing reused) through
-``deepmad_pyomo.zoo.build_zoo``: an embedded Dask LocalCluster (started and closed inside the timing),
+``deepmad_pyomo.batch.zoo.build_zoo``: an embedded Dask LocalCluster (started and closed inside the timing),
 ``design()`` with the default solver and the time limit, ``verify()`` of every architecture, the
 records, README and picture. Memory: the peak over the run of the summed proportional set size (PSS:
 shared pages split between the processes sharing them) of this process and all its descendants
@@ -83,7 +83,7 @@ class TreeMemory:
 
 def run_once(suite: str, workers: int, time_limit: float, only: list[str] | None, escalate: int,
              keep: Path | None) -> dict:
-    from deepmad_pyomo.zoo import build_zoo
+    from deepmad_pyomo.batch.zoo import build_zoo
 
     folder = Path(tempfile.mkdtemp(prefix=f"zoo-w{workers}-", dir=keep)) if keep else None
     with tempfile.TemporaryDirectory(prefix=f"zoo-w{workers}-") as tmp:
@@ -114,8 +114,8 @@ def _subset(suite: str, out: Path, time_limit: float, workers: int, names: list[
     """build_zoo on a folder suite holding only the named problems (copied from the shipped suites)."""
     import yaml
 
-    from deepmad_pyomo import suites
-    from deepmad_pyomo.zoo import build_zoo
+    from deepmad_pyomo.batch import suites
+    from deepmad_pyomo.batch.zoo import build_zoo
 
     folder = out / "_subset" / "subset"
     folder.mkdir(parents=True)
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", metavar="DIR", help="keep each zoo under DIR")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    from deepmad_pyomo import suites
+    from deepmad_pyomo.batch import suites
 
     names = [f"{s.name}/{p.name}" for s in suites.load_suites(args.suite) for p in s]
     only = None

@@ -4,10 +4,10 @@ from __future__ import annotations
 import itertools
 from typing import Iterator
 
-from deepmad_pyomo.arch import Architecture, Block
 from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.metrics import evaluate
-from deepmad_pyomo.problem import ConvSpec, DesignProblem
+from deepmad_pyomo.space.arch import Architecture, Block
+from deepmad_pyomo.space.metrics import evaluate
+from deepmad_pyomo.space.problem import ConvSpec, DesignProblem
 
 
 def tiny_problem(mode: str = "tinynas", family: str = "k1kxk1", flops: float = 6e6, **over) -> DesignProblem:

@@ -1,12 +1,11 @@
 """Certificates are valid bounds: checked against exhaustive enumeration of the whole space."""
 import pytest
-
-from deepmad_pyomo import certify as certify_module
-from deepmad_pyomo.certify import certify, explain
-from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.result import Status
-
 from spaces import optimum, tiny_problem
+
+from deepmad_pyomo.certify import search as certify_module
+from deepmad_pyomo.certify.search import certify, explain
+from deepmad_pyomo.errors import DesignError
+from deepmad_pyomo.solve.results import Status
 
 
 @pytest.mark.parametrize("mode,family", [("tinynas", "k1kxk1"), ("paper", "k1kxk1"), ("tinynas", "k1dwsek1")])

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deepmad_pyomo import arch as A
-from deepmad_pyomo import problem as P
-from deepmad_pyomo.cli import build_parser, main
+from deepmad_pyomo.cli.main import build_parser, main
+from deepmad_pyomo.space import arch as A
+from deepmad_pyomo.space import problem as P
 
-RELEASED = Path(str(resources.files("deepmad_pyomo").joinpath("released")))
+RELEASED = Path(str(resources.files("deepmad_pyomo.space").joinpath("released")))
 R18, R50, M29 = (str(RELEASED / f"{n}.txt") for n in ("deepmad-R18", "deepmad-R50", "deepmad-29M-224"))
 
 # DESIGN.md 2.3, tinynas-compat figures, at the precision listed there.
@@ -156,7 +156,7 @@ def test_build_verify_text_and_mismatch_exit_1(capsys, tmp_path, monkeypatch):
     a = write(tmp_path, "small.json", SMALL)
     rc, out, _ = run(capsys, "build", a, "--verify")
     assert rc == 0 and "analytic" in out and "counted" in out and "multiply-accumulates" in out
-    from deepmad_pyomo import verify as V
+    from deepmad_pyomo.nn import verify as V
 
     real = V.verify
 

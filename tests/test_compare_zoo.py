@@ -21,14 +21,15 @@ import yaml
 pytest.importorskip("distributed")
 pytest.importorskip("matplotlib")
 
-from deepmad_pyomo import registry, suites  # noqa: E402
-from deepmad_pyomo.cli_zoo import add_compare_parser, add_zoo_parser  # noqa: E402
-from deepmad_pyomo.compare import COLUMNS, compare  # noqa: E402
-from deepmad_pyomo.distributed import Job, cluster_client, run_jobs  # noqa: E402
-from deepmad_pyomo.errors import DesignError  # noqa: E402
-from deepmad_pyomo.result import Status  # noqa: E402
-from deepmad_pyomo.solvers import REGISTRY  # noqa: E402
-from deepmad_pyomo.zoo import build_zoo, references  # noqa: E402
+from deepmad_pyomo.batch import suites
+from deepmad_pyomo.batch.cluster import Job, cluster_client, run_jobs
+from deepmad_pyomo.batch.compare import COLUMNS, compare
+from deepmad_pyomo.batch.zoo import build_zoo, references
+from deepmad_pyomo.cli.batch import add_compare_parser, add_zoo_parser
+from deepmad_pyomo.errors import DesignError
+from deepmad_pyomo.nn import models as registry
+from deepmad_pyomo.solve.registry import REGISTRY
+from deepmad_pyomo.solve.results import Status
 
 TINY = ("k1kxk1-60m", "k1dwsek1-30m")  # the two fastest CIFAR problems
 TIME_LIMIT = 4.0
@@ -38,12 +39,12 @@ needs_auto = pytest.mark.skipif(not REGISTRY["auto"].available(), reason="casadi
 
 # ------------------------------------------------------------------------------------------ suites
 def test_shipped_suites_are_the_generators_output() -> None:
-    root = resources.files("deepmad_pyomo").joinpath(suites.DATA)
+    root = resources.files("deepmad_pyomo.batch").joinpath(suites.DATA)
     for name in suites.SUITES:
         shipped = {e.name: yaml.safe_load(e.read_text()) for e in root.joinpath(name).iterdir()
                    if e.name.endswith(".yaml")}
         generated = {f"{p['name']}.yaml": p for p in suites.generate(name)}
-        assert shipped == generated, f"suite_data/{name} is stale: run python -m deepmad_pyomo.suites"
+        assert shipped == generated, f"suite_data/{name} is stale: run python -m deepmad_pyomo.batch.suites"
 
 
 def test_suite_contents() -> None:
@@ -78,7 +79,7 @@ def test_suite_errors(tmp_path: Path) -> None:
 
 
 def test_profiles_and_gaps_arithmetic() -> None:
-    from deepmad_pyomo.plots import gaps, profile_ratios
+    from deepmad_pyomo.batch.plots import gaps, profile_ratios
 
     rows = [  # problem p: a proves a bound and is best; b is slower and 10% worse; q: only b designs
         {"problem_id": "p", "config": "a", "objective": 100.0, "bound": 110.0, "time_s": 2.0, "status": "time_limit"},
@@ -323,7 +324,7 @@ def check_certify_boxes_on_the_cluster(client) -> None:
     """``certify(scheduler=...)`` solves its boxes as Dask tasks: the same tree and answer as local processes."""
     from spaces import tiny_problem
 
-    from deepmad_pyomo.certify import certify
+    from deepmad_pyomo.certify.search import certify
 
     p = tiny_problem("tinynas", flops=4e6)
     local = certify(p, time_limit=90, workers=1)

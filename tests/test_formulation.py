@@ -5,11 +5,14 @@ import pytest
 
 from deepmad_pyomo import evaluate
 from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.formulation import (FormulationOptions, build_pyomo_model, decode,
-                                       load_architecture)
-from deepmad_pyomo.problem import preset
-from deepmad_pyomo.registry import get_architecture
-
+from deepmad_pyomo.mp.formulation import (
+    FormulationOptions,
+    build_pyomo_model,
+    decode,
+    load_architecture,
+)
+from deepmad_pyomo.nn.models import get_architecture
+from deepmad_pyomo.space.problem import preset
 
 
 def test_structure_r50():

@@ -12,13 +12,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepmad_pyomo import arch as A
-from deepmad_pyomo import metrics as M
-from deepmad_pyomo import problem as P
-from deepmad_pyomo import tinynas_io
 from deepmad_pyomo.errors import DesignError, InfeasibleError
+from deepmad_pyomo.space import arch as A
+from deepmad_pyomo.space import metrics as M
+from deepmad_pyomo.space import problem as P
+from deepmad_pyomo.space import tinynas as tinynas_io
 
-RELEASED = resources.files("deepmad_pyomo").joinpath("released")
+RELEASED = resources.files("deepmad_pyomo.space").joinpath("released")
 
 # DESIGN.md 2.3, one line per released structure.
 DESCRIBE = {

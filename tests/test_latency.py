@@ -15,16 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deepmad_pyomo import latency as L
-from deepmad_pyomo.arch import Architecture, Block
-from deepmad_pyomo.cli_latency import (
+from deepmad_pyomo.cli.latency import (
     add_build_latency_arguments,
     add_latency_parser,
     build_latency,
     format_build_latency,
 )
 from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.formulation import build_pyomo_model, load_architecture
-from deepmad_pyomo.problem import DesignProblem
+from deepmad_pyomo.mp.formulation import build_pyomo_model, load_architecture
+from deepmad_pyomo.space.arch import Architecture, Block
+from deepmad_pyomo.space.problem import DesignProblem
 
 FAMILIES = ("k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
 
@@ -264,8 +264,8 @@ def test_missing_model_file_is_a_design_error(tmp_path):
 
 def _budgeted(model_file):
     """A latency budget well under what the unconstrained design needs: latency binds."""
-    from deepmad_pyomo.design import design
-    from deepmad_pyomo.solvers.base import SolveOptions
+    from deepmad_pyomo.solve.base import SolveOptions
+    from deepmad_pyomo.solve.design import design
 
     free = design(problem("k1kxk1"), "auto", SolveOptions(time_limit=20))
     assert free.architecture is not None
@@ -274,8 +274,8 @@ def _budgeted(model_file):
 
 
 def test_design_auto_meets_the_latency_budget(model_file):
-    from deepmad_pyomo.design import design
-    from deepmad_pyomo.solvers.base import SolveOptions
+    from deepmad_pyomo.solve.base import SolveOptions
+    from deepmad_pyomo.solve.design import design
 
     p, free = _budgeted(model_file)
     res = design(p, "auto", SolveOptions(time_limit=20))
@@ -286,9 +286,9 @@ def test_design_auto_meets_the_latency_budget(model_file):
 
 
 def test_design_with_a_latency_margin_reports_it(model_file):
-    from deepmad_pyomo.cli_design import format_result
-    from deepmad_pyomo.design import design
-    from deepmad_pyomo.solvers.base import SolveOptions
+    from deepmad_pyomo.cli.design import format_result
+    from deepmad_pyomo.solve.base import SolveOptions
+    from deepmad_pyomo.solve.design import design
 
     p, _ = _budgeted(model_file)
     p = replace(p, budgets=replace(p.budgets, latency_margin=0.2))
@@ -300,9 +300,9 @@ def test_design_with_a_latency_margin_reports_it(model_file):
 
 
 def test_evolution_filters_by_latency(model_file):
-    pytest.importorskip("deepmad_pyomo.solvers.evolution")
-    from deepmad_pyomo.design import design
-    from deepmad_pyomo.solvers.base import SolveOptions
+    pytest.importorskip("deepmad_pyomo.solve.routes.evolution")
+    from deepmad_pyomo.solve.base import SolveOptions
+    from deepmad_pyomo.solve.design import design
 
     p, _ = _budgeted(model_file)
     res = design(p, "evolution", SolveOptions(time_limit=8, seed=0))

@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from deepmad_pyomo import registry
-from deepmad_pyomo.arch import Architecture, Block
 from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.metrics import inner_block
-from deepmad_pyomo.network import ConvBN, build_model
+from deepmad_pyomo.nn import models as registry
+from deepmad_pyomo.nn.network import ConvBN, build_model
+from deepmad_pyomo.space.arch import Architecture, Block
+from deepmad_pyomo.space.metrics import inner_block
 
 RELEASED = ("deepmad-R18", "deepmad-R50", "deepmad-29M-224")
 

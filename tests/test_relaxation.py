@@ -2,11 +2,10 @@
 import random
 
 import pytest
-
-from deepmad_pyomo.metrics import evaluate
-from deepmad_pyomo.relaxation import Node, Relaxation
-
 from spaces import architectures, tiny_problem
+
+from deepmad_pyomo.mp.relaxation import Node, Relaxation
+from deepmad_pyomo.space.metrics import evaluate
 
 CASES = [("tinynas", "k1kxk1"), ("paper", "k1kxk1"), ("tinynas", "k1dwsek1"), ("paper", "k1dwsek1"),
          ("paper", "k1dwk1")]

@@ -16,15 +16,16 @@ import pyomo.environ as pyo
 import pytest
 from pyomo.opt import TerminationCondition as TC
 
-from deepmad_pyomo import solvers
-from deepmad_pyomo.arch import Architecture, Block
-from deepmad_pyomo.design import design
 from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.metrics import evaluate
-from deepmad_pyomo.problem import DesignProblem
-from deepmad_pyomo.result import DesignResult, Status
-from deepmad_pyomo.solvers import evolution, mindtpy, nl
-from deepmad_pyomo.solvers.base import Reporter, SolveOptions
+from deepmad_pyomo.solve import probes
+from deepmad_pyomo.solve import registry as solvers
+from deepmad_pyomo.solve.base import Reporter, SolveOptions
+from deepmad_pyomo.solve.design import design
+from deepmad_pyomo.solve.results import DesignResult, Status
+from deepmad_pyomo.solve.routes import evolution, mindtpy, nl
+from deepmad_pyomo.space.arch import Architecture, Block
+from deepmad_pyomo.space.metrics import evaluate
+from deepmad_pyomo.space.problem import DesignProblem
 
 FLOPS = 1.0e6  # MACs; the unconstrained best design needs 1.58e6
 
@@ -148,7 +149,7 @@ def test_nl_route_with_a_missing_executable_raises() -> None:
         nl.run(small_problem(), SolveOptions(variant="couenne"), Reporter())
     with pytest.raises(DesignError):  # design() refuses it (no executable at all) or the route does
         design(small_problem(), "nl:couenne", SolveOptions(variant="couenne", time_limit=5))
-    assert solvers.probes.nl(solvers.get("nl"), "couenne") is None
+    assert probes.nl(solvers.get("nl"), "couenne") is None
 
 
 def test_nl_file_is_written(tmp_path) -> None:
@@ -238,9 +239,9 @@ def test_auto_designs_quickly_near_the_relaxation_then_solves_in_full() -> None:
 
 
 def test_neighbourhood_bounds_hold_the_relaxed_point() -> None:
-    from deepmad_pyomo.formulation import FormulationOptions, build_pyomo_model
-    from deepmad_pyomo.problem import preset
-    from deepmad_pyomo.solvers.pipeline import DepthProxy
+    from deepmad_pyomo.mp.formulation import FormulationOptions, build_pyomo_model
+    from deepmad_pyomo.solve.routes.auto import DepthProxy
+    from deepmad_pyomo.space.problem import preset
 
     problem = preset("deepmad-r18")
     proxy = DepthProxy(problem, SolveOptions(), time_limit=10)
@@ -266,8 +267,8 @@ def test_neighbourhood_bounds_hold_the_relaxed_point() -> None:
 def test_warm_start_is_kept_or_bettered(route: str, limit: float) -> None:
     """A warm start is where the route starts: with a limit far too short to find it alone (SCIP on the
     monolithic deepmad-r18 MINLP, or auto's neighbourhood designs), the answer is still at least as good."""
-    from deepmad_pyomo.problem import preset
-    from deepmad_pyomo.registry import get_architecture
+    from deepmad_pyomo.nn.models import get_architecture
+    from deepmad_pyomo.space.problem import preset
 
     problem = preset("deepmad-r18")
     warm = get_architecture("paper-deepmad-r18")  # the committed zoo model

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
-from deepmad_pyomo import registry
-from deepmad_pyomo.arch import SUPER_BLOCK_TYPES, Architecture, Block
-from deepmad_pyomo.network import build_model
-from deepmad_pyomo.verify import CONVENTION, count_module, verify
+from deepmad_pyomo.nn import models as registry
+from deepmad_pyomo.nn.network import build_model
+from deepmad_pyomo.nn.verify import CONVENTION, count_module, verify
+from deepmad_pyomo.space.arch import SUPER_BLOCK_TYPES, Architecture, Block
 
 FAMILIES = ("k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
 

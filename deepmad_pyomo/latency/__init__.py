@@ -3,7 +3,7 @@
 Three parts:
 
 1. **Profiling** (:func:`profile`; shapes in :mod:`.grid`, timing in :mod:`.measure`): torch runs the
-   operations the block families of :mod:`deepmad_pyomo.network` are made of (dense and depthwise convs,
+   operations the block families of :mod:`deepmad_pyomo.nn.network` are made of (dense and depthwise convs,
    BatchNorm, ReLU, SiLU, the residual add, the shortcut's 2x2 average pool, the squeeze-excite gate, the
    classifier) over a grid of shapes on this device, with warm-up, many repeats in several interleaved
    passes, and keeps the median.
@@ -15,10 +15,10 @@ Three parts:
    ``block`` cost. A quarter of the shapes of every op and of the calibration networks is held out; the
    model file reports the fit's error on them, and how noisy the measurements were.
 3. **Prediction** (:mod:`.ops`, :mod:`.model`): :func:`inner_block_terms` lists the ops of one block and
-   their features. It iterates the ``Conv`` records of :func:`deepmad_pyomo.metrics.inner_block`, and :func:`network_latency` sums
-   blocks as :func:`deepmad_pyomo.metrics.block_totals` does (a super-block costs its first block plus
+   their features. It iterates the ``Conv`` records of :func:`deepmad_pyomo.space.metrics.inner_block`, and :func:`network_latency` sums
+   blocks as :func:`deepmad_pyomo.space.metrics.block_totals` does (a super-block costs its first block plus
    ``L - 1`` repeats), so the same code gives numbers (:func:`predict_ms`) and Pyomo expressions
-   (:func:`latency_expression`, which :mod:`deepmad_pyomo.formulation` uses for ``budgets.latency_ms``).
+   (:func:`latency_expression`, which :mod:`deepmad_pyomo.mp.formulation` uses for ``budgets.latency_ms``).
 
 Features are in millions and are products of the conv fields only, so they stay polynomial in the
 MINLP's variables: ``macs = B cin k2 cout r^2``, ``in = B cin (s r)^2`` (input activations), ``out = B cout
@@ -33,15 +33,7 @@ with a :class:`~deepmad_pyomo.errors.DesignError` naming the field and what is v
 """
 from __future__ import annotations
 
-from .fit import (
-    fit,
-    machine_speed,
-    measure_ops,
-    nnls,
-    noise_summary,
-    profile,
-    refit,
-)
+from .fit import fit, machine_speed, measure_ops, nnls, noise_summary, profile, refit
 from .grid import (
     COLD_BYTES,
     COLD_COPIES_MAX,

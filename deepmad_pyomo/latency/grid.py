@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .. import metrics
-from ..arch import se_width
 from ..errors import DesignError
+from ..space import metrics
+from ..space.arch import se_width
 from .measure import build_network
 from .ops import (
     _M,
@@ -50,8 +50,8 @@ class OpShape:
     blocks: tuple[BlockTuple, ...] = ()
 
     def arch(self) -> Any:
-        """The :class:`~deepmad_pyomo.arch.Architecture` of a ``network`` sample."""
-        from ..arch import Architecture, Block
+        """The :class:`~deepmad_pyomo.space.arch.Architecture` of a ``network`` sample."""
+        from ..space.arch import Architecture, Block
 
         return Architecture(tuple(Block(t, ci, co, k, s, btn or None, L) for t, ci, co, k, s, btn, L in self.blocks),
                             resolution=self.r, num_classes=self.n or 1000, name="latency-calibration")
@@ -132,7 +132,7 @@ def _make_op(shape: OpShape, device: str, batch: int) -> Callable[[], Any]:
     from torch import nn
     from torch.nn.utils import skip_init
 
-    from ..network import SqueezeExcite
+    from ..nn.network import SqueezeExcite
 
     o, r = shape.op, shape.r
 
@@ -301,7 +301,7 @@ def default_grid(size: str = "default", seed: int = 0) -> list[OpShape]:
 def reference_arch() -> Any:
     """A small fixed network timed all through a profile and again wherever a model is checked: how much
     faster or slower the machine is now than when the model was measured."""
-    from ..arch import Architecture, Block
+    from ..space.arch import Architecture, Block
 
     return Architecture((Block("conv", 3, 16, 3, 2), Block("k1kxk1", 16, 64, 3, 2, btn=16, L=2),
                          Block("k1dwsek1", 64, 64, 5, 2, btn=128, L=2)), resolution=64, num_classes=10,

@@ -141,7 +141,7 @@ def build_network(arch: Any, device: str = "cpu", batch: int = 1) -> tuple[Any, 
     """The eval-mode module of ``arch`` on ``device`` and a random input batch."""
     import torch
 
-    from ..network import build_model
+    from ..nn.network import build_model
 
     torch.manual_seed(0)
     model = build_model(arch).eval().to(device)

@@ -1,6 +1,6 @@
 """The latency formula: the ops of every block and their features, priced by a model's coefficients.
 
-The same code gives numbers and Pyomo expressions (it iterates :func:`deepmad_pyomo.metrics.inner_block`'s convs).
+The same code gives numbers and Pyomo expressions (it iterates :func:`deepmad_pyomo.space.metrics.inner_block`'s convs).
 """
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Hashable
 from numbers import Real
 from typing import Any, Iterable, Sequence
 
-from .. import metrics
 from ..errors import DesignError
+from ..space import metrics
 
 FORMAT = "deepmad-pyomo/latency-model-v1"
 DEVICES = ("cpu", "cuda")
@@ -125,7 +125,7 @@ def inner_block_terms(b: Any, r_in: float, first: bool, batch: int = 1,
 
     The convs are the ``Conv`` records of :func:`metrics.inner_block`, in its order; what follows each
     (BatchNorm, activation) and the block's add, avg-pool and SE gate are those of
-    :mod:`deepmad_pyomo.network`. ``kernels``: the kernel sizes ``b.k2`` chooses from when it is an
+    :mod:`deepmad_pyomo.nn.network`. ``kernels``: the kernel sizes ``b.k2`` chooses from when it is an
     expression (a k x k conv with ``k = 1`` is costed as a 1x1 conv, see :func:`is_pointwise`)."""
     ib = metrics.inner_block(b, r_in, first)
     s = b.s if first else 1

@@ -1,0 +1,294 @@
+"""The Dask runner shared by ``deepmad compare`` and ``deepmad zoo``.
+
+:func:`run_jobs` sends every job to a Dask cluster and hands each answer, in the client process, to a
+callback as soon as it arrives (the callers write their files there, atomically, so a reader never
+sees a partial file and workers need no shared file system). The cluster is either
+
+- embedded (the default): a ``LocalCluster`` of ``workers`` worker *processes* with one thread each,
+  started for the run and closed after it; or
+- an existing one: ``scheduler`` is its address (``tcp://host:8786``).
+
+Every solve runs :func:`deepmad_pyomo.solve.design.design`, which forks a child process per solve under a
+hard time limit. Dask's worker processes are daemonic by default, and a daemonic process may not have
+children, so the embedded cluster is started with ``distributed.worker.daemon: False`` (kept for its
+whole life: the nanny reads it again when it restarts a worker). Workers of an external cluster that
+were started daemonic are switched by :func:`allow_children` inside the task; start them with
+``DASK_DISTRIBUTED__WORKER__DAEMON=False`` to avoid that.
+
+Worker processes are started with ``spawn``: a script that calls :func:`run_jobs` (or ``compare``/
+``build_zoo``) must guard its entry point with ``if __name__ == "__main__":``. Workers of an external
+cluster need ``deepmad-pyomo`` (and its solvers) installed: jobs are shipped by reference to its functions.
+
+Failures cost only their job: an exception in a job is retried ``retries`` times (Dask ``retries=``);
+a worker process that dies mid-job is restarted by its nanny and the scheduler reruns the job on a live
+worker (up to ``allowed_failures`` deaths, then it is reported as failed, never as a result).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+DEFAULT_RETRIES = 2
+DEFAULT_ALLOWED_FAILURES = 2
+
+
+def default_workers() -> int:
+    """One worker per CPU core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def cluster_client(workers: int | None = None, scheduler: str | None = None,
+                   allowed_failures: int = DEFAULT_ALLOWED_FAILURES, quiet: bool = True) -> Iterator[Any]:
+    """A ``distributed.Client``: on ``scheduler``, or on an embedded ``LocalCluster`` of ``workers``
+    non-daemonic worker processes (1 thread each) that lives as long as the ``with`` block."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from ..errors import DesignError
+
+    if scheduler and workers:
+        raise DesignError("workers", "give --workers (an embedded cluster) or --scheduler, not both")
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as e:
+            raise DesignError("scheduler", f"cannot reach the Dask scheduler at {scheduler!r}: {e}",
+                              "the address 'dask scheduler' prints, e.g. tcp://127.0.0.1:8786") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or default_workers()
+    if n < 1:
+        raise DesignError("workers", f"must be positive, got {n}", "an integer >= 1")
+    settings = {"distributed.worker.daemon": False,
+                "distributed.scheduler.allowed-failures": allowed_failures,
+                # the solver children's memory is not the worker's: never pause or kill for it
+                "distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": False,
+                "distributed.worker.memory.spill": False, "distributed.worker.memory.target": False}
+    with dask.config.set(settings):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=logging.CRITICAL if quiet else logging.WARNING)
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+
+
+def allow_children() -> bool:
+    """Make the current process able to start children (``design()`` forks one per solve).
+
+    Returns ``True`` if it was daemonic (an external Dask worker started with the default
+    ``distributed.worker.daemon: True``) and had to be switched."""
+    proc = mp.current_process()
+    if proc.daemon:
+        proc._config["daemon"] = False  # what multiprocessing checks before starting a child
+        return True
+    return False
+
+
+PRELOAD = ("pyomo.environ", "casadi", "pyscipopt", "torch", "deepmad_pyomo.mp.formulation",
+           "deepmad_pyomo.solve.routes.auto", "deepmad_pyomo.solve.backends.scip", "deepmad_pyomo.nn.verify")
+
+
+def preload(modules: Sequence[str] = PRELOAD) -> None:
+    """Import what the solves need in the worker, before ``design()`` forks its child, so that the child
+    does not spend its time limit importing (a fork inherits the modules). Missing ones are skipped."""
+    import importlib
+
+    for mod in modules:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            pass
+
+
+def worker_info() -> dict[str, Any]:
+    """Where a job ran: host, process id, whether the process is daemonic."""
+    import socket
+
+    return {"host": socket.gethostname(), "pid": os.getpid(), "daemonic": bool(mp.current_process().daemon)}
+
+
+class PeakMemory:
+    """Peak memory of this process's children while the ``with`` block runs (the solver processes that
+    ``design()`` forks), in megabytes (2^20 bytes), sampled every ``interval`` s:
+
+    - ``children_peak_mb``: the kernel's high-water mark of resident memory (``VmHWM``) of a child; it
+      includes the pages the child shares with this process after the fork (imported libraries);
+    - ``children_private_mb``: the largest private memory (``Private_Clean + Private_Dirty`` of
+      ``/proc/PID/smaps_rollup``) seen in a sample: what the solver itself allocated.
+
+    ``self_rss_mb``: this process's resident memory at the end. Linux only (zeros elsewhere)."""
+
+    def __init__(self, interval: float = 0.1):
+        self.interval = interval
+        self.children_peak_mb = 0.0
+        self.children_private_mb = 0.0
+        self.self_rss_mb = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _fields(path: str, keys: tuple[str, ...]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        try:
+            with open(path) as f:
+                for line in f:
+                    key = line.split(":", 1)[0]
+                    if key in keys:
+                        out[key] = int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return out
+
+    def _sample(self, pid: int) -> None:
+        hwm = self._fields(f"/proc/{pid}/status", ("VmHWM",)).get("VmHWM", 0.0)
+        priv = self._fields(f"/proc/{pid}/smaps_rollup", ("Private_Clean", "Private_Dirty"))
+        self.children_peak_mb = max(self.children_peak_mb, hwm)
+        self.children_private_mb = max(self.children_private_mb, sum(priv.values()))
+
+    def _poll(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            try:
+                kids = me.children(recursive=True)
+            except psutil.Error:
+                kids = []
+            for k in kids:
+                self._sample(k.pid)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "PeakMemory":
+        try:
+            import psutil  # noqa: F401 - a dependency of distributed
+        except ImportError:
+            return self
+        self._thread = threading.Thread(target=self._poll, name="deepmad-peak-memory", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+        self.self_rss_mb = _rss_mb(os.getpid())
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
+@dataclass
+class Job:
+    """One unit of work: ``key`` is unique within a run; ``payload`` is what the task function gets."""
+
+    key: str
+    payload: Any
+
+
+@dataclass
+class RunReport:
+    """What :func:`run_jobs` did: jobs finished with an answer, jobs that failed (exception after the
+    retries, or their worker kept dying), wall seconds, and where it ran."""
+
+    finished: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    wall_s: float = 0.0
+    workers: int = 0
+    scheduler: str = ""
+
+
+def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Job], on_result: Callable[[Job, Any], None],
+             on_failure: Callable[[Job, BaseException], None] | None = None, *, workers: int | None = None,
+             scheduler: str | None = None, retries: int = DEFAULT_RETRIES, progress: bool = True,
+             desc: str = "runs", client: Any = None) -> RunReport:
+    """Run ``fn(job.payload)`` for every job on a Dask cluster; call ``on_result(job, answer)`` (or
+    ``on_failure(job, exception)``) in this process as each one finishes, in completion order.
+
+    ``client``: an existing ``distributed.Client`` to use (``workers``/``scheduler`` are then ignored).
+    A progress bar goes to stderr when ``progress``. ``KeyboardInterrupt`` stops the run; every job
+    already handed to ``on_result`` stays done."""
+    report = RunReport()
+    t0 = time.perf_counter()
+    if not jobs:
+        return report
+    ctx = contextlib.nullcontext(client) if client is not None else cluster_client(workers, scheduler)
+    from tqdm import tqdm
+
+    with ctx as c, tqdm(total=len(jobs), desc=desc, unit="run", file=sys.stderr, disable=not progress,
+                        dynamic_ncols=True, leave=True) as bar:
+        from distributed import as_completed
+
+        info = c.scheduler_info() if hasattr(c, "scheduler_info") else {}
+        report.workers = len(info.get("workers", {}))
+        report.scheduler = str(info.get("address", ""))
+        token = uuid.uuid4().hex[:8]
+        futures = {}
+        for job in jobs:
+            fut = c.submit(fn, job.payload, key=f"{desc}-{job.key}-{token}", retries=retries, pure=False)
+            futures[fut] = job
+        try:
+            for fut in as_completed(list(futures)):
+                job = futures.pop(fut)
+                if fut.status == "finished":
+                    on_result(job, fut.result())
+                    report.finished.append(job.key)
+                    bar.set_postfix_str(job.key[-40:], refresh=False)
+                else:
+                    try:
+                        exc = fut.exception()
+                    except BaseException as e:  # noqa: BLE001 - cancelled futures raise here
+                        exc = e
+                    report.failed[job.key] = f"{type(exc).__name__}: {exc}"
+                    if on_failure is not None:
+                        on_failure(job, exc)
+                bar.update(1)
+        finally:
+            for fut in futures:
+                fut.cancel()
+    report.wall_s = time.perf_counter() - t0
+    return report
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a job key."""
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's content, or ``None`` when it is missing or unreadable (a resumed run redoes it)."""
+    import json
+
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+__all__ = ["Job", "PeakMemory", "RunReport", "allow_children", "cluster_client", "default_workers", "read_json",
+           "run_jobs", "safe_name", "worker_info"]

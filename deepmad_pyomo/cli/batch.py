@@ -1,0 +1,157 @@
+"""``deepmad compare`` and ``deepmad zoo``: the command-line side of :mod:`compare` and :mod:`zoo`.
+
+Same style as :mod:`deepmad_pyomo.cli.main`: ``add_<name>_parser(subparsers)`` declares the arguments and
+registers ``cmd_<name>(args) -> int``; bad input raises :class:`DesignError` (turned into one line on
+stderr and exit status 2 by ``cli.main``). Progress bars go to stderr; ``--json`` prints a summary
+as JSON on stdout, otherwise a short human summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+SUITE_HELP = ("a suite name (paper, imagenet, cifar) or a folder of YAML/JSON design problems; several "
+              "separated by commas")
+
+
+def _list(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return v
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return v
+
+
+def _add_cluster_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="worker processes of the embedded Dask LocalCluster, 1 thread each (default: one per CPU "
+                        "core)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="use an existing Dask cluster, e.g. tcp://10.0.0.1:8786 (start its workers with "
+                        "DASK_DISTRIBUTED__WORKER__DAEMON=False)")
+    p.add_argument("--retries", type=int, default=2, metavar="N",
+                   help="reruns of a run whose task raised (a run whose worker died is rerun by Dask itself; "
+                        "default 2)")
+    p.add_argument("--only", metavar="PATTERN", help="only the problems whose name matches this shell pattern")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, indent=1))
+
+
+# ----------------------------------------------------------------------------------------- compare
+def add_compare_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="compare solvers and formulations on a suite of design problems",
+                       description="Run every solver x formulation x problem of a suite on a Dask cluster (an "
+                                   "embedded LocalCluster by default). Each run's row (objective of the verified "
+                                   "architecture, bound, gap, status, time, memory) is written as it finishes "
+                                   "(OUT/runs/, OUT/results.csv|json|md, atomically); rerunning the same command "
+                                   "resumes without redoing finished runs. At the end: Dolan-More profiles, gaps "
+                                   "to the best known bound and time against size (PNG and SVG).")
+    p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
+    p.add_argument("--solvers", required=True, type=_list, metavar="LIST",
+                   help="comma-separated solver names (see the solver registry), e.g. auto,scip,bonmin:B-Hyb")
+    p.add_argument("--formulations", type=_list, default=["natural"], metavar="LIST",
+                   help="comma-separated formulations: natural, log (default: natural)")
+    p.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
+                   help="wall-clock seconds per run (default 60)")
+    p.add_argument("--gap", type=_positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reused to resume)")
+    p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    _add_cluster_args(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..batch.compare import compare
+
+    res = compare(args.suite, args.solvers, args.formulations, args.time_limit, args.out, workers=args.workers,
+                  scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
+                  retries=args.retries, figures=not args.no_plots)
+    if args.json:
+        _emit(res.to_dict())
+        return 0
+    print(f"{res.runs} runs ({res.reused} reused from {res.out}, {res.done} done now, {res.failed} failed) "
+          f"in {res.wall_s:.1f} s on {res.workers} workers")
+    print(f"{'configuration':<28} {'runs':>4} {'verified':>8} {'optimal':>7} {'best':>4} {'time sgm':>9}")
+    for s in res.to_dict()["summary"]:
+        t = "-" if s["time_sgm_s"] is None else f"{s['time_sgm_s']:.1f}s"
+        print(f"{s['config']:<28} {s['runs']:>4} {s['verified_designs']:>8} {s['optimal']:>7} {s['best_known']:>4} "
+              f"{t:>9}")
+    print("files: " + ", ".join(res.files))
+    return 0 if not res.failed else 1
+
+
+# --------------------------------------------------------------------------------------------- zoo
+def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
+    from ..batch.zoo import DEFAULT_TIME_LIMIT
+    from ..solve.registry import DEFAULT
+
+    p = sub.add_parser("zoo", help="design, verify and export a model zoo for a suite",
+                       description="Design every problem of a suite (on a Dask cluster), verify each architecture "
+                                   "(MACs and params counted on the built module) and export one JSON record per "
+                                   "model (OUT/<suite>/<problem>.json: problem, architecture, metrics, certificate, "
+                                   "verification), a table (OUT/README.md) and a picture (OUT/zoo.png|svg). The "
+                                   "records are registered models: create_model('<suite>-<problem>') builds them "
+                                   "when OUT is models/ or a folder of DEEPMAD_MODELS. Reruns skip finished models.")
+    p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
+    p.add_argument("--solver", default=DEFAULT, metavar="NAME", help=f"solver (default: {DEFAULT})")
+    p.add_argument("--time-limit", type=_positive_float, default=DEFAULT_TIME_LIMIT, metavar="S",
+                   help=f"wall-clock seconds per model (default {DEFAULT_TIME_LIMIT:g})")
+    p.add_argument("--gap", type=_positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder, e.g. models")
+    p.add_argument("--escalate", type=int, default=1, metavar="N",
+                   help="a problem with no design in the time limit is tried again with twice the time, N times "
+                        "(default 1; 0: never)")
+    p.add_argument("--no-plot", action="store_true", help="skip the picture")
+    _add_cluster_args(p)
+    p.set_defaults(func=cmd_zoo)
+
+
+def cmd_zoo(args: argparse.Namespace) -> int:
+    from ..batch.zoo import build_zoo
+
+    cmd = (f"deepmad zoo --suite {args.suite} --solver {args.solver} --time-limit {args.time_limit:g} "
+           f"--out {args.out}" + (f" --workers {args.workers}" if args.workers else "")
+           + (f" --escalate {args.escalate}" if args.escalate != 1 else ""))
+    res = build_zoo(args.suite, args.out, args.solver, args.time_limit, workers=args.workers,
+                    scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
+                    retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate)
+    if args.json:
+        _emit(res.to_dict())
+        return 0 if not res.failed else 1
+    rate = res.models_per_minute
+    print(f"{res.models} models ({res.reused} reused, {res.designed} designed now, {res.failed} without an "
+          f"architecture) in {res.wall_s:.1f} s on {res.workers} workers"
+          + (f" ({rate:.2f} models/min)" if rate else ""))
+    for r in res.to_dict()["records"]:
+        obj = "-" if r["objective"] is None else f"{r['objective']:,.1f}"
+        macs = "-" if r["macs"] is None else f"{r['macs'] / 1e9:.3f}G"
+        params = "-" if r["params"] is None else f"{r['params'] / 1e6:.2f}M"
+        ver = {True: "verified", False: "MISMATCH", None: "-"}[r["verified"]]
+        print(f"  {r['name']:<36} {r['status']:<10} {obj:>12} {macs:>9} {params:>8} {ver}")
+    print("files: " + ", ".join(res.files))
+    return 0 if not res.failed else 1
+
+
+__all__ = ["add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo"]

@@ -1,0 +1,179 @@
+"""``deepmad design`` and ``deepmad solvers``: the solve commands of the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..errors import DesignError
+
+DEFAULT_TIME_LIMIT = 30.0
+DEFAULT_CERTIFY_TIME_LIMIT = 120.0
+
+
+def add_design_parser(sub: argparse._SubParsersAction) -> None:
+    from ..solve.registry import DEFAULT
+    from ..space.metrics import MODES
+    from ..space.problem import PRESETS
+
+    p = sub.add_parser("design", help="design a backbone for a budget: solve the MINLP, verify the answer",
+                       description="Solve a design problem (a preset or a YAML/JSON spec) with a real solver; "
+                       "every returned architecture is re-checked against the budgets and bounds.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", choices=PRESETS, help="one of the paper's budgets")
+    src.add_argument("--spec", metavar="FILE", help="a design problem file (YAML or JSON)")
+    p.add_argument("--solver", default=DEFAULT, metavar="NAME",
+                   help=f"solver route (default {DEFAULT}; see 'deepmad solvers'; variants as bonmin:B-Hyb)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="S",
+                   help=f"wall-clock seconds (default {DEFAULT_TIME_LIMIT:g}, {DEFAULT_CERTIFY_TIME_LIMIT:g} "
+                   "with --certify)")
+    p.add_argument("--gap", type=float, default=1e-4, metavar="G", help="relative optimality gap (default 1e-4)")
+    p.add_argument("--mode", choices=MODES, help="objective and counting: paper (default of presets) or tinynas")
+    p.add_argument("--formulation", choices=("natural", "log"), default="natural")
+    p.add_argument("--certify", action="store_true",
+                   help="prove a bound over the whole design space (branch and bound over depth, width and kernel ranges)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel processes for --certify")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="--certify: solve the nodes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
+    p.add_argument("--warm-start", metavar="ARCH",
+                   help="a design to start from (file or zoo model; it must meet the problem): scip, auto, bonmin "
+                   "and evolution start from it, --certify takes it as its incumbent")
+    p.add_argument("--seed", type=int, default=0, help="random seed (evolution)")
+    p.add_argument("--out", metavar="ARCH.json", help="write the architecture (loads in metrics/build/export)")
+    p.add_argument("--result", metavar="RESULT.json", help="write the whole result (status, bound, tree, ...)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_design)
+
+
+def cmd_design(args: argparse.Namespace) -> int:
+    from ..fileio import atomic_write_json
+    from ..solve.results import Status
+    from ..space.problem import resolve_problem
+
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise DesignError("--time-limit", f"must be positive, got {args.time_limit}")
+    if not 0 <= args.gap < 1:
+        raise DesignError("--gap", f"{args.gap} out of range", "0 <= gap < 1")
+    if args.workers < 1:
+        raise DesignError("--workers", f"must be >= 1, got {args.workers}")
+    if args.scheduler and not args.certify:
+        raise DesignError("--scheduler", "only --certify runs on a Dask cluster",
+                          "add --certify, or use 'deepmad compare/zoo --scheduler' for many designs")
+    if args.scheduler and args.workers > 1:
+        raise DesignError("--workers", "give --workers (local processes) or --scheduler, not both")
+    problem = resolve_problem(args.preset, args.spec, args.mode)
+    warm = None
+    if args.warm_start:
+        from .main import resolve_arch
+
+        warm = resolve_arch(args.warm_start, resolution=problem.resolution, num_classes=problem.num_classes)
+        broken = problem.check(warm)
+        if broken:
+            raise DesignError("--warm-start", f"{args.warm_start} does not meet the problem: {broken[0]}",
+                              "a design of the same template within every budget")
+    progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    if progress:
+        progress(f"designing {problem.name} ({problem.mode} mode) with "
+                 f"{'certify' if args.certify else args.solver}")
+    if args.certify:
+        from ..certify.search import certify, explain
+
+        result = certify(problem, time_limit=args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, gap=args.gap,
+                         workers=args.workers, formulation=args.formulation, progress=progress,
+                         scheduler=args.scheduler, incumbent=warm)
+        why = explain(result)
+    else:
+        from ..solve.base import SolveOptions
+        from ..solve.design import design
+        from ..solve.registry import parse
+
+        _, variant = parse(args.solver)
+        result = design(problem, args.solver.partition(":")[0],
+                        SolveOptions(time_limit=args.time_limit or DEFAULT_TIME_LIMIT, gap=args.gap,
+                                     formulation=args.formulation, variant=variant, seed=args.seed,
+                                     workers=args.workers, warm_start=warm), progress=progress)
+        why = None
+    if args.out and result.architecture is not None:
+        atomic_write_json(args.out, result.architecture.to_dict())
+    if args.result:
+        atomic_write_json(args.result, result.to_dict())
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(format_result(result, problem))
+        if why:
+            print("\nWhy (the node tree):\n" + why)
+        if args.out and result.architecture is not None:
+            print(f"architecture written to {args.out}")
+    if result.status == Status.INFEASIBLE:
+        print(f"deepmad: error: {problem.name}: {result.message}", file=sys.stderr)
+        return 2
+    return 0 if result.architecture is not None else 1
+
+
+def format_result(result: Any, problem: Any) -> str:
+    lines = [f"{problem.name} ({problem.mode} mode), solver {result.solver}: {result.status.value}"
+             f" in {result.time_s:.1f} s wall, {result.cpu_s:.1f} s CPU"]
+    if result.architecture is not None:
+        m = result.metrics
+        lines.append(f"  objective  {result.objective:,.4f}   (score {m['score']:,.2f} - depth penalty "
+                     f"{m['depth_penalty']:,.2f}; recomputed from the architecture)")
+        if result.bound is not None:
+            lines.append(f"  bound      {result.bound:,.4f}   gap {result.gap:.2e} (proven)")
+        else:
+            lines.append("  bound      none: this route proves no bound (use --certify or a global solver)")
+        for budget in ("flops", "params"):
+            limit = getattr(problem.budgets, budget)
+            name = problem.budget_metric(budget)
+            used = m[name]
+            limit_s = f" of {limit:,.0f} ({100 * used / limit:.2f}%)" if limit else ""
+            lines.append(f"  {budget:<10} {used:,.0f}{limit_s}  measured as {name}")
+        b = problem.budgets
+        if b.latency_ms is not None:
+            from ..latency import load_cached, predict_ms
+
+            model = load_cached(b.latency_model)
+            lat = predict_ms(model, result.architecture, resolution=problem.resolution)
+            margin = f", designed to {b.latency_limit_ms:,.2f} ms ({b.latency_margin:.0%} margin)" \
+                if b.latency_margin else ""
+            lines.append(f"  latency    {lat:,.2f} ms predicted of {b.latency_ms:,.2f} ms{margin}  ({model.describe()})")
+        lines.append(f"  rho        {m['rho']:.4f} <= {problem.objective.rho0}   layers {m['layers']}")
+        lines.append(f"  MACs       {m['macs']:,} (multiply-accumulates, conv + linear)   params {m['params']:,}")
+        lines.append("  " + result.architecture.describe())
+    if result.message:
+        lines.append(f"  note: {result.message}")
+    return "\n".join(lines)
+
+
+def add_solvers_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("solvers", help="list every solver route, whether it runs here, and how to get it")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_solvers)
+
+
+def solver_rows() -> list[dict[str, Any]]:
+    from ..solve.registry import DEFAULT, REGISTRY
+
+    rows = []
+    for name, info in REGISTRY.items():
+        version = info.version()
+        rows.append({"name": name, "available": version is not None, "version": version, "kind": info.kind,
+                     "default": name == DEFAULT, "variants": list(info.variants),
+                     "description": info.description, "install": None if version else info.install})
+    return rows
+
+
+def cmd_solvers(args: argparse.Namespace) -> int:
+    rows = solver_rows()
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for r in rows:
+        mark = "yes" if r["available"] else "no "
+        default = " (default)" if r["default"] else ""
+        print(f"{r['name']:<10} {mark} {r['kind']:<13} {r['version'] or 'missing: ' + r['install']}{default}")
+        if r["variants"]:
+            print(f"{'':<10}     variants: {', '.join(r['variants'])}")
+    return 0

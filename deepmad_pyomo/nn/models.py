@@ -1,0 +1,144 @@
+"""Named architectures and ``create_model(name)``, in the manner of timm.
+
+Two sources, scanned lazily on first use:
+
+- the released DeepMAD structures shipped in ``deepmad_pyomo/space/released/`` (``deepmad-R18``, ...);
+- the model zoo: ``*.json`` files under the repository's ``models/`` folder and under every folder of
+  the ``DEEPMAD_MODELS`` environment variable (``os.pathsep``-separated). A file holds an architecture
+  (:meth:`Architecture.to_dict`) or a record whose ``architecture`` key holds one; its name is the
+  record's ``name``, else the architecture's, else the file stem. Other JSON files are ignored.
+
+The first source to claim a name keeps it (released first, then ``DEEPMAD_MODELS``, then ``models/``).
+"""
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import os
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import DesignError
+from ..space.arch import Architecture
+
+if TYPE_CHECKING:
+    from torch import nn
+
+RELEASED = {"deepmad-R18": "deepmad-R18.txt", "deepmad-R50": "deepmad-R50.txt",
+            "deepmad-29M-224": "deepmad-29M-224.txt"}
+ENV_VAR = "DEEPMAD_MODELS"
+_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+Loader = Callable[[], Architecture]
+_registry: tuple[tuple[Path, ...], dict[str, Loader]] | None = None  # (folders scanned, names)
+
+
+def _released(name: str, filename: str) -> Loader:
+    def load() -> Architecture:
+        from ..space import tinynas as tinynas_io
+
+        text = resources.files("deepmad_pyomo.space").joinpath("released", filename).read_text()
+        return tinynas_io.loads(text, name=name)
+    return load
+
+
+def zoo_folders() -> list[Path]:
+    """The folders scanned for ``*.json`` architectures, in priority order."""
+    extra = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
+    return extra + [_REPO_MODELS]
+
+
+def _zoo_entry(path: Path) -> tuple[str, dict[str, Any]] | None:
+    """``(name, architecture dict)`` of a zoo file, or ``None`` when it holds no architecture."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    arch = data.get("architecture", data)
+    if isinstance(arch, list):  # a bare block list
+        arch = {"blocks": arch}
+    if not isinstance(arch, dict) or "blocks" not in arch:
+        return None
+    return str(data.get("name") or arch.get("name") or path.stem), arch
+
+
+def _zoo(name: str, arch: dict[str, Any], path: Path) -> Loader:
+    def load() -> Architecture:
+        try:
+            return Architecture.from_dict(arch, name=name)
+        except DesignError as e:
+            raise DesignError(f"{path}: {e.field}", e.problem, e.valid) from None
+    return load
+
+
+def _scan(folders: tuple[Path, ...]) -> dict[str, Loader]:
+    found: dict[str, Loader] = {name: _released(name, f) for name, f in RELEASED.items()}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.json")):
+            entry = _zoo_entry(path)
+            if entry is None:
+                continue
+            name, arch = entry
+            if name in found:
+                warnings.warn(f"{path}: model name {name!r} already registered; file ignored", stacklevel=3)
+                continue
+            found[name] = _zoo(name, arch, path)
+    return found
+
+
+def _models() -> dict[str, Loader]:
+    """The registered names, scanned once per set of zoo folders."""
+    global _registry
+    folders = tuple(zoo_folders())
+    if _registry is None or _registry[0] != folders:
+        _registry = folders, _scan(folders)
+    return _registry[1]
+
+
+def refresh() -> None:
+    """Forget the scanned names: the next call rescans (after files were added to a zoo folder)."""
+    global _registry
+    _registry = None
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Sorted registered names, optionally filtered by a shell-style ``pattern`` (``'deepmad-R*'``)."""
+    names = sorted(_models())
+    return fnmatch.filter(names, pattern) if pattern else names
+
+
+def get_architecture(name: str) -> Architecture:
+    """The architecture registered as ``name``."""
+    models = _models()
+    if name not in models:
+        raise DesignError("model", f"unknown model {name!r}", ", ".join(sorted(models)))
+    return models[name]()
+
+
+def create_model(name: str, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
+    """Build the registered architecture ``name`` as a ``torch.nn.Module``.
+
+    ``kwargs``: ``device`` (where the weights are created, e.g. ``'meta'``) and ``dtype``.
+    """
+    import torch
+
+    from .network import build_model
+
+    unknown = set(kwargs) - {"device", "dtype"}
+    if unknown:
+        raise DesignError(f"create_model.{sorted(unknown)[0]}", "unknown option", "device, dtype")
+    arch = get_architecture(name)
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    with torch.device(device) if device is not None else contextlib.nullcontext():
+        model = build_model(arch, num_classes)
+    return model.to(dtype=dtype) if dtype is not None else model
+
+
+__all__ = ["ENV_VAR", "RELEASED", "create_model", "get_architecture", "list_models", "refresh", "zoo_folders"]

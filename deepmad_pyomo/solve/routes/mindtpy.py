@@ -1,0 +1,288 @@
+"""Pyomo's MindtPy outer approximation: HiGHS (``appsi_highs``) for the MILP master problems and the real
+Ipopt bundled in the casadi wheel for the NLP subproblems.
+
+MindtPy takes its NLP solver by name from a fixed list (``ipopt``, ``appsi_ipopt``, ``gams``, ``baron``,
+``cyipopt``), and every one of those needs an executable or library that cannot be installed here.
+This module therefore
+
+- registers a small legacy Pyomo solver plugin, :class:`CasadiIpopt`, under its own name
+  ``deepmad_casadi_ipopt`` (``SolverFactory('deepmad_casadi_ipopt')``): it translates the model with
+  :mod:`.casadi_nlp`, runs Ipopt with exact CasADi derivatives, loads the point and returns a
+  ``SolverResults`` with an honest termination condition (``locallyOptimal``, never ``optimal``);
+- runs MindtPy's own OA algorithm class through a subclass whose ``nlp_solver`` option also accepts
+  that name. No ``ipopt`` executable is shadowed: Pyomo's ``ipopt`` keeps meaning the AMPL executable.
+
+MindtPy's OA assumes convex constraints; this MINLP is not convex, so its cuts may cut off good designs
+and its "dual bound" is no bound: the route is a heuristic and never reports one. ``add_slack``
+(MindtPy's augmented-penalty treatment of nonconvex problems) is off: with it the master pays the
+penalty and proposes the same infeasible integer point again (cycling, measured on a small problem),
+while a plain OA cut is exact at the point it is taken and excludes it. Every integer point whose fixed NLP Ipopt solves is decoded,
+verified and streamed as an incumbent.
+
+``opts.extra['mindtpy']``: further MindtPy options (e.g. ``iteration_limit``, ``add_no_good_cuts``).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections.abc import Callable
+from typing import Any, Self
+
+import pyomo.environ as pyo
+from pyomo.common.collections import Bunch
+from pyomo.opt import SolverResults, SolverStatus
+from pyomo.opt import TerminationCondition as TC
+
+from ...mp.formulation import FormulationOptions, build_pyomo_model, decode
+from ...space.metrics import evaluate
+from ...space.problem import DesignProblem
+from ..backends.casadi import CasadiSolver
+from ..backends.casadi import version as casadi_version
+from ..base import Outcome, Reporter, SolveOptions
+from ..results import Status
+
+NLP_SOLVER = "deepmad_casadi_ipopt"
+MARGIN_S = 1.0
+
+# Ipopt's return status (as CasADi reports it) -> (termination condition, solver status)
+_IPOPT_STATUS = {
+    "Solve_Succeeded": (TC.locallyOptimal, SolverStatus.ok),
+    "Solved_To_Acceptable_Level": (TC.feasible, SolverStatus.warning),
+    "Feasible_Point_Found": (TC.feasible, SolverStatus.warning),
+    "Infeasible_Problem_Detected": (TC.infeasible, SolverStatus.warning),  # locally infeasible
+    "Restoration_Failed": (TC.infeasible, SolverStatus.warning),
+    "Maximum_Iterations_Exceeded": (TC.maxIterations, SolverStatus.aborted),
+    "Maximum_CpuTime_Exceeded": (TC.maxTimeLimit, SolverStatus.aborted),
+    "Maximum_WallTime_Exceeded": (TC.maxTimeLimit, SolverStatus.aborted),
+}
+
+
+class CasadiIpopt:
+    """Legacy Pyomo solver plugin: Ipopt 3.14 from the casadi wheel on a Pyomo NLP.
+
+    ``solve(model, load_solutions=True, time_limit=None, deadline=None, on_solution=None, **options)``:
+    integer variables that are not fixed are relaxed; ``self.options`` and extra keyword options go to
+    Ipopt (``max_cpu_time`` is read as the time limit); ``deadline`` is a ``time.perf_counter()`` time
+    the solve must end by; ``on_solution(model)`` is called after a point was loaded. The bounds in the
+    results are left infinite: a local solver proves none.
+    """
+
+    name = NLP_SOLVER
+
+    def __init__(self, **kwds: Any):
+        self.options = Bunch()
+        self.options.update(kwds.pop("options", {}) or {})
+
+    def available(self, exception_flag: bool = True) -> bool:
+        try:
+            import casadi  # noqa: F401
+        except ImportError:
+            if exception_flag:
+                raise
+            return False
+        return True
+
+    def license_is_valid(self) -> bool:
+        return True
+
+    def version(self) -> tuple[int, int, int]:
+        return (3, 14, 0)
+
+    def warm_start_capable(self) -> bool:
+        return True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass
+
+    def solve(self, model: Any, tee: bool = False, load_solutions: bool = True, time_limit: float | None = None,
+              deadline: float | None = None, on_solution: Callable[[Any], None] | None = None,
+              **kwds: Any) -> SolverResults:
+        if not load_solutions:
+            raise ValueError(f"{NLP_SOLVER} always loads its solution (load_solutions=False is not supported)")
+        options = {**dict(self.options), **kwds.pop("options", {}), **kwds}
+        limit = float(options.pop("max_cpu_time", time_limit or 1e6))
+        if time_limit is not None:
+            limit = min(limit, float(time_limit))
+        if deadline is not None:
+            limit = min(limit, deadline - time.perf_counter())
+        results = SolverResults()
+        results.solver.name = NLP_SOLVER
+        if limit <= 0.05:
+            results.solver.status = SolverStatus.aborted
+            results.solver.termination_condition = TC.maxTimeLimit
+            return results
+        # print_level 0 and sb (no banner) are CasadiSolver's defaults; options may override Ipopt settings
+        solver = CasadiSolver(model, "ipopt", time_limit=limit, options=options)
+        res, xs = solver.solve()
+        tc, st = _IPOPT_STATUS.get(res.status, (TC.error, SolverStatus.error))
+        if xs is None and tc in (TC.locallyOptimal, TC.feasible):
+            tc, st = TC.error, SolverStatus.error
+        results.solver.status = st
+        results.solver.termination_condition = tc
+        results.solver.message = res.status
+        results.solver.wallclock_time = res.wall_s
+        results.problem.number_of_variables = len(solver.nlp.vars)
+        results.problem.number_of_constraints = int(solver.nlp.g.shape[0])
+        results.problem.sense = pyo.maximize if solver.nlp.sense < 0 else pyo.minimize
+        if xs is not None:
+            solver.nlp.store(xs)
+            if on_solution is not None:
+                on_solution(model)
+        return results
+
+
+def register() -> None:
+    """Register :class:`CasadiIpopt` with Pyomo's ``SolverFactory`` (idempotent)."""
+    if NLP_SOLVER not in pyo.SolverFactory:
+        pyo.SolverFactory.register(NLP_SOLVER, doc="Ipopt 3.14 from the casadi wheel (deepmad-pyomo)")(CasadiIpopt)
+
+
+_OA_CLASS: Any = None
+
+
+def oa_solver_class() -> Any:
+    """MindtPy's OA algorithm with :data:`NLP_SOLVER` added to the NLP solvers its options accept."""
+    global _OA_CLASS
+    if _OA_CLASS is None:
+        from pyomo.common.config import In
+        from pyomo.contrib.mindtpy.config_options import _get_MindtPy_OA_config
+        from pyomo.contrib.mindtpy.outer_approximation import MindtPy_OA_Solver
+
+        register()
+
+        class MindtPyOAWithCasadiIpopt(MindtPy_OA_Solver):
+            """MindtPy OA; ``nlp_solver`` may also be ``deepmad_casadi_ipopt``, and a logger that already
+            has handlers keeps them (MindtPy otherwise replaces them with one printing to stderr)."""
+
+            CONFIG = _get_MindtPy_OA_config()
+
+            def set_up_logger(self) -> None:
+                if self.config.logger.handlers:
+                    self.config.logger.propagate = False
+                else:
+                    super().set_up_logger()
+
+        item = MindtPyOAWithCasadiIpopt.CONFIG.get("nlp_solver")
+        item.set_domain(In(["ipopt", "appsi_ipopt", "gams", "baron", "cyipopt", NLP_SOLVER]))
+        _OA_CLASS = MindtPyOAWithCasadiIpopt
+    return _OA_CLASS
+
+
+class _ProgressHandler(logging.Handler):
+    """MindtPy's iteration log (table rows and its exit messages), forwarded as progress messages."""
+
+    KEEP = re.compile(r"^\s*(\*?\s*(\d+|-)\s+\S|MindtPy exiting|Cycling|Final bound|NLP subproblem failed)")
+
+    def __init__(self, rep: Reporter, limit: int = 500):
+        super().__init__(logging.INFO)
+        self.rep, self.left = rep, limit
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage().strip().splitlines()
+        if self.left > 0 and line and self.KEEP.match(line[0]):
+            self.left -= 1
+            self.rep.progress("MindtPy: " + " ".join(line[0].split()))
+
+
+def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
+    t0 = time.perf_counter()
+    deadline = t0 + opts.time_limit - MARGIN_S
+    m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
+    found: dict[str, Any] = {"archs": [], "best": -math.inf, "points": 0, "rejected": 0}
+
+    def on_solution(model: Any) -> None:
+        """Decode a loaded point when every discrete variable holds an integer (a fixed NLP)."""
+        ints = [v for v in model.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary()]
+        if not ints or any(v.value is None or abs(v.value - round(v.value)) > 1e-6 for v in ints):
+            return
+        if not hasattr(model, "width_units") or not hasattr(model, "problem"):
+            return
+        found["points"] += 1
+        try:
+            arch = decode(model)
+        except Exception:  # noqa: BLE001 - a point that does not decode is not a design
+            found["rejected"] += 1
+            return
+        met = evaluate(arch, problem.objective, problem.resolution)
+        if problem.check(arch, met):
+            found["rejected"] += 1
+            return
+        if met.objective > found["best"] + 1e-9:
+            found["best"] = met.objective
+            found["archs"].append(arch)
+            rep.incumbent(arch, met.objective, "MindtPy OA (fixed NLP)")
+
+    logger = logging.getLogger("deepmad_pyomo.solve.routes.mindtpy.run")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = _ProgressHandler(rep)
+    logger.addHandler(handler)
+    config = {
+        "mip_solver": "appsi_highs", "nlp_solver": NLP_SOLVER,
+        "nlp_solver_args": {"deadline": deadline, "on_solution": on_solution},
+        "add_slack": False, "logger": logger, "mip_solver_mipgap": max(opts.gap, 1e-4),
+        **dict(opts.extra.get("mindtpy") or {}),
+    }
+    rep.progress(f"MindtPy OA (HiGHS master, casadi Ipopt NLPs) on the MINLP ({m.nvariables()} variables, "
+                 f"{m.nconstraints()} constraints)")
+    solver = oa_solver_class()()  # imports MindtPy: the time limit is what is left after that
+    # MindtPy checks it between subproblems and passes what is left to HiGHS; the NLPs get ``deadline``
+    config["time_limit"] = max(1, int(deadline - time.perf_counter() - MARGIN_S))
+    pyomo_logger = logging.getLogger("pyomo")
+    level = pyomo_logger.level
+    pyomo_logger.setLevel(logging.ERROR)  # deprecation warnings from transformations MindtPy applies
+    try:
+        results = solver.solve(m, **config)
+        tc = results.solver.termination_condition
+        err = None
+    except Exception as e:  # noqa: BLE001 - MindtPy raises on some subsolver outcomes; keep what was found
+        results, tc, err = None, None, f"{type(e).__name__}: {e}"
+    finally:
+        logger.removeHandler(handler)
+        pyomo_logger.setLevel(level)
+    details: dict[str, Any] = {
+        "termination": str(tc).split(".")[-1] if tc is not None else None,
+        "integer_points_decoded": found["points"], "rejected_points": found["rejected"],
+        "nlp_iterations": getattr(solver, "nlp_iter", None), "mip_iterations": getattr(solver, "mip_iter", None),
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "note": "MindtPy OA is a heuristic on this nonconvex MINLP: its dual bound is not reported",
+    }
+    if err:
+        details["error"] = err
+    archs = list(found["archs"])
+    if results is not None and getattr(solver, "best_solution_found", None) is not None:
+        arch = decode(m)  # MindtPy loaded its best point into the model
+        met = evaluate(arch, problem.objective, problem.resolution)
+        if not problem.check(arch, met) and all(a != arch for a in archs):
+            archs.append(arch)
+            rep.incumbent(arch, met.objective, "MindtPy OA")
+    if archs:
+        status = Status.TIME_LIMIT if tc == TC.maxTimeLimit else Status.FEASIBLE
+        return Outcome(status, archs, details=details)
+    out_of_time = time.perf_counter() >= deadline - MARGIN_S - 0.5
+    if tc == TC.maxTimeLimit or out_of_time:
+        return Outcome(Status.TIME_LIMIT, message=f"MindtPy found no feasible design within {opts.time_limit:g} s "
+                       f"(termination {details['termination']})", details=details)
+    return Outcome(Status.ERROR, message="MindtPy OA found no feasible design"
+                   + (f" ({err})" if err else f" (termination {details['termination']})")
+                   + "; on this nonconvex problem that is not a proof of infeasibility", details=details)
+
+
+def version() -> str | None:
+    """A version string when MindtPy, HiGHS and casadi's Ipopt are all usable, else ``None``."""
+    from pyomo.contrib.mindtpy import __version__ as mindtpy_version
+    from pyomo.version import version as pyomo_version
+
+    highs = pyo.SolverFactory("appsi_highs")
+    if not highs.available(exception_flag=False):
+        return None
+    register()
+    if not pyo.SolverFactory(NLP_SOLVER).available(exception_flag=False):
+        return None
+    return (f"MindtPy {'.'.join(map(str, mindtpy_version))} (Pyomo {pyomo_version}) + HiGHS "
+            f"{'.'.join(map(str, highs.version()))} + {casadi_version()}")

@@ -1,0 +1,97 @@
+"""Import and export of the official DeepMAD/TinyNAS structure files.
+
+A structure file holds ``{'best_structures': [[block, ...]], 'space_arch': 'CnnNet'}`` or a bare list of
+block dicts (Python literal syntax, single quotes). It is parsed with :func:`ast.literal_eval`: never
+``eval``.
+"""
+from __future__ import annotations
+
+import ast
+import pprint
+from typing import Any
+
+from ..errors import DesignError
+from .arch import Architecture, Block
+
+CLASS_TO_TYPE = {
+    "ConvKXBNRELU": "conv",
+    "SuperResK1KXK1": "k1kxk1",
+    "SuperResKXKX": "kxkx",
+    "SuperResK1DWK1": "k1dwk1",
+    "SuperResK1DWSEK1": "k1dwsek1",
+}
+TYPE_TO_CLASS = {v: k for k, v in CLASS_TO_TYPE.items()}
+INNER_CLASS = {"k1kxk1": "ResK1KXK1", "kxkx": "ResKXKX", "k1dwk1": "ResK1DWK1", "k1dwsek1": "ResK1DWSEK1"}
+_DEFAULT_ACT = {"conv": "relu", "k1kxk1": "relu", "kxkx": "relu"}
+
+
+def looks_like_tinynas(text: str) -> bool:
+    head = text.lstrip()[:4000]
+    return "'class'" in head or "best_structures" in head or '"class"' in head
+
+
+def loads(text: str, name: str | None = None, **overrides: Any) -> Architecture:
+    try:
+        data = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError) as e:
+        raise DesignError("structure file", f"not a Python literal ({type(e).__name__}: {e})",
+                          "{'best_structures': [[{...}, ...]], 'space_arch': 'CnnNet'} or a list of block dicts")
+    if isinstance(data, dict):
+        if data.get("space_arch", "CnnNet") != "CnnNet":
+            raise DesignError("space_arch", f"unsupported {data['space_arch']!r}", "CnnNet")
+        structures = data.get("best_structures")
+        if not isinstance(structures, list) or not structures:
+            raise DesignError("best_structures", "missing or empty")
+        data = structures[0]
+    if not isinstance(data, list) or not data:
+        raise DesignError("structure file", "expected a non-empty list of block dicts")
+    blocks = [_block(d, i) for i, d in enumerate(data)]
+    return Architecture(blocks=tuple(blocks), name=name, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _block(d: Any, i: int) -> Block:
+    where = f"block {i}"
+    if not isinstance(d, dict):
+        raise DesignError(where, f"expected a dict, got {type(d).__name__}")
+    cls = d.get("class")
+    if cls not in CLASS_TO_TYPE:
+        raise DesignError(f"{where}.class", f"unknown class {cls!r}", ", ".join(CLASS_TO_TYPE))
+    btype = CLASS_TO_TYPE[cls]
+    for key in ("nbitsA", "nbitsW"):
+        if key in d:
+            raise DesignError(f"{where}.{key}", "quantized structures are not supported")
+    if d.get("g", 1) != 1:
+        raise DesignError(f"{where}.g", f"grouped convs (g={d['g']}) are not supported", "1")
+    k = d.get("k")
+    if "p" in d and isinstance(k, int) and d["p"] != (k - 1) // 2:
+        raise DesignError(f"{where}.p", f"padding {d['p']} is not 'same'", str((k - 1) // 2))
+    if "act" in d and d["act"] != _DEFAULT_ACT.get(btype, d["act"]):
+        raise DesignError(f"{where}.act", f"activation {d['act']!r} is not supported for {cls}",
+                          _DEFAULT_ACT[btype])
+    if "inner_class" in d and d["inner_class"] != INNER_CLASS.get(btype):
+        raise DesignError(f"{where}.inner_class", f"{d['inner_class']!r} does not match {cls}",
+                          INNER_CLASS.get(btype))
+    fields = {"type": btype, **{key: d[key] for key in ("in", "out", "btn", "k", "s", "L") if key in d}}
+    if btype == "conv":
+        fields.pop("btn", None)
+        fields.pop("L", None)
+    elif "L" not in fields:
+        raise DesignError(f"{where}.L", "missing")
+    return Block.from_dict(fields, where)
+
+
+def to_structures(arch: Architecture) -> list[dict[str, Any]]:
+    out = []
+    for b in arch.blocks:
+        d: dict[str, Any] = {"class": TYPE_TO_CLASS[b.type], "in": b.c_in, "out": b.c_out, "k": b.k, "s": b.s}
+        if b.type != "conv":
+            d.update(btn=b.btn, L=b.L, inner_class=INNER_CLASS[b.type])
+        out.append(d)
+    return out
+
+
+def dumps(arch: Architecture) -> str:
+    """The official file format, loadable by the TinyNAS code and by :func:`loads`."""
+    body = pprint.pformat({"best_structures": [to_structures(arch)], "space_arch": "CnnNet"},
+                          width=120, sort_dicts=False)
+    return body + "\n"
