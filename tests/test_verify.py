@@ -10,7 +10,8 @@ from torch import nn
 from deepmad_pyomo.nn import models as registry
 from deepmad_pyomo.nn.network import build_model
 from deepmad_pyomo.nn.verify import CONVENTION, count_module, verify
-from deepmad_pyomo.space.arch import SUPER_BLOCK_TYPES, Architecture, Block
+from deepmad_pyomo.space.arch import Architecture, Block
+from deepmad_pyomo.space.families import SUPER_BLOCK_TYPES
 
 FAMILIES = ("k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
 

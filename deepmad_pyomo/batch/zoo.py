@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DesignError
+from ..space.families import Mode, default_rho0
 from ..space.problem import DesignProblem
 from .cluster import (
     Job,
@@ -176,8 +177,8 @@ def references() -> list[dict[str, Any]]:
     out = []
     for name in RELEASED:
         arch = registry.get_architecture(name)
-        mobile = any(b.type in ("k1dwk1", "k1dwsek1") for b in arch.super_blocks)
-        m = evaluate(arch, ObjectiveSettings(alpha=None, beta=10.0, rho0=0.5 if mobile else 0.3, mode="paper"))
+        rho0 = default_rho0(b.type for b in arch.super_blocks)
+        m = evaluate(arch, ObjectiveSettings(alpha=None, beta=10.0, rho0=rho0, mode=Mode.PAPER))
         out.append({"name": name, "kind": "released", "macs": m.macs, "params": m.params, "objective": m.objective,
                     "score": m.score, "depth_penalty": m.depth_penalty, "rho": m.rho, "resolution": arch.resolution})
     for name, (macs, params, *_rest) in RESNETS.items():

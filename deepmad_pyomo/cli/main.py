@@ -21,6 +21,7 @@ from typing import Any, Iterator, Sequence
 
 from ..errors import DesignError
 from ..fileio import plain
+from ..space.families import default_rho0
 
 PROG = "deepmad"
 ARCH_HELP = ("an architecture: our JSON file, an official TinyNAS structure file, or a registered model "
@@ -78,9 +79,8 @@ def _text_file(path: str | Path) -> Iterator[None]:
 
 
 def _family_rho0(a) -> float:
-    """The effectiveness bound of the architecture's family (DESIGN.md 2): 0.5 MobileNet-like, else 0.3."""
-    mobile = any(b.type in ("k1dwk1", "k1dwsek1") for b in a.super_blocks)
-    return 0.5 if mobile else 0.3
+    """The effectiveness bound of the architecture's family: 0.5 MobileNet-like, else 0.3."""
+    return default_rho0(b.type for b in a.super_blocks)
 
 
 def _default_settings(a, mode: str | None):

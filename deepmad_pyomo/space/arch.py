@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DesignError
+from .families import BLOCK_TYPES
 
-BLOCK_TYPES = ("conv", "k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
-SUPER_BLOCK_TYPES = BLOCK_TYPES[1:]
 FORMAT = "deepmad-pyomo/architecture-v1"
 
 

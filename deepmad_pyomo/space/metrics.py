@@ -19,11 +19,11 @@ from numbers import Real
 from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import DesignError
+from .families import DEPTHWISE, RESNET_LIKE, WITH_SE, BlockType, Mode
 
-MODES = ("paper", "tinynas")
+MODES = Mode.values()
 # Per-layer entropy coefficient: the paper's log(w); the official code's log(sqrt(w)).
-ENTROPY_COEF = {"paper": 1.0, "tinynas": 0.5}
-RESNET_LIKE = {"k1kxk1", "kxkx"}
+ENTROPY_COEF = {Mode.PAPER: 1.0, Mode.TINYNAS: 0.5}
 
 
 def default_log(x: Any) -> Any:
@@ -97,23 +97,23 @@ def inner_block(b: Any, r_in: float, first: bool) -> InnerBlock:
     r_out = r_in / s
     avgpool = c_in * r_in ** 2 if s == 2 else 0
     t = b.type
-    if t == "conv":
+    if t == BlockType.CONV:
         return InnerBlock([Conv(c_in, b.c_out, b.k2, r_out)], [(c_in, b.k2)])
-    if t == "k1kxk1":
+    if t == BlockType.K1KXK1:
         convs = [Conv(c_in, b.btn, 1, r_in), Conv(b.btn, b.btn, b.k2, r_out), Conv(b.btn, b.c_out, 1, r_out)]
         if first:  # the official code always projects on the first block of a bottleneck super-block
             return InnerBlock(convs + [Conv(c_in, b.c_out, 1, r_out, "shortcut")],
                               [(c_in,), (b.btn, b.k2), (b.btn,)], avgpool)
         return InnerBlock(convs, [(c_in,), (b.btn, b.k2), (b.btn,)])
-    if t == "kxkx":
+    if t == BlockType.KXKX:
         convs = [Conv(c_in, b.btn, b.k2, r_out), Conv(b.btn, b.c_out, b.k2, r_out)]
         if first:
             return InnerBlock(convs + [Conv(c_in, b.c_out, 1, r_out, "shortcut")],
                               [(c_in, b.k2), (b.btn, b.k2)], avgpool)
         return InnerBlock(convs, [(c_in, b.k2), (b.btn, b.k2)])
-    if t in ("k1dwk1", "k1dwsek1"):
+    if t in DEPTHWISE:
         convs = [Conv(c_in, b.btn, 1, r_in), Conv(1, b.btn, b.k2, r_out), Conv(b.btn, b.c_out, 1, r_out)]
-        if t == "k1dwsek1":
+        if t in WITH_SE:
             convs += [Conv(b.btn, b.se, 1, 1, "se"), Conv(b.se, b.btn, 1, 1, "se")]
         # identity residual only when the width does not change (avg-pooled at stride 2); ``same_width``
         # is 0/1 for numbers and a binary indicator in the MINLP
@@ -197,7 +197,7 @@ def network_terms(blocks: Sequence[Any], resolution: float, num_classes: int,
         res.append(r)
     ends = stage_ends([b.s for b in blocks])
     stages = []
-    first_se = next((i for i, b in enumerate(blocks) if b.type == "k1dwsek1"), len(blocks))
+    first_se = next((i for i, b in enumerate(blocks) if b.type in WITH_SE), len(blocks))
     for e in ends:
         stages.append(Stage(e, blocks[e].c_out, res[e], e >= first_se,
                             sum(t.log_width_sum for t in totals[:e + 1]), sum(t.layers for t in totals[:e + 1])))
@@ -226,7 +226,7 @@ class ObjectiveSettings:
     alpha: tuple[float, ...] | None = None
     beta: float = 10.0
     rho0: float = 0.3
-    mode: str = "paper"
+    mode: str = Mode.PAPER
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -239,7 +239,7 @@ class ObjectiveSettings:
 
 def stage_log_feature(stage: Stage, mode: str, log: Callable[[Any], Any] = default_log) -> Any:
     """``log(r^2 * c)`` of a stage's output; ``r = 1`` after an SE block in tinynas mode."""
-    r = 1.0 if (mode == "tinynas" and stage.se_before) else stage.resolution
+    r = 1.0 if (mode == Mode.TINYNAS and stage.se_before) else stage.resolution
     return 2 * math.log(r) + log(stage.channels)
 
 
@@ -264,7 +264,7 @@ def stage_weights(settings: ObjectiveSettings, n_stages: int) -> tuple[float, ..
 def penalised_depths(terms: NetworkTerms, mode: str) -> list[Any]:
     """The super-block depths the penalty is taken over: all of them, except in tinynas mode for
     ResNet-like nets, where the official code uses the last three."""
-    if mode == "tinynas" and terms.resnet_like:
+    if mode == Mode.TINYNAS and terms.resnet_like:
         return terms.depths[-3:]
     return list(terms.depths)
 
@@ -281,13 +281,13 @@ def depth_variance(depths: Sequence[Any]) -> Any:
 def depth_penalty_value(depths: Sequence[float], settings: ObjectiveSettings) -> float:
     """``beta*exp(Var(L))`` (paper) or ``beta*exp(std(L))`` (tinynas), for numbers."""
     var = max(0.0, float(depth_variance(depths)))
-    return settings.beta * math.exp(math.sqrt(var) if settings.mode == "tinynas" else var)
+    return settings.beta * math.exp(math.sqrt(var) if settings.mode == Mode.TINYNAS else var)
 
 
 def rho_terms(terms: NetworkTerms, mode: str) -> list[tuple[Any, Any]]:
     """``(layers, sum log w)`` pairs on which ``rho = layers / exp(sum log w / layers) <= rho0`` must
     hold: the whole network (paper) or every stage prefix (tinynas: the maximum is taken)."""
-    if mode == "tinynas":
+    if mode == Mode.TINYNAS:
         return [(st.layers, st.log_width_sum) for st in terms.stages]
     return [(terms.layers, terms.stages[-1].log_width_sum)]
 

@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from ..errors import DesignError
-from .arch import SUPER_BLOCK_TYPES, Architecture
+from .arch import Architecture
+from .families import SUPER_BLOCK_TYPES
 from .metrics import MODES, Metrics, ObjectiveSettings
 
 PRESETS = ("deepmad-r18", "deepmad-r34", "deepmad-r50", "deepmad-29m", "deepmad-29m-288", "deepmad-50m",

@@ -12,17 +12,12 @@ from typing import Any
 
 from ..errors import DesignError
 from .arch import Architecture, Block
+from .families import FAMILIES
 
-CLASS_TO_TYPE = {
-    "ConvKXBNRELU": "conv",
-    "SuperResK1KXK1": "k1kxk1",
-    "SuperResKXKX": "kxkx",
-    "SuperResK1DWK1": "k1dwk1",
-    "SuperResK1DWSEK1": "k1dwsek1",
-}
+CLASS_TO_TYPE = {f.tinynas_class: t.value for t, f in FAMILIES.items()}
 TYPE_TO_CLASS = {v: k for k, v in CLASS_TO_TYPE.items()}
-INNER_CLASS = {"k1kxk1": "ResK1KXK1", "kxkx": "ResKXKX", "k1dwk1": "ResK1DWK1", "k1dwsek1": "ResK1DWSEK1"}
-_DEFAULT_ACT = {"conv": "relu", "k1kxk1": "relu", "kxkx": "relu"}
+INNER_CLASS = {t.value: f.inner_class for t, f in FAMILIES.items() if f.inner_class}
+_DEFAULT_ACT = {t.value: "relu" for t, f in FAMILIES.items() if not f.depthwise}
 
 
 def looks_like_tinynas(text: str) -> bool:
