@@ -36,14 +36,8 @@ import numpy as np
 
 from ..space import metrics
 from ..space.problem import ConvSpec, DesignProblem
-from .formulation import (
-    FLOPS_SCALE,
-    PARAMS_SCALE,
-    SymBlock,
-    _score_upper_bound,
-    _specs,
-    build_pyomo_model,
-)
+from .formulation import FLOPS_SCALE, PARAMS_SCALE
+from .template import SymBlock, Template, score_upper_bound
 
 EPS = 1e-6            # the perspective's shift: (m + EPS) cost(X / (m + EPS))
 BOUND_MARGIN = 1e-7   # added to Ipopt's optimum (relative), for its tolerances
@@ -96,12 +90,13 @@ class Relaxation:
 
     def __init__(self, problem: DesignProblem):
         self.problem = problem
-        model = build_pyomo_model(problem)
-        specs = _specs(problem)
+        template = Template.of(problem)
+        specs = list(template.specs)
         self.specs = specs
-        self.sb = [j for j, sp in enumerate(specs) if not isinstance(sp, ConvSpec)]
-        self.unit_bounds = model.unit_bounds
-        self.score_cap = _score_upper_bound(model, problem, specs)
+        self.sb = template.super_blocks
+        self.unit_bounds = {("width", j): r for j, r in enumerate(template.width_units)}
+        self.unit_bounds.update({("btn", j): r for j, r in template.btn_units.items()})
+        self.score_cap = score_upper_bound(template)
         names: list[str] = []
         syms: list[Any] = []
 
