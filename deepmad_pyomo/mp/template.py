@@ -46,7 +46,8 @@ class Template:
 
     @classmethod
     def of(cls, problem: DesignProblem) -> Template:
-        """The template of ``problem``; raises :class:`DesignError` when a range holds no width."""
+        """The template of ``problem``; :class:`DesignError` when a range holds no multiple of the width step
+        or SE widths cannot be exact (a width step that is not a multiple of 4)."""
         specs = template_specs(problem)
         step = problem.width_step
         widths = tuple(_width_units(j, sp, step) for j, sp in enumerate(specs))
