@@ -2,6 +2,7 @@
 
 import pyomo.environ as pyo
 import pytest
+from spaces import architectures, tiny_problem
 
 from deepmad_pyomo import evaluate
 from deepmad_pyomo.errors import DesignError
@@ -10,7 +11,9 @@ from deepmad_pyomo.mp.formulation import (
     build_pyomo_model,
     decode,
     load_architecture,
+    model_data,
 )
+from deepmad_pyomo.mp.template import Template, score_upper_bound
 from deepmad_pyomo.nn.models import get_architecture
 from deepmad_pyomo.space.problem import preset
 
@@ -66,3 +69,25 @@ def test_bad_fixings():
         FormulationOptions(formulation="polar")
 
 
+def test_model_data_holds_the_template_and_the_network():
+    p = preset("deepmad-r50")
+    m = build_pyomo_model(p, FormulationOptions(formulation="log"))
+    data = model_data(m)
+    assert data.problem is p and data.formulation == "log"
+    assert [m.width_units[j].bounds for j in m.B] == list(data.template.width_units)
+    assert {j: m.btn_units[j].bounds for j in m.SB} == dict(data.template.btn_units)
+    assert len(data.blocks) == len(m.B) and len(data.terms.stages) == len(m.M)
+
+
+def test_template_refuses_ranges_without_a_width():
+    with pytest.raises(DesignError, match="stem.out"):
+        Template.of(tiny_problem(stem={"out": [17, 23], "k": [3], "s": 1}))
+    with pytest.raises(DesignError, match="SE widths"):
+        Template.of(tiny_problem("paper", "k1dwsek1", width_step=2))
+
+
+@pytest.mark.parametrize("family", ["k1kxk1", "k1dwsek1"])
+def test_score_upper_bound_holds_every_design(family):
+    p = tiny_problem("paper", family)
+    best = max(sum(evaluate(a, p.objective, p.resolution).stage_entropy) for a in architectures(p))
+    assert best <= score_upper_bound(Template.of(p))

@@ -253,7 +253,7 @@ def test_neighbourhood_bounds_hold_the_relaxed_point() -> None:
     xs = proxy.cache[d][1]
     for name in ("width_units", "btn_units"):
         for j, var in getattr(m, name).items():
-            full = m.unit_bounds["width" if name == "width_units" else "btn", j]
+            full = getattr(m.data.template, name)[j]
             if var.fixed:
                 continue
             x = xs[proxy.solver.index[id(getattr(proxy.model, name)[j])]]

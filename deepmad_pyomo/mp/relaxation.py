@@ -1,57 +1,33 @@
-"""The convex relaxation that bounds a node of the certificate's branch and bound (:mod:`certify`).
+"""The bound of a node of the certificate's branch and bound (:mod:`certify`), and bound tightening.
 
 A node fixes a box of super-block depths, a set of kernel sizes per block and a range of widths per
-block. Over it the design problem is relaxed to a convex program, compiled once per problem with CasADi
-(the node only changes variable bounds and parameters) and solved by Ipopt, whose optimum of a convex
-program is global:
-
-- widths, bottlenecks, kernel areas and SE widths become continuous *log*-variables ``x``; every cost
-  (MACs, params, the official counts) is then a sum of exponentials of linear forms, convex;
-- each super-block's ``m = L - 1`` repeats enter through their totals ``X = m x`` (entropy: linear) and
-  the perspective ``(m + eps) cost(X / (m + eps))`` (costs: jointly convex in ``m`` and ``X``), with
-  ``X = m x`` relaxed by McCormick's envelope of the node's box (exact when ``L`` is fixed). ``eps``
-  keeps the perspective defined at ``L = 1``; the budgets grow by what it can cost, so no design is lost;
-- the effectiveness bound ``S >= n (log n - log rho0)`` is convex in the layer count ``n``; the depth
-  penalty ``exp(Var L)`` or ``exp(std L)`` is convex in real depths;
-- the only nonconvex terms, the stage entropies ``u_j S_j`` (``u_j = log(r_j^2 c_j)``), are replaced by
-  McCormick's concave envelope over the node's ranges of ``u_j`` and ``S_j``; branching on the width
-  that sets ``u_j`` makes it exact;
-- the SE width ``8 max(1, floor(btn / 32))`` is bounded below by ``8`` and by a chord of the concave
-  ``(btn - 31) / 4`` in log space; the inverted residual's identity avg-pool (official FLOPs) is left
-  out. Both only lower costs.
-
-Every formula comes from :mod:`metrics`, evaluated on CasADi symbols. The returned bound is Ipopt's
-optimum plus a relative margin of ``BOUND_MARGIN`` (far below any gap asked for) for its tolerances.
-:meth:`Relaxation.tighten` narrows a node's ranges to what can reach a cutoff on the same relaxation
-(optimisation-based bound tightening). Budgets it does not model (latency) only loosen it.
+block. Over it the design problem is relaxed to a convex program (:mod:`.convex`), compiled once per
+problem (the node only changes variable bounds and parameters) and solved by Ipopt, whose optimum of a
+convex program is global. The returned bound is Ipopt's optimum plus a relative margin of
+``BOUND_MARGIN`` (far below any gap asked for) for its tolerances. :meth:`Relaxation.tighten` narrows a
+node's ranges to what can reach a cutoff on the same relaxation (optimisation-based bound tightening).
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import casadi as ca
 import numpy as np
 
-from ..space import metrics
-from ..space.problem import ConvSpec, DesignProblem
-from .formulation import (
-    FLOPS_SCALE,
-    PARAMS_SCALE,
-    SymBlock,
-    _score_upper_bound,
-    _specs,
-    build_pyomo_model,
-)
+from ..space.problem import DesignProblem
+from .convex import TOTALS, ConvexProgram, compile_relaxation
+from .template import Template
 
-EPS = 1e-6            # the perspective's shift: (m + EPS) cost(X / (m + EPS))
 BOUND_MARGIN = 1e-7   # added to Ipopt's optimum (relative), for its tolerances
-SE_KNEE = 63.0        # floor(btn / 32) > 1 from here: se >= (btn - 31) / 4
 IPOPT = {"print_level": 0, "sb": "yes", "max_iter": 600, "tol": 1e-9, "acceptable_iter": 0}
 # about 1.5x fewer iterations on these relaxations; the plain options above are the fallback
 IPOPT_FAST = {**IPOPT, "mu_strategy": "adaptive", "bound_push": 1e-4, "bound_frac": 1e-4}
+ROUNDING = 1e-6       # relative slack when tightened ranges are rounded to integers and width steps
 Range = tuple[int, int]
+Scores = dict[tuple[str, int], float]
 
 
 class _Empty(Exception):
@@ -71,7 +47,12 @@ class Node:
     def depth_vectors(self) -> int:
         return math.prod(hi - lo + 1 for lo, hi in self.depths)
 
-    def replace(self, what: str, i: int, value: Any) -> "Node":
+    @property
+    def empty(self) -> bool:
+        """A depth or width range is empty."""
+        return any(a > b for a, b in self.depths + self.widths)
+
+    def replace(self, what: str, i: int, value: Any) -> Node:
         parts = list(getattr(self, what))
         parts[i] = value
         return Node(**{**self.__dict__, what: tuple(parts)})
@@ -87,280 +68,87 @@ class RelaxedBound:
     bound: float | None
     depths: list[float]
     widths: list[float]
-    scores: dict[tuple[str, int], float]
+    scores: Scores
     x: list[float] | None = None
 
 
+@dataclass(frozen=True)
+class _Box:
+    """A node's bounds on the log-variables (``lo``, ``hi``: the program's parameters), on every variable
+    (``lbx``, ``ubx``), and its centre."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    lbx: np.ndarray
+    ubx: np.ndarray
+    centre: np.ndarray
+
+    def start(self, x0: Sequence[float] | None) -> np.ndarray:
+        """``x0`` (a point of a relaxation of the same problem) clipped to the box, or the centre."""
+        if x0 is not None and len(x0) == len(self.centre):
+            return np.clip(np.asarray(x0, float), self.lbx, self.ubx)
+        return self.centre
+
+
 class Relaxation:
-    """The relaxation of ``problem``, compiled once; :meth:`solve` bounds a node."""
+    """The relaxation of ``problem``, compiled once; :meth:`solve` bounds a node, :meth:`tighten` and
+    :meth:`bottlenecks` narrow it to what can reach a cutoff."""
 
     def __init__(self, problem: DesignProblem):
         self.problem = problem
-        model = build_pyomo_model(problem)
-        specs = _specs(problem)
-        self.specs = specs
-        self.sb = [j for j, sp in enumerate(specs) if not isinstance(sp, ConvSpec)]
-        self.unit_bounds = model.unit_bounds
-        self.score_cap = _score_upper_bound(model, problem, specs)
-        names: list[str] = []
-        syms: list[Any] = []
+        self.template = Template.of(problem)
+        self.program: ConvexProgram = compile_relaxation(self.template)
+        self.solvers = _ipopt("relaxation", self.program.nlp)
+        self._obbt: list[Any] | None = None  # made on the first tightening
 
-        def var(name: str) -> Any:
-            names.append(name)
-            syms.append(ca.SX.sym(name))
-            return syms[-1]
-
-        n = len(specs)
-        x = [var(f"x{j}") for j in range(n)]
-        kappa = {j: var(f"k{j}") for j in range(n) if len(specs[j].k) > 1}
-        y = {j: var(f"y{j}") for j in self.sb}
-        sig = {j: var(f"s{j}") for j in self.sb if specs[j].type == "k1dwsek1"}
-        mm = {j: var(f"m{j}") for j in self.sb}
-        X = {j: var(f"X{j}") for j in self.sb}
-        Y = {j: var(f"Y{j}") for j in self.sb}
-        K = {j: var(f"K{j}") for j in self.sb if j in kappa}
-        SIG = {j: var(f"S{j}") for j in sig}
-        self.names, self.index = names, {nm: i for i, nm in enumerate(names)}
-        v = ca.vertcat(*syms)
-        nv = len(syms)
-        lo_p, hi_p = ca.SX.sym("lo", nv), ca.SX.sym("hi", nv)
-        lo = {nm: lo_p[i] for i, nm in enumerate(names)}
-        hi = {nm: hi_p[i] for i, nm in enumerate(names)}
-
-        logs: dict[int, Any] = {}
-        keep: list[Any] = []  # every exp(.) made here stays alive, so that ids in ``logs`` stay unique
-
-        def expo(sym: Any) -> Any:
-            e = ca.exp(sym)
-            logs[id(e)] = sym
-            keep.append(e)
-            return e
-
-        def log(f: Any) -> Any:
-            return logs[id(f)] if id(f) in logs else metrics.default_log(f)
-
-        def kern(j: int) -> Any:
-            return expo(kappa[j]) if j in kappa else specs[j].k[0] ** 2
-
-        g: list[Any] = []
-        glo: list[float] = []
-        ghi: list[float] = []
-
-        def ge(expr: Any, bound: float | Any = 0.0) -> None:
-            g.append(expr - bound)
-            glo.append(0.0)
-            ghi.append(math.inf)
-
-        # McCormick: T == m * z over the node's box (exact when m is fixed)
-        def product(T: Any, m_: Any, z: Any, mname: str, zname: str) -> None:
-            ml, mh, zl, zh = lo[mname], hi[mname], lo[zname], hi[zname]
-            ge(T - ml * z - zl * m_ + ml * zl)
-            ge(T - mh * z - zh * m_ + mh * zh)
-            ge(mh * z + zl * m_ - mh * zl - T)
-            ge(ml * z + zh * m_ - ml * zh - T)
-
-        # the network as metrics sees it; a super-block's repeats are priced by ``totals_of`` below
-        blocks: list[SymBlock] = []
-        repeats: dict[int, tuple[SymBlock, Any, Any]] = {}  # id(block) -> its repeat block, log map, m
-        slack = {"macs": 0.0, "params": 0.0, "tinynas_flops": 0.0}
-        r = float(problem.resolution)
-        c_in: Any = problem.in_channels
-        for j, sp in enumerate(specs):
-            c_out = expo(x[j])
-            if isinstance(sp, ConvSpec):
-                blocks.append(SymBlock("conv", c_in, c_out, kern(j), sp.s))
-                r, c_in = r / sp.s, c_out
-                continue
-            se = None
-            if j in sig:
-                se = expo(sig[j])
-                ge(sig[j], math.log(8))
-                # chord of log((btn - 31) / 4), concave in log btn, over the node's range above the knee
-                a = ca.fmax(lo[f"y{j}"], math.log(SE_KNEE))
-                b = ca.fmax(hi[f"y{j}"], a + 1e-9)
-                fa, fb = ca.log((ca.exp(a) - 31) / 4), ca.log((ca.exp(b) - 31) / 4)
-                ge(sig[j], fa + (fb - fa) / (b - a) * (y[j] - a))
-            block = SymBlock(sp.type, c_in, c_out, kern(j), sp.s, expo(y[j]), mm[j] + 1, se, 0)
-            blocks.append(block)
-            # the repeats: totals X = m x (entropy), perspective (m + EPS) f(X / (m + EPS)) (costs)
-            shift = mm[j] + EPS
-
-            def per_block(T: Any, zname: str, m_shift: Any = shift) -> Any:
-                # T / (m + EPS) <= z's upper bound wherever McCormick holds; capped there so that no iterate
-                # of Ipopt overflows exp() while m is near 0
-                return expo(ca.fmin(T / m_shift, hi[zname]))
-
-            k2_rest = per_block(K[j], f"k{j}") if j in K else specs[j].k[0] ** 2
-            se_rest = per_block(SIG[j], f"s{j}") if j in SIG else None
-            rest = SymBlock(sp.type, None, per_block(X[j], f"x{j}"), k2_rest, 1, per_block(Y[j], f"y{j}"), 1,
-                            se_rest, 1)
-            totals = {id(rest.c_out): X[j], id(rest.btn): Y[j]}
-            if j in K:
-                totals[id(k2_rest)] = K[j]
-
-            def rest_log(f: Any, jj: int = j, tot: dict[int, Any] = totals) -> Any:
-                return tot[id(f)] if id(f) in tot else mm[jj] * metrics.default_log(f)
-
-            repeats[id(block)] = (rest, rest_log, mm[j])
-            r = r / sp.s
-            rest_cost = metrics.inner_totals(metrics.inner_block(rest, r, False), rest_log)
-            for key, cost in zip(slack, rest_cost):  # the most EPS repeats can cost: widths at their bounds
-                at_upper = ca.Function("c", [v, hi_p], [ca.SX(cost)])(self._upper_point(names), math.inf)
-                slack[key] += EPS * float(at_upper)
-            for T, z in ((X[j], x[j]), (Y[j], y[j])) + (((K[j], kappa[j]),) if j in K else ()) \
-                    + (((SIG[j], sig[j]),) if j in SIG else ()):
-                product(T, mm[j], z, f"m{j}", str(z))
-            c_in = c_out
-        slack["tinynas_params"] = slack["params"]
-
-        def totals_of(b: Any, r_in: float, log_: Any) -> metrics.BlockTotals:
-            if id(b) not in repeats:
-                return metrics.block_totals(b, r_in, log_)
-            rest, rest_log, m_ = repeats[id(b)]
-            head = metrics.inner_totals(metrics.inner_block(b, r_in, True), log_)
-            macs, params, tflops, log_sum, layers = metrics.inner_totals(
-                metrics.inner_block(rest, r_in / b.s, False), rest_log)
-            shift = m_ + EPS
-            return metrics.BlockTotals(head[0] + shift * macs, head[1] + shift * params, head[2] + shift * tflops,
-                                       head[3] + log_sum, head[4] + m_ * layers, r_in / b.s)
-
-        terms = metrics.network_terms(blocks, problem.resolution, problem.num_classes, log, totals_of)
-        budgets = problem.budgets
-        for budget, scale in (("flops", FLOPS_SCALE), ("params", PARAMS_SCALE)):
-            limit = getattr(budgets, budget)
-            if limit is not None:
-                key = problem.budget_metric(budget)
-                g.append(getattr(terms, key) / scale)
-                glo.append(-math.inf)
-                ghi.append((limit + slack[key]) / scale)
-        if budgets.layers is not None:
-            g.append(terms.layers)
-            glo.append(-math.inf)
-            ghi.append(float(budgets.layers))
-        # monotone widths, the width ratio, bottleneck ratios: linear in log-widths
-        for j in range(1, n):
-            ge(x[j], x[j - 1])
-            if problem.max_width_ratio and j in self.sb:
-                ge(math.log(problem.max_width_ratio) + x[j - 1], x[j])
-        for j in self.sb:
-            ratio = specs[j].btn_ratio
-            if ratio:
-                ge(y[j], math.log(ratio[0]) + x[j])
-                ge(math.log(ratio[1]) + x[j], y[j])
-
-        settings = problem.objective
-        for n_layers, s in metrics.rho_terms(terms, problem.mode):
-            ge(s - n_layers * (ca.log(n_layers) - math.log(settings.rho0)))
-
-        # the stage entropies: w_j <= u_j S_j by McCormick's overestimators over the node's ranges
-        stages = terms.stages
-        u = [metrics.stage_log_feature(st, problem.mode, log) for st in stages]
-        S = [st.log_width_sum for st in stages]
-        fun = ca.Function("uS", [v], [ca.vertcat(*u, *S)])
-        lo_uS, hi_uS = fun(lo_p), fun(hi_p)
-        k = len(stages)
-        w = ca.SX.sym("w", k)
-        for i in range(k):
-            ul, uh, sl, sh = lo_uS[i], hi_uS[i], lo_uS[k + i], hi_uS[k + i]
-            ge(uh * S[i] + u[i] * sl - uh * sl, w[i])
-            ge(ul * S[i] + u[i] * sh - ul * sh, w[i])
-        alpha = metrics.stage_weights(settings, k)
-        coef = metrics.ENTROPY_COEF[problem.mode]
-        depths = metrics.penalised_depths(terms, problem.mode)
-        var_depth = metrics.depth_variance(depths)
-        spread = ca.SX.sym("spread")
-        if problem.mode == "tinynas":
-            delta = 1e-8
-            ge(spread, ca.sqrt(ca.fmax(var_depth, 0) + delta) - math.sqrt(delta))
-            spread_hi = math.inf
-        else:  # beyond this the penalty exceeds every score (formulation._depth_penalty does the same)
-            ge(spread, var_depth)
-            spread_hi = math.log(max(self.score_cap, settings.beta) / settings.beta) + 1.0
-        score = sum(a * coef * w[i] for i, a in enumerate(alpha))
-        objective = score - settings.beta * ca.exp(spread)
-        self.n_base = nv
-        z = ca.vertcat(v, w, spread)
-        self.n = nv + k + 1
-        self.spread_hi = spread_hi
-        self.k = k
-        self.stage_blocks = [st.end for st in stages]
-        self.weights = [a * coef for a in alpha]
-        self.glo, self.ghi = glo, ghi
-        self.nlp = {"x": z, "p": ca.vertcat(lo_p, hi_p), "f": -objective, "g": ca.vertcat(*g)}
-        # bound tightening: min c.z over the relaxation with its objective held at or above a cutoff
-        c, level = ca.SX.sym("c", z.shape[0]), ca.SX.sym("cutoff")
-        self.obbt_nlp = {"x": z, "p": ca.vertcat(lo_p, hi_p, c, level), "f": ca.dot(c, z),
-                         "g": ca.vertcat(*g, objective - level)}
-        self._obbt = None
-        self.solvers = [ca.nlpsol("relaxation", "ipopt", self.nlp, {"print_time": False, "ipopt": opts})
-                        for opts in (IPOPT_FAST, IPOPT)]
-        self.point = ca.Function("point", [z], [ca.vertcat(*u, *S, w)])
-
+    # ---------------------------------------------------------------------------------- nodes
     def root(self) -> Node:
         """The whole design space."""
-        step, units = self.problem.width_step, self.unit_bounds
+        t = self.template
         return Node(depths=tuple(tuple(st.L) for st in self.problem.stages),  # type: ignore[misc]
-                    widths=tuple((step * units["width", j][0], step * units["width", j][1])
-                                 for j in range(len(self.specs))),
-                    kernels=tuple(tuple(sp.k) for sp in self.specs))
-
-    def _upper_point(self, names: list[str]) -> Any:
-        """Every log-variable at its upper bound and one repeat (``m + EPS = 1``): the most a unit of ``m``
-        can cost. Totals (``X`` ...) take their log-variable's value, so ``X / (m + EPS)`` is it."""
-        step, vals = self.problem.width_step, {}
-        upper = {"x": lambda j: step * self.unit_bounds["width", j][1],
-                 "y": lambda j: step * self.unit_bounds["btn", j][1],
-                 "k": lambda j: max(self.specs[j].k) ** 2,
-                 "s": lambda j: max(8, step * self.unit_bounds["btn", j][1] / 4)}
-        for nm in names:
-            kind, j = nm[0], int(nm[1:])
-            vals[nm] = math.log(upper[kind](j)) if kind in upper else 1.0 - EPS if kind == "m" else \
-                vals[kind.lower() + str(j)]
-        return ca.DM([vals[nm] for nm in names])
+                    widths=tuple((t.step * lo, t.step * hi) for lo, hi in t.width_units),
+                    kernels=tuple(tuple(sp.k) for sp in t.specs))
 
     def bounds(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
         """Variable bounds of ``node`` (the parameters of its McCormick envelopes too)."""
-        step = self.problem.width_step
-        lo, hi = np.zeros(self.n_base), np.zeros(self.n_base)
+        index, t = self.program.index, self.template
+        lo, hi = np.zeros(self.program.n_base), np.zeros(self.program.n_base)
 
         def put(name: str, a: float, b: float) -> None:
-            i = self.index[name]
-            lo[i], hi[i] = a, b
+            lo[index[name]], hi[index[name]] = a, b
 
         for j, (a, b) in enumerate(node.widths):
             put(f"x{j}", math.log(a), math.log(b))
-            if f"k{j}" in self.index:
+            if f"k{j}" in index:
                 ks = node.kernels[j]
                 put(f"k{j}", math.log(min(ks) ** 2), math.log(max(ks) ** 2))
-        for i, j in enumerate(self.sb):
-            blo, bhi = (step * u for u in self.unit_bounds["btn", j])
+        for i, j in enumerate(t.super_blocks):
+            blo, bhi = (t.step * u for u in t.btn_units[j])
             put(f"y{j}", math.log(blo), math.log(bhi))
-            if f"s{j}" in self.index:
+            if f"s{j}" in index:
                 put(f"s{j}", math.log(8), math.log(max(8, bhi / 4)))
             dl, dh = node.depths[i]
             put(f"m{j}", dl - 1, dh - 1)
-            for big, small in (("X", "x"), ("Y", "y"), ("K", "k"), ("S", "s")):
-                if f"{big}{j}" in self.index:
-                    zl, zh = lo[self.index[f"{small}{j}"]], hi[self.index[f"{small}{j}"]]
+            for big, small in TOTALS:
+                if f"{big}{j}" in index:
+                    zl, zh = lo[index[f"{small}{j}"]], hi[index[f"{small}{j}"]]
                     put(f"{big}{j}", (dl - 1) * zl, (dh - 1) * zh)
         return lo, hi
 
-    def _box(self, node: Node) -> tuple[np.ndarray, ...]:
-        """The node's bounds on the log-variables, on every variable of the NLP, and its centre."""
+    def _box(self, node: Node) -> _Box:
         lo, hi = self.bounds(node)
-        lbx = np.concatenate([lo, np.full(self.k, -math.inf), [0.0]])
-        ubx = np.concatenate([hi, np.full(self.k, math.inf), [self.spread_hi]])
-        return lo, hi, lbx, ubx, np.concatenate([(lo + hi) / 2, np.zeros(self.k), [0.0]])
+        k = self.program.n_stages
+        lbx = np.concatenate([lo, np.full(k, -math.inf), [0.0]])
+        ubx = np.concatenate([hi, np.full(k, math.inf), [self.program.spread_hi]])
+        return _Box(lo, hi, lbx, ubx, np.concatenate([(lo + hi) / 2, np.zeros(k), [0.0]]))
 
+    # ---------------------------------------------------------------------------------- bound
     def solve(self, node: Node, x0: Sequence[float] | None = None) -> RelaxedBound:
         """Ipopt on the node's relaxation, from ``x0`` (a parent's point) or the node's centre."""
-        lo, hi, lbx, ubx, centre = self._box(node)
-        start = np.clip(np.asarray(x0, float), lbx, ubx) if x0 is not None and len(x0) == self.n else centre
-        for solver, x0_ in ((self.solvers[0], start), (self.solvers[1], centre)):
-            sol = solver(x0=x0_, lbx=lbx, ubx=ubx, lbg=self.glo, ubg=self.ghi, p=np.concatenate([lo, hi]))
-            status = solver.stats()["return_status"]
-            if status == "Solve_Succeeded":
-                break  # infeasibility is believed only when the plain options from the centre agree
+        box = self._box(node)
+        program = self.program
+        sol, status = _first_success(self.solvers, box.start(x0), box.centre, lbx=box.lbx, ubx=box.ubx,
+                                     lbg=program.glo, ubg=program.ghi, p=np.concatenate([box.lo, box.hi]))
         if status == "Infeasible_Problem_Detected":
             return RelaxedBound("infeasible", None, [], [], {})
         if status != "Solve_Succeeded":
@@ -370,30 +158,83 @@ class Relaxation:
         bound = value + BOUND_MARGIN * abs(value)
         return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
 
+    def _branching(self, node: Node, z: np.ndarray) -> tuple[list[float], list[float], Scores]:
+        """The relaxed point's depths and widths, and how much of the bound each candidate accounts for:
+        a stage's McCormick gap (its width), a super-block's link gap ``|X - m x|`` and depth
+        fractionality, a kernel area between two choices."""
+        k = self.program.n_stages
+        pt = np.asarray(self.program.point(z)).ravel()
+        u, S, w = pt[:k], pt[k:2 * k], pt[2 * k:]
+        scores: Scores = {}
+        for i, e in enumerate(self.program.stage_ends):
+            if node.widths[e][0] < node.widths[e][1]:
+                gap = max(0.0, w[i] - u[i] * S[i])
+                scores["width", e] = scores.get(("width", e), 0.0) + self.program.weights[i] * gap
+        reach = self._entropy_reach(u)
+        depths = [self._value(z, f"m{j}") + 1 for j in self.template.super_blocks]
+        scores.update(self._depth_scores(node, z, reach))
+        scores.update(self._kernel_scores(node, z, reach, depths))
+        widths = [math.exp(self._value(z, f"x{j}")) for j in range(len(self.template.specs))]
+        return depths, widths, scores
+
+    def _value(self, z: np.ndarray, name: str) -> float:
+        return z[self.program.index[name]]
+
+    def _entropy_reach(self, u: np.ndarray) -> dict[int, float]:
+        """A block's entropy weight: the stage weights times ``u`` of every stage its log-widths reach."""
+        ends, weights = self.program.stage_ends, self.program.weights
+        return {j: sum(weights[i] * u[i] for i, e in enumerate(ends) if e >= j)
+                for j in range(len(self.template.specs))}
+
+    def _depth_scores(self, node: Node, z: np.ndarray, reach: dict[int, float]) -> Scores:
+        """Per super-block with a depth choice: its link gaps and depth fractionality, weighted."""
+        val, index = self._value, self.program.index
+        scores: Scores = {}
+        for i, j in enumerate(self.template.super_blocks):
+            lo_d, hi_d = node.depths[i]
+            if lo_d < hi_d:
+                m = val(z, f"m{j}")
+                gap = sum(abs(val(z, f"{big}{j}") - m * val(z, f"{small}{j}")) * mult
+                          for big, small, mult in (("X", "x", 1), ("Y", "y", 2), ("K", "k", 1))
+                          if f"{big}{j}" in index)
+                frac = abs(m - round(m))
+                per_block = val(z, f"x{j}") + 2 * val(z, f"y{j}") + (val(z, f"k{j}") if f"k{j}" in index else 0)
+                scores["depth", i] = reach[j] * (gap + frac * per_block)
+        return scores
+
+    def _kernel_scores(self, node: Node, z: np.ndarray, reach: dict[int, float], depths: list[float]) -> Scores:
+        """Per block with a kernel choice: how far its kernel area is from the nearest allowed, weighted."""
+        sb = self.template.super_blocks
+        scores: Scores = {}
+        for j, ks in enumerate(node.kernels):
+            if len(ks) > 1 and f"k{j}" in self.program.index:
+                kv = self._value(z, f"k{j}")
+                dist = min(abs(kv - math.log(kk * kk)) for kk in ks)
+                blocks = depths[sb.index(j)] if j in sb else 1.0
+                scores["kernel", j] = reach[j] * dist * blocks
+        return scores
+
+    # ---------------------------------------------------------------------------------- tighten
     def tighten(self, node: Node, cutoff: float, x0: Sequence[float] | None = None) -> Node | None:
         """``node`` with every depth and width range narrowed to what can still reach ``cutoff`` in the
         relaxation (optimisation-based bound tightening: the least and largest value of each depth, then of
         each log-width, each solve on the ranges narrowed so far, rounded outward to integers and to the
         width step); ``None`` when nothing in the node can. ``x0``: a point of the node's relaxation above
         the cutoff (its optimum), where the solves start."""
-        step = self.problem.width_step
+        step = self.template.step
         current = node
         try:
             for i, (a, b) in enumerate(node.depths):
                 if a < b:
-                    low, high = self._extremes(current, f"m{self.sb[i]}", cutoff, x0)
-                    rng = (a if low is None else max(a, math.ceil(low + 1 - 1e-6)),
-                           b if high is None else min(b, math.floor(high + 1 + 1e-6)))
-                    current = current.replace("depths", i, rng)
+                    low, high = self._extremes(current, f"m{self.template.super_blocks[i]}", cutoff, x0)
+                    current = current.replace("depths", i, _depth_range(a, b, low, high))
             for j, (a, b) in enumerate(node.widths):
                 if a < b:
                     low, high = self._extremes(current, f"x{j}", cutoff, x0)
-                    rng = (a if low is None else max(a, step * math.ceil(math.exp(low) * (1 - 1e-6) / step)),
-                           b if high is None else min(b, step * math.floor(math.exp(high) * (1 + 1e-6) / step)))
-                    current = current.replace("widths", j, rng)
+                    current = current.replace("widths", j, _width_range(a, b, low, high, step))
         except _Empty:
             return None
-        return None if any(a > b for a, b in current.depths + current.widths) else current
+        return None if current.empty else current
 
     def bottlenecks(self, node: Node, cutoff: float) -> dict[int, tuple[float, float]] | None:
         """Per super-block (block index), the range of bottleneck widths (channels, real) that can still
@@ -401,10 +242,10 @@ class Relaxation:
         when nothing in the node can."""
         out = {}
         try:
-            for j in self.sb:
+            for j in self.template.super_blocks:
                 low, high = self._extremes(node, f"y{j}", cutoff, None)
                 if low is not None and high is not None:
-                    out[j] = (math.exp(low) * (1 - 1e-6), math.exp(high) * (1 + 1e-6))
+                    out[j] = (math.exp(low) * (1 - ROUNDING), math.exp(high) * (1 + ROUNDING))
         except _Empty:
             return None
         return out
@@ -413,23 +254,19 @@ class Relaxation:
                   ) -> tuple[float | None, float | None]:
         """The least and largest value of variable ``name`` over the node's relaxation with its objective at
         least ``cutoff`` (None where Ipopt gives no answer). Raises ``_Empty`` when nothing reaches it."""
-        if any(a > b for a, b in node.depths + node.widths):
+        if node.empty:
             raise _Empty
         if self._obbt is None:
-            self._obbt = [ca.nlpsol("obbt", "ipopt", self.obbt_nlp, {"print_time": False, "ipopt": opts})
-                          for opts in (IPOPT_FAST, IPOPT)]
-        lo, hi, lbx, ubx, centre = self._box(node)
-        start = np.clip(np.asarray(x0, float), lbx, ubx) if x0 is not None and len(x0) == self.n else centre
+            self._obbt = _ipopt("obbt", self.program.obbt_nlp)
+        box, program = self._box(node), self.program
+        start = box.start(x0)
         ends: list[float | None] = []
         for sign in (1.0, -1.0):
-            c = np.zeros(self.n)
-            c[self.index[name]] = sign
-            for solver, x0_ in ((self._obbt[0], start), (self._obbt[1], centre)):
-                sol = solver(x0=x0_, lbx=lbx, ubx=ubx, lbg=self.glo + [0.0], ubg=self.ghi + [math.inf],
-                             p=np.concatenate([lo, hi, c, [cutoff]]))
-                status = solver.stats()["return_status"]
-                if status == "Solve_Succeeded":
-                    break
+            c = np.zeros(program.n)
+            c[program.index[name]] = sign
+            sol, status = _first_success(self._obbt, start, box.centre, lbx=box.lbx, ubx=box.ubx,
+                                         lbg=program.glo + [0.0], ubg=program.ghi + [math.inf],
+                                         p=np.concatenate([box.lo, box.hi, c, [cutoff]]))
             if status == "Infeasible_Problem_Detected":
                 whole = self.solve(node)  # believed when the node's own bound agrees
                 if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
@@ -437,39 +274,30 @@ class Relaxation:
             ends.append(sign * float(sol["f"]) if status == "Solve_Succeeded" else None)
         return ends[0], ends[1]
 
-    def _branching(self, node: Node, z: np.ndarray) -> tuple[list[float], list[float], dict[tuple[str, int], float]]:
-        """How much of the bound each candidate accounts for at the relaxed point ``z``: a stage's
-        McCormick gap (its width), a super-block's link gap ``|X - m x|`` and depth fractionality, a
-        kernel area between two choices."""
-        val = lambda name: z[self.index[name]]  # noqa: E731
-        pt = np.asarray(self.point(z)).ravel()
-        k = self.k
-        u, S, w = pt[:k], pt[k:2 * k], pt[2 * k:]
-        scores: dict[tuple[str, int], float] = {}
-        for i, e in enumerate(self.stage_blocks):
-            if node.widths[e][0] < node.widths[e][1]:
-                scores["width", e] = scores.get(("width", e), 0.0) + self.weights[i] * max(0.0, w[i] - u[i] * S[i])
-        # a block's entropy weight: the stage weights times u of every stage that its log-widths reach
-        reach = {j: sum(self.weights[i] * u[i] for i, e in enumerate(self.stage_blocks) if e >= j)
-                 for j in range(len(self.specs))}
-        depths = []
-        for i, j in enumerate(self.sb):
-            m_ = val(f"m{j}")
-            depths.append(m_ + 1)
-            lo_d, hi_d = node.depths[i]
-            if lo_d < hi_d:
-                gap = sum(abs(val(f"{big}{j}") - m_ * val(f"{small}{j}")) * mult
-                          for big, small, mult in (("X", "x", 1), ("Y", "y", 2), ("K", "k", 1))
-                          if f"{big}{j}" in self.index)
-                frac = abs(m_ - round(m_))
-                per_block = val(f"x{j}") + 2 * val(f"y{j}") + (val(f"k{j}") if f"k{j}" in self.index else 0)
-                scores["depth", i] = reach[j] * (gap + frac * per_block)
-        for j in range(len(self.specs)):
-            ks = node.kernels[j]
-            if len(ks) > 1 and f"k{j}" in self.index:
-                kv = val(f"k{j}")
-                dist = min(abs(kv - math.log(kk * kk)) for kk in ks)
-                blocks = depths[self.sb.index(j)] if j in self.sb else 1.0
-                scores["kernel", j] = reach[j] * dist * blocks
-        widths = [math.exp(val(f"x{j}")) for j in range(len(self.specs))]
-        return depths, widths, scores
+
+def _ipopt(name: str, nlp: dict[str, Any]) -> list[Any]:
+    """Ipopt on ``nlp`` with the fast options, then with the plain ones (the fallback)."""
+    return [ca.nlpsol(name, "ipopt", nlp, {"print_time": False, "ipopt": opts}) for opts in (IPOPT_FAST, IPOPT)]
+
+
+def _first_success(solvers: list[Any], start: np.ndarray, centre: np.ndarray, **args: Any) -> tuple[Any, str]:
+    """The fast solver from ``start``, then, unless it succeeded, the plain one from the centre: its answer
+    and Ipopt's status (infeasibility is believed only when the plain options from the centre agree)."""
+    for solver, x0 in ((solvers[0], start), (solvers[1], centre)):
+        sol = solver(x0=x0, **args)
+        status = solver.stats()["return_status"]
+        if status == "Solve_Succeeded":
+            break
+    return sol, status
+
+
+def _depth_range(a: int, b: int, low: float | None, high: float | None) -> Range:
+    """``[a, b]`` narrowed to the depths ``m + 1`` for ``m`` in ``[low, high]``, rounded outward."""
+    return (a if low is None else max(a, math.ceil(low + 1 - ROUNDING)),
+            b if high is None else min(b, math.floor(high + 1 + ROUNDING)))
+
+
+def _width_range(a: int, b: int, low: float | None, high: float | None, step: int) -> Range:
+    """``[a, b]`` narrowed to the widths ``exp(x)`` for ``x`` in ``[low, high]``, rounded outward to steps."""
+    return (a if low is None else max(a, step * math.ceil(math.exp(low) * (1 - ROUNDING) / step)),
+            b if high is None else min(b, step * math.floor(math.exp(high) * (1 + ROUNDING) / step)))
