@@ -347,8 +347,8 @@ def test_supervise_streams_events_kills_at_the_limit_and_reports_crashes() -> No
         return sum(range(10 ** 6))
 
     run = supervise(work, 10, lambda event, payload: events.append((event, payload)))
-    assert (run.ending, run.value, events) == (Ending.RETURNED, sum(range(10 ** 6)), [("progress", i) for i in range(3)])
-    assert run.cpu_s > 0
+    assert (run.ending, run.value) == (Ending.RETURNED, sum(range(10 ** 6))) and run.cpu_s > 0
+    assert events == [("progress", i) for i in range(3)]
     t = time.perf_counter()
     run = supervise(lambda send: time.sleep(60), 0.5)
     assert run.ending == Ending.KILLED and time.perf_counter() - t < 5

@@ -56,6 +56,9 @@ class _Message(enum.Enum):
 
 @dataclass
 class ChildRun(Generic[T]):
+    """A supervised run: how it ended, the function's value (when it returned), the child's CPU and wall
+    seconds, and what went wrong (the traceback when it raised; how it died)."""
+
     ending: Ending
     value: T | None = None
     cpu_s: float = 0.0
