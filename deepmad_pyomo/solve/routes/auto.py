@@ -147,6 +147,9 @@ class DepthDecomposition:
     def run(self) -> Outcome:
         relax_value, xs = self.proxy.relaxation()
         if xs is None:
+            if self.archs:  # the warm start (Ipopt may run out of its share of a short time limit)
+                return Outcome(Status.FEASIBLE, self.archs, message="Ipopt found no point of the continuous "
+                               "relaxation: the warm start is returned")
             return Outcome(Status.ERROR, message="Ipopt found no point of the continuous relaxation "
                            "(the problem may be infeasible)")
         self.rep.progress(f"Ipopt on the continuous relaxation: {relax_value:,.2f} (a local optimum, not a bound)")
