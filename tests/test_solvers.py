@@ -7,6 +7,7 @@ Every route's design is re-verified here: it meets every budget and bound, and i
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -17,11 +18,11 @@ import pytest
 from pyomo.opt import TerminationCondition as TC
 
 from deepmad_pyomo.errors import DesignError
-from deepmad_pyomo.solve import probes
 from deepmad_pyomo.solve import registry as solvers
-from deepmad_pyomo.solve.base import Reporter, SolveOptions
 from deepmad_pyomo.solve.design import design
+from deepmad_pyomo.solve.options import SolveOptions
 from deepmad_pyomo.solve.results import DesignResult, Status
+from deepmad_pyomo.solve.route import Reporter
 from deepmad_pyomo.solve.routes import evolution, mindtpy, nl
 from deepmad_pyomo.space.arch import Architecture, Block
 from deepmad_pyomo.space.metrics import evaluate
@@ -126,7 +127,8 @@ def test_infeasible_budget_reports_the_smallest_feasible_one() -> None:
     res = design(small_problem(flops=1.0e4), "scip", SolveOptions(time_limit=20))
     assert res.status == Status.INFEASIBLE
     assert res.architecture is None
-    smallest = res.details["smallest_budgets"]["flops"]
+    smallest = res.smallest_budgets["flops"]
+    assert res.details["smallest_budgets"] == res.smallest_budgets
     assert 1.0e4 < smallest < FLOPS
     again = design(small_problem(flops=smallest), "scip", SolveOptions(time_limit=20))
     assert again.status in (Status.OPTIMAL, Status.FEASIBLE)
@@ -149,7 +151,7 @@ def test_nl_route_with_a_missing_executable_raises() -> None:
         nl.run(small_problem(), SolveOptions(variant="couenne"), Reporter())
     with pytest.raises(DesignError):  # design() refuses it (no executable at all) or the route does
         design(small_problem(), "nl:couenne", SolveOptions(variant="couenne", time_limit=5))
-    assert probes.nl(solvers.get("nl"), "couenne") is None
+    assert nl.on_path("couenne") is None
 
 
 def test_nl_file_is_written(tmp_path) -> None:
@@ -168,7 +170,7 @@ def test_bonmin_variants_return_a_design_or_a_clear_status(variant: str) -> None
     res = design(problem, f"bonmin:{variant}", SolveOptions(time_limit=6, variant=variant))
     assert res.solver == f"bonmin:{variant}"
     assert res.bound is None
-    assert [s["stage"] for s in res.details["stages"]][:2] == ["structure", "fixed"]
+    assert [s["stage"] for s in res.diagnostics["stages"]][:2] == ["structure", "fixed"]
     if res.architecture is not None:
         assert_verified(problem, res)
     else:
@@ -178,7 +180,7 @@ def test_bonmin_variants_return_a_design_or_a_clear_status(variant: str) -> None
 
 def test_casadi_ipopt_pyomo_plugin() -> None:
     """The NLP solver MindtPy uses: a Pyomo plugin with honest termination conditions."""
-    mindtpy.register()
+    mindtpy.register_nlp_solver()
     opt = pyo.SolverFactory(mindtpy.NLP_SOLVER)
     assert opt.available()
     m = pyo.ConcreteModel()
@@ -199,7 +201,7 @@ def test_evolution_is_seeded_and_records_its_trace() -> None:
     a = evolution.run(problem, opts, Reporter())
     b = evolution.run(problem, opts, Reporter())
     assert a.architectures == b.architectures
-    d = a.details
+    d = a.diagnostics
     assert d["candidates"] == 800 and d["stopped_by"] == "max_candidates"
     assert 0 < d["valid"] <= d["evaluated"]
     trace = d["trace"]
@@ -279,3 +281,120 @@ def test_warm_start_is_kept_or_bettered(route: str, limit: float) -> None:
     assert res.objective >= value - 1e-9 * abs(value)
     if route == "scip":
         assert res.bound is not None and res.bound >= res.objective
+
+
+# ------------------------------------------------------------------------------------ the solve layer
+def test_registry_lists_every_route_with_its_kind() -> None:
+    from deepmad_pyomo.solve.route import RouteKind
+
+    assert list(solvers.REGISTRY) == ["auto", "ipopt", "bonmin", "scip", "maingo", "mindtpy", "nl", "evolution"]
+    assert solvers.DEFAULT in solvers.REGISTRY
+    for name, route in solvers.REGISTRY.items():
+        assert route.name == name and isinstance(route.kind, RouteKind) and route.description and route.install
+        assert callable(route.run) and (route.version() is not None) == route.available()
+    assert f"{solvers.get('scip').kind:<8}|" == "global  |"  # kinds format as their strings
+    bonmin, variant = solvers.parse("bonmin:B-Hyb")
+    assert variant == "B-Hyb" and bonmin.label(SolveOptions(variant=variant)) == "bonmin:B-Hyb"
+    assert bonmin.label(SolveOptions()) == "bonmin:B-OA" and solvers.get("scip").label(SolveOptions()) == "scip"
+    with pytest.raises(DesignError, match="scip takes no variant"):
+        solvers.parse("scip:fast")
+
+
+@pytest.mark.parametrize("field,value,valid", [
+    ("time_limit", -3, "a finite number > 0"), ("time_limit", math.inf, "a finite number > 0"),
+    ("gap", -1, "a number >= 0"), ("formulation", "nonsense", "natural, log, gp"),
+    ("workers", 0, "an integer >= 1"), ("seed", 1.5, "an integer"),
+])
+def test_solve_options_are_checked(field: str, value: object, valid: str) -> None:
+    with pytest.raises(DesignError) as err:
+        SolveOptions(**{field: value})
+    assert err.value.field == field and err.value.valid == valid and repr(value) in str(err.value)
+
+
+def test_design_errors_survive_pickling() -> None:
+    import pickle
+
+    from deepmad_pyomo.errors import InfeasibleError
+
+    e = pickle.loads(pickle.dumps(DesignError("stem.out", "bad range", "multiples of 8")))
+    assert (type(e), str(e), e.field, e.valid) == (DesignError, "stem.out: bad range (valid: multiples of 8)",
+                                                     "stem.out", "multiples of 8")
+    e = pickle.loads(pickle.dumps(InfeasibleError("budgets", "too tight", {"flops": 2.5e6})))
+    assert isinstance(e, InfeasibleError) and e.smallest == {"flops": 2.5e6} and "flops >= 2.5e+06" in str(e)
+
+
+def test_an_input_error_in_the_solver_process_is_raised_in_the_caller() -> None:
+    """The stem range holds no multiple of the width step: the formulation, built in the route's process,
+    raises; design() raises the same error (not a crash status, not a traceback)."""
+    spec = small_problem().to_dict()
+    spec["stem"]["out"] = [33, 39]
+    with pytest.raises(DesignError, match=r"^stem\.out: range \[33, 39\] holds no multiple of 8$"):
+        design(DesignProblem.from_dict(spec), "scip", SolveOptions(time_limit=10))
+
+
+def test_supervise_streams_events_kills_at_the_limit_and_reports_crashes() -> None:
+    import os
+    import time
+
+    from deepmad_pyomo.solve.supervise import Ending, supervise
+
+    events = []
+
+    def work(send):
+        for i in range(3):
+            send("progress", i)
+        print("solver banner")  # the child's stdout is /dev/null
+        return sum(range(10 ** 6))
+
+    run = supervise(work, 10, lambda event, payload: events.append((event, payload)))
+    assert (run.ending, run.value) == (Ending.RETURNED, sum(range(10 ** 6))) and run.cpu_s > 0
+    assert events == [("progress", i) for i in range(3)]
+    t = time.perf_counter()
+    run = supervise(lambda send: time.sleep(60), 0.5)
+    assert run.ending == Ending.KILLED and time.perf_counter() - t < 5
+    run = supervise(lambda send: 1 / 0, 10)
+    assert run.ending == Ending.RAISED and run.error_line() == "ZeroDivisionError: division by zero"
+    run = supervise(lambda send: os._exit(3), 10)
+    assert run.ending == Ending.DIED and run.error == "exit code 3"
+
+
+def test_a_crashing_route_becomes_an_error_status(monkeypatch) -> None:
+    from deepmad_pyomo.solve.route import ROUTES
+
+    def crash(problem, opts, rep):
+        rep.progress("about to fail")
+        raise RuntimeError("solver library failed")
+
+    monkeypatch.setitem(ROUTES, "evolution", dataclasses.replace(solvers.get("evolution"), run=crash))
+    lines = []
+    res = design(small_problem(), "evolution", SolveOptions(time_limit=10), progress=lines.append)
+    assert res.status == Status.ERROR and res.architecture is None
+    assert res.message.startswith("solver crashed: RuntimeError: solver library failed")
+    assert "Traceback" in res.diagnostics["traceback"] and any("about to fail" in line for line in lines)
+
+
+def test_design_result_json_round_trips_with_its_typed_fields() -> None:
+    from deepmad_pyomo.solve.results import Certificate, Rejected
+
+    res = solved("auto")
+    summary = {"bound": 2.0, "root_relaxation_bound": 3.0, "rounds": 4, "boxes": 5, "inner_solves": 6,
+               "exact_solves": 1, "leaves": {"closed": 2, "exact": 1}, "complete": True,
+               "incumbent_source": "auto", "closed_by": ["scip (exact)"]}
+    nodes = [{"id": "0", "status": "split"}]
+    certified = DesignResult(problem="small", mode="paper", solver="certify", status=Status.OPTIMAL,
+                             architecture=res.architecture, objective=res.objective, bound=2.0,
+                             details={"certificate": summary, "box_tree": nodes})
+    assert certified.certificate == Certificate(**summary, nodes=nodes) and certified.diagnostics == {}
+    for r in (res, certified):
+        d = r.to_dict()
+        assert DesignResult.from_dict(d).to_dict() == d
+        assert d["details"] == dict(r.details)
+    assert list(certified.to_dict()["details"]) == ["certificate", "box_tree"]
+    assert certified.details["certificate"] == summary and certified.details["box_tree"] == nodes
+    assert res.details["exact_solves"] == res.diagnostics["exact_solves"]
+    rejected = DesignResult(problem="p", mode="paper", solver="s", status=Status.ERROR,
+                            rejected=[Rejected("conv 3->8", ["flops over budget"])], smallest_budgets={})
+    assert rejected.to_dict()["details"] == {"rejected": [{"architecture": "conv 3->8",
+                                                           "violations": ["flops over budget"]}],
+                                             "smallest_budgets": {}}
+    assert DesignResult.from_dict(rejected.to_dict()) == rejected

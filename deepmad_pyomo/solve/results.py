@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import InitVar, asdict, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from ..space.arch import Architecture
 
@@ -18,9 +19,51 @@ class Status(str, enum.Enum):
 
 
 @dataclass
+class Rejected:
+    """A design a solver returned that broke a budget or bound (so it was not reported)."""
+
+    architecture: str  # Architecture.describe()
+    violations: list[str]
+
+
+@dataclass
+class Certificate:
+    """The proof behind a certified result: ``bound`` holds over the whole design space.
+
+    ``boxes`` counts the nodes of the branch-and-bound tree and ``nodes`` lists them (JSON records);
+    ``leaves`` counts the leaves by how they were settled; ``complete`` says no node was left open."""
+
+    bound: float
+    root_relaxation_bound: float | None
+    rounds: int
+    boxes: int
+    inner_solves: int
+    exact_solves: int
+    leaves: dict[str, int]
+    complete: bool
+    incumbent_source: str | None
+    closed_by: list[str]
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Everything but the nodes (the JSON ``details.certificate``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "nodes"}
+
+    @classmethod
+    def from_summary(cls, summary: Mapping[str, Any], nodes: list[dict[str, Any]] | None = None) -> "Certificate":
+        return cls(**summary, nodes=list(nodes or []))
+
+
+@dataclass
 class DesignResult:
     """A solve's answer. ``objective`` is always recomputed from ``architecture`` by :mod:`metrics`;
-    ``bound`` is a proven upper bound on the optimum (``None`` unless a global method proved it)."""
+    ``bound`` is a proven upper bound on the optimum (``None`` unless a global method proved it).
+
+    ``certificate``: the proof of a certified design; ``rejected``: designs the solver returned that broke
+    a budget or bound; ``smallest_budgets``: on an infeasible problem, the least value of each budget that
+    would make it feasible (``None`` unless that was analysed); ``diagnostics``: what the route recorded.
+    The constructor also takes them as one untyped ``details`` dict (the JSON form), and :attr:`details`
+    reads them back that way."""
 
     problem: str
     mode: str
@@ -33,7 +76,33 @@ class DesignResult:
     cpu_s: float = 0.0
     message: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
+    certificate: Certificate | None = None
+    rejected: list[Rejected] = field(default_factory=list)
+    smallest_budgets: dict[str, float] | None = None
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    details: InitVar[Mapping[str, Any] | None] = None
+
+    def __post_init__(self, details: Mapping[str, Any] | None) -> None:
+        if not details:
+            return
+        rest = dict(details)
+        if "certificate" in rest:
+            self.certificate = Certificate.from_summary(rest.pop("certificate"), rest.pop("box_tree", []))
+        self.rejected += [Rejected(**r) for r in rest.pop("rejected", [])]
+        if "smallest_budgets" in rest:
+            self.smallest_budgets = dict(rest.pop("smallest_budgets"))
+        self.diagnostics = {**rest, **self.diagnostics}
+
+    def _details(self) -> Mapping[str, Any]:
+        d: dict[str, Any] = {}
+        if self.certificate is not None:
+            d.update(certificate=self.certificate.summary(), box_tree=self.certificate.nodes)
+        d.update(self.diagnostics)
+        if self.rejected:
+            d["rejected"] = [asdict(r) for r in self.rejected]
+        if self.smallest_budgets is not None:
+            d["smallest_budgets"] = self.smallest_budgets
+        return MappingProxyType(d)
 
     @property
     def gap(self) -> float | None:
@@ -48,7 +117,7 @@ class DesignResult:
             "objective": self.objective, "bound": _finite(self.bound), "gap": self.gap,
             "time_s": round(self.time_s, 3), "cpu_s": round(self.cpu_s, 3), "message": self.message,
             "architecture": self.architecture.to_dict() if self.architecture else None,
-            "metrics": self.metrics, "details": self.details,
+            "metrics": self.metrics, "details": dict(self.details),
         }
 
     @classmethod
@@ -58,6 +127,14 @@ class DesignResult:
                    architecture=arch, objective=d.get("objective"), bound=d.get("bound"),
                    time_s=d.get("time_s", 0.0), cpu_s=d.get("cpu_s", 0.0), message=d.get("message", ""),
                    metrics=d.get("metrics") or {}, details=d.get("details") or {})
+
+
+# ``details`` is a constructor argument (above) and, on a result, a read-only view of the typed fields in
+# their JSON form (``result.details["box_tree"]``); the property is set after the dataclass is built so
+# that the generated ``__init__`` keeps the argument.
+DesignResult.details = property(  # type: ignore[assignment, method-assign]
+    DesignResult._details, doc="The certificate, node tree, rejected designs, smallest budgets and the "
+    "route's diagnostics as one read-only mapping (the JSON ``details``).")
 
 
 def _finite(x: float | None) -> float | None:

@@ -15,6 +15,24 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numvalue import native_numeric_types
 from pyomo.core.expr.visitor import StreamBasedExpressionVisitor, identify_variables
 
+from .answer import SolverAnswer, Termination
+
+# CasADi's return status of Ipopt and Bonmin -> how the solve ended (anything else: an error)
+_TERMINATION = {
+    "Solve_Succeeded": Termination.LOCALLY_OPTIMAL,
+    "SUCCESS": Termination.LOCALLY_OPTIMAL,  # Bonmin
+    "Solved_To_Acceptable_Level": Termination.FEASIBLE,
+    "Feasible_Point_Found": Termination.FEASIBLE,
+    "Infeasible_Problem_Detected": Termination.INFEASIBLE,
+    "INFEASIBLE": Termination.INFEASIBLE,  # Bonmin
+    "Maximum_CpuTime_Exceeded": Termination.TIME_LIMIT,
+    "Maximum_WallTime_Exceeded": Termination.TIME_LIMIT,
+    "LIMIT_EXCEEDED": Termination.TIME_LIMIT,  # Bonmin: a time or node limit
+    "Maximum_Iterations_Exceeded": Termination.ITERATION_LIMIT,
+}
+# statuses with a usable point: Bonmin at a limit keeps its incumbent (finite f; with none f is about 1e50)
+_USABLE = ("Solved_To_Acceptable_Level", "LIMIT_EXCEEDED")
+
 _UNARY = {"log": ca.log, "exp": ca.exp, "sqrt": ca.sqrt, "log10": ca.log10, "sin": ca.sin, "cos": ca.cos,
           "tan": ca.tan, "abs": ca.fabs}
 
@@ -86,15 +104,6 @@ def translate(m: pyo.ConcreteModel, relax: bool = False) -> NLP:
                [(not relax) and (v.is_integer() or v.is_binary()) for v in vars_], sense)
 
 
-@dataclass
-class NLPResult:
-    status: str          # casadi return status
-    success: bool
-    objective: float | None  # in the model's own sense
-    wall_s: float
-    has_solution: bool
-
-
 class CasadiSolver:
     """Ipopt or Bonmin compiled once for a model; re-solved with other variable bounds (e.g. depths
     fixed by setting both bounds) and starting points, which is what decomposition needs."""
@@ -118,7 +127,9 @@ class CasadiSolver:
         self.index = {id(v): i for i, v in enumerate(nlp.vars)}
 
     def solve(self, x0: list[float] | None = None, lbx: list[float] | None = None,
-              ubx: list[float] | None = None) -> tuple[NLPResult, list[float] | None]:
+              ubx: list[float] | None = None) -> tuple[SolverAnswer, list[float] | None]:
+        """One solve with these bounds (default: the model's) from ``x0`` (default: the model's values);
+        the answer and the point (``None`` without a solution). The model is left as it is."""
         nlp = self.nlp
         lbx, ubx = lbx or nlp.lbx, ubx or nlp.ubx
         x0 = [_clip(v, lo, hi) for v, lo, hi in zip(x0 or nlp.x0(), lbx, ubx)]
@@ -127,23 +138,24 @@ class CasadiSolver:
         wall = time.perf_counter() - t
         stats = self.fn.stats()
         f = float(sol["f"])
-        # Bonmin at a limit keeps its incumbent (LIMIT_EXCEEDED, finite f); with none f is about 1e50.
         status = str(stats.get("return_status"))
-        ok = bool(stats.get("success")) or status in ("Solved_To_Acceptable_Level", "LIMIT_EXCEEDED")
+        ok = bool(stats.get("success")) or status in _USABLE
         has = ok and math.isfinite(f) and abs(f) < 1e50
         xs = [float(z) for z in ca.DM(sol["x"]).full().ravel()] if has else None
-        return NLPResult(str(stats.get("return_status")), ok, nlp.sense * f if has else None, wall, has), xs
+        answer = SolverAnswer(_TERMINATION.get(status, Termination.ERROR), has, nlp.sense * f if has else None,
+                              wall_s=wall, solver_status=status)
+        return answer, xs
 
 
 def solve(m: pyo.ConcreteModel, solver: str = "ipopt", time_limit: float = 30.0,
-          options: dict[str, Any] | None = None) -> NLPResult:
+          options: dict[str, Any] | None = None) -> SolverAnswer:
     """Solve ``m`` once with CasADi's ``ipopt`` (continuous relaxation) or ``bonmin``; loads the
     solution into ``m`` when there is one."""
     s = CasadiSolver(m, solver, time_limit, options)
-    res, xs = s.solve()
+    answer, xs = s.solve()
     if xs is not None:
         s.nlp.store(xs)
-    return res
+    return answer
 
 
 def version() -> str:

@@ -3,27 +3,27 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+import time
 
 import pyomo.environ as pyo
 from pyomo.opt import TerminationCondition as TC
 
+from .answer import SolverAnswer, Termination
 
-@dataclass
-class ScipAnswer:
-    termination: str        # optimal | infeasible | time_limit | error
-    has_solution: bool      # a solution is loaded into the model
-    objective: float | None
-    bound: float | None     # SCIP's dual bound (valid for the model solved)
-    wall_s: float
+_TERMINATION = {
+    TC.optimal: Termination.OPTIMAL,
+    TC.infeasible: Termination.INFEASIBLE,
+    TC.maxTimeLimit: Termination.TIME_LIMIT,
+    TC.maxIterations: Termination.ITERATION_LIMIT,
+    TC.unbounded: Termination.UNBOUNDED,
+    TC.infeasibleOrUnbounded: Termination.UNBOUNDED,
+}
 
 
 def solve_model(m: pyo.ConcreteModel, time_limit: float, gap: float = 1e-4, cpu_clock: bool = False,
-                warm_start: bool = False) -> ScipAnswer:
+                warm_start: bool = False) -> SolverAnswer:
     """Solve ``m`` (maximisation) with SCIP; loads the incumbent into ``m`` when there is one.
     ``warm_start``: hand SCIP the integer variables' current values as a (partial) starting solution."""
-    import time
-
     opt = pyo.SolverFactory("scip_direct")
     opt.config.warmstart_discrete_vars = warm_start
     opt.options["limits/time"] = max(0.5, float(time_limit))
@@ -35,18 +35,18 @@ def solve_model(m: pyo.ConcreteModel, time_limit: float, gap: float = 1e-4, cpu_
     try:
         res = opt.solve(m, load_solutions=False)
     except Exception as e:  # noqa: BLE001 - any SCIP failure becomes an 'error' answer
-        return ScipAnswer(f"error: {e}", False, None, None, time.perf_counter() - t)
+        return SolverAnswer(Termination.ERROR, False, wall_s=time.perf_counter() - t, solver_status=str(e))
     wall = time.perf_counter() - t
     tc = res.solver.termination_condition
+    termination = _TERMINATION.get(tc, Termination.ERROR)
+    if termination == Termination.INFEASIBLE:
+        return SolverAnswer(termination, False, wall_s=wall, solver_status=str(tc))
     bound = res.problem.upper_bound
     bound = float(bound) if bound is not None and math.isfinite(bound) else None
-    if tc == TC.infeasible:
-        return ScipAnswer("infeasible", False, None, None, wall)
     has = len(res.solution) > 0
     if has:
         m.solutions.load_from(res)
-    term = "optimal" if tc == TC.optimal else "time_limit" if tc in (TC.maxTimeLimit, TC.maxIterations) else str(tc)
-    return ScipAnswer(term, has, pyo.value(m.objective) if has else None, bound, wall)
+    return SolverAnswer(termination, has, pyo.value(m.objective) if has else None, bound, wall, str(tc))
 
 
 def version() -> str | None:

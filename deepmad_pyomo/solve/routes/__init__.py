@@ -1,1 +1,5 @@
-"""routes."""
+"""The solver routes. Importing this package registers every route (see :func:`..route.register`), in
+the order ``deepmad solvers`` lists them."""
+from . import auto, bonmin, monolithic, mindtpy, nl, evolution  # noqa: F401 - imported to register their routes
+
+__all__ = ["auto", "bonmin", "evolution", "mindtpy", "monolithic", "nl"]

@@ -26,9 +26,12 @@ from ...space.arch import Architecture
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
 from ..backends import scip
+from ..backends.answer import SolverAnswer, Termination
 from ..backends.casadi import CasadiSolver
-from ..base import Outcome, Reporter, SolveOptions
+from ..backends.casadi import version as casadi_version
+from ..options import SolveOptions
 from ..results import Status
+from ..route import Outcome, Reporter, RouteKind, register
 
 Depths = tuple[int, ...]
 CANDIDATES = 6      # depth vectors (best relaxed values) tried for a quick design
@@ -127,92 +130,140 @@ def hill_climb(proxy: DepthProxy, start: Depths, deadline: float, rep: Reporter)
     return best
 
 
-def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool = True) -> Outcome:
-    t0 = time.perf_counter()
-    deadline = t0 + opts.time_limit
-    proxy = DepthProxy(problem, opts, time_limit=max(1.0, opts.time_limit / 4))
-    relax_value, xs = proxy.relaxation()
-    if xs is None:
-        return Outcome(Status.ERROR, message="Ipopt found no point of the continuous relaxation "
-                       "(the problem may be infeasible)")
-    rep.progress(f"Ipopt on the continuous relaxation: {relax_value:,.2f} (a local optimum, not a bound)")
-    start = proxy.clip([xs[i] for i in proxy.depth_idx])
-    if search:
-        best = hill_climb(proxy, start, t0 + 0.3 * opts.time_limit, rep)
-        ranked = [best] + [d for d in sorted(proxy.cache, key=lambda d: -proxy.cache[d][0])[:CANDIDATES] if d != best]
-    else:
-        proxy(start)
-        ranked = [start] + sorted(proxy.neighbours(start), key=lambda e: -proxy(e))[:3]
-    ranked = [d for d in ranked if proxy.cache[d][0] > -math.inf]
-    archs: list[Architecture] = [opts.warm_start] if opts.warm_start is not None else []
-    tried: list[dict[str, Any]] = []
-    polish = max(POLISH_MIN, POLISH_SHARE * opts.time_limit)
+class DepthDecomposition:
+    """One run of the ``auto`` route (``search``: hill-climb over depth vectors) or the ``ipopt`` route
+    (the rounded relaxation and its neighbours): the steps of the module docstring, sharing the proxy,
+    the designs found so far and the record of every exact solve."""
 
-    def best_so_far() -> Architecture | None:
-        return max(archs, key=lambda a: evaluate(a, problem.objective).objective) if archs else None
+    def __init__(self, problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool):
+        self.problem, self.opts, self.rep, self.search = problem, opts, rep, search
+        self.t0 = time.perf_counter()
+        self.deadline = self.t0 + opts.time_limit
+        self.proxy = DepthProxy(problem, opts, time_limit=max(1.0, opts.time_limit / 4))
+        self.archs: list[Architecture] = [opts.warm_start] if opts.warm_start is not None else []
+        self.tried: list[dict[str, Any]] = []  # every exact solve, for the diagnostics
+        self.polish = max(POLISH_MIN, POLISH_SHARE * opts.time_limit)
 
-    def exact(d: Depths, kernels: list[int] | None, limit: float, radius: float | None = None,
-              warm: Architecture | None = None) -> str:
-        left = min(limit, deadline - time.perf_counter())
+    def run(self) -> Outcome:
+        relax_value, xs = self.proxy.relaxation()
+        if xs is None:
+            if self.archs:  # the warm start (Ipopt may run out of its share of a short time limit)
+                return Outcome(Status.FEASIBLE, self.archs, message="Ipopt found no point of the continuous "
+                               "relaxation: the warm start is returned")
+            return Outcome(Status.ERROR, message="Ipopt found no point of the continuous relaxation "
+                           "(the problem may be infeasible)")
+        self.rep.progress(f"Ipopt on the continuous relaxation: {relax_value:,.2f} (a local optimum, not a bound)")
+        ranked = self.candidates(self.proxy.clip([xs[i] for i in self.proxy.depth_idx]))
+        self.quick_designs(ranked)
+        self.full_solves(ranked)
+        diagnostics: dict[str, Any] = {"relaxation": relax_value, "depth_vectors_scored": len(self.proxy.cache),
+                                       "exact_solves": self.tried}
+        if not self.archs:
+            return Outcome(Status.ERROR, message="no depth vector gave a feasible architecture in the time limit",
+                           diagnostics=diagnostics)
+        return Outcome(Status.FEASIBLE, self.archs, diagnostics=diagnostics)
+
+    def candidates(self, start: Depths) -> list[Depths]:
+        """The depth vectors to design at, best relaxed value first (those with a relaxed point only)."""
+        proxy = self.proxy
+        if self.search:
+            best = hill_climb(proxy, start, self.t0 + 0.3 * self.opts.time_limit, self.rep)
+            ranked = [best] + [d for d in sorted(proxy.cache, key=lambda d: -proxy.cache[d][0])[:CANDIDATES]
+                               if d != best]
+        else:
+            proxy(start)
+            ranked = [start] + sorted(proxy.neighbours(start), key=lambda e: -proxy(e))[:3]
+        return [d for d in ranked if proxy.cache[d][0] > -math.inf]
+
+    def quick_designs(self, ranked: list[Depths]) -> None:
+        """Step 3: each candidate's integer widths near its relaxed point, until the relaxed values of
+        the rest are below the best design."""
+        for d in ranked:
+            incumbent = self.best_so_far()
+            if incumbent is not None and self.proxy.cache[d][0] <= self.value(incumbent):
+                break
+            for radius in RADII:
+                if self.exact(d, self.proxy.kernels(d), QUICK_LIMIT, radius) != Termination.INFEASIBLE:
+                    break
+
+    def full_solves(self, ranked: list[Depths]) -> None:
+        """Step 4: the best design's depth vector solved in full, warm-started: with its kernel sizes, then
+        with kernels free (each for a share of the time: on the inverted-residual families SCIP seldom
+        closes the full problem); with no quick design, the candidates are solved in full."""
+        incumbent = self.best_so_far()
+        if incumbent is None:
+            for d in ranked:
+                if self.exact(d, self.proxy.kernels(d), math.inf) == Termination.OPTIMAL and not self.search:
+                    break
+        elif self.search:
+            self.exact(_depths(incumbent), [b.k for b in incumbent.blocks], self.polish, warm=incumbent)
+        incumbent = self.best_so_far()
+        if incumbent is not None:
+            self.exact(_depths(incumbent), None, self.polish, warm=incumbent)
+
+    def value(self, arch: Architecture) -> float:
+        return evaluate(arch, self.problem.objective).objective
+
+    def best_so_far(self) -> Architecture | None:
+        return max(self.archs, key=self.value) if self.archs else None
+
+    def exact(self, d: Depths, kernels: list[int] | None, limit: float, radius: float | None = None,
+              warm: Architecture | None = None) -> Termination | None:
+        """SCIP on the exact problem at depths ``d`` (and ``kernels``, when given; widths within ``radius``
+        of the relaxed point, when given; from ``warm``, when given) for at most ``limit`` seconds. Its
+        termination, or ``None`` when no time is left."""
+        left = min(limit, self.deadline - time.perf_counter())
         if left < 0.5:
-            return "no time"
-        m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation, depths=list(d),
-                                                          kernels=kernels))
+            return None
+        m = build_pyomo_model(self.problem, FormulationOptions(formulation=self.opts.formulation, depths=list(d),
+                                                               kernels=kernels))
         if radius is not None:
-            proxy.restrict(m, d, radius)
+            self.proxy.restrict(m, d, radius)
         if warm is not None:
             load_architecture(m, warm)
-        ans = scip.solve_model(m, left, opts.gap, warm_start=warm is not None)
-        tried.append({"depths": list(d), "kernels": kernels or "free", "radius": radius,
-                      "relaxed": proxy.cache[d][0], "scip": ans.termination, "objective": ans.objective,
-                      "wall_s": round(ans.wall_s, 2)})
+        ans = scip.solve_model(m, left, self.opts.gap, warm_start=warm is not None)
+        self.tried.append({"depths": list(d), "kernels": kernels or "free", "radius": radius,
+                           "relaxed": self.proxy.cache[d][0], "scip": ans.describe(), "objective": ans.objective,
+                           "wall_s": round(ans.wall_s, 2)})
         where = f"SCIP at L={list(d)}" + (f", widths within {radius:.0%} of the relaxation" if radius
                                            else ", kernels fixed" if kernels else ", kernels free")
-        if not ans.has_solution:
-            rep.progress(f"{where}: no design ({ans.termination})")
-            return ans.termination
-        before = best_so_far()
-        arch = decode(m)
-        archs.append(arch)
-        value = evaluate(arch, problem.objective).objective
-        if before is None or value > evaluate(before, problem.objective).objective + 1e-9:
-            rep.incumbent(arch, value, where)
+        if ans.has_solution:
+            self.record(decode(m), where, ans)
         else:
-            rep.progress(f"{where}: {value:,.2f} ({ans.termination}), not better")
+            self.rep.progress(f"{where}: no design ({ans.describe()})")
         return ans.termination
 
-    # 1. quick designs: each candidate's integer widths near its relaxed point
-    for d in ranked:
-        incumbent = best_so_far()
-        if incumbent is not None and proxy.cache[d][0] <= evaluate(incumbent, problem.objective).objective:
-            break  # the relaxed value of the rest is below what we have
-        for radius in RADII:
-            if exact(d, proxy.kernels(d), QUICK_LIMIT, radius) != "infeasible":
-                break
-    # 2. the best design's depth vector solved in full, warm-started: with its kernel sizes, then with
-    #    kernels free (each for a share of the time: on the inverted-residual families SCIP seldom closes
-    #    the full problem); with no quick design, the candidates are solved in full
-    incumbent = best_so_far()
-    if incumbent is None:
-        for d in ranked:
-            if exact(d, proxy.kernels(d), math.inf) == "optimal" and not search:
-                break
-    elif search:
-        exact(tuple(b.L for b in incumbent.super_blocks), [b.k for b in incumbent.blocks], polish, warm=incumbent)
-    incumbent = best_so_far()
-    if incumbent is not None:
-        exact(tuple(b.L for b in incumbent.super_blocks), None, polish, warm=incumbent)
-    details: dict[str, Any] = {"relaxation": relax_value, "depth_vectors_scored": len(proxy.cache),
-                               "exact_solves": tried}
-    if not archs:
-        return Outcome(Status.ERROR, message="no depth vector gave a feasible architecture in the time limit",
-                       details=details)
-    return Outcome(Status.FEASIBLE, archs, details=details)
+    def record(self, arch: Architecture, where: str, ans: SolverAnswer) -> None:
+        """Keep a design; report it as an incumbent when it beats the best so far."""
+        before = self.best_so_far()
+        self.archs.append(arch)
+        value = self.value(arch)
+        if before is None or value > self.value(before) + 1e-9:
+            self.rep.incumbent(arch, value, where)
+        else:
+            self.rep.progress(f"{where}: {value:,.2f} ({ans.describe()}), not better")
 
 
+def _depths(arch: Architecture) -> Depths:
+    return tuple(b.L for b in arch.super_blocks)
+
+
+def casadi_and_scip_version() -> str | None:
+    """Both solvers ``auto`` and ``ipopt`` use, when both are here."""
+    a, b = casadi_version(), scip.version()
+    return f"{a}; {b}" if a and b else None
+
+
+@register("auto", RouteKind.DECOMPOSITION,
+          "Ipopt relaxation, hill-climb over integer depth vectors scored by Ipopt, SCIP on the exact problem near "
+          "the best ones' relaxed widths, then a warm-started full solve (default: the best design within "
+          "seconds; no optimality proof)", install="pip install casadi pyscipopt", probe=casadi_and_scip_version)
 def run_auto(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
-    return run(problem, opts, rep, search=True)
+    return DepthDecomposition(problem, opts, rep, search=True).run()
 
 
+@register("ipopt", RouteKind.LOCAL,
+          "Ipopt (casadi wheel) on the continuous relaxation, then depths rounded and the widths solved exactly "
+          "by SCIP", install="pip install casadi pyscipopt", probe=casadi_and_scip_version)
 def run_ipopt(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
-    return run(problem, opts, rep, search=False)
+    return DepthDecomposition(problem, opts, rep, search=False).run()

@@ -21,10 +21,10 @@ returns ``f = 1e50``.
 
 Bonmin's ``time_limit`` counts CPU seconds; each stage gets the wall time left scaled by the CPU/wall
 ratio last measured (a loaded machine gives less CPU per wall second). Each solve runs in a forked
-process that is killed at the route's wall-clock deadline (Bonmin cannot be interrupted otherwise), so
-the route ends within ``opts.time_limit``; designs are streamed as soon as a stage ends. The solves'
-CPU seconds are in ``details['bonmin_cpu_s']`` and ``details['stages']`` (a forked process's CPU is
-not in this process's own ``process_time``).
+process (:func:`~deepmad_pyomo.solve.supervise.supervise`) that is killed at the route's wall-clock
+deadline (Bonmin cannot be interrupted otherwise), so the route ends within ``opts.time_limit``; designs
+are streamed as soon as a stage ends. The solves' CPU seconds are in the diagnostics ``bonmin_cpu_s``
+and ``stages`` (a forked process's CPU is not in this process's own ``process_time``).
 
 ``opts.extra``: ``bonmin_options`` (a dict passed to Bonmin, overriding the defaults below),
 ``bonmin_stages`` (a subset of ``("structure", "fixed", "full")``, in that order),
@@ -33,14 +33,9 @@ not in this process's own ``process_time``).
 """
 from __future__ import annotations
 
+import enum
 import math
-import os
-import pickle
-import resource
-import select
-import signal
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,12 +52,27 @@ from ...space.arch import Architecture
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
 from ..backends.casadi import NLP, translate
-from ..base import Outcome, Reporter, SolveOptions
+from ..backends.casadi import version as casadi_version
+from ..options import SolveOptions
 from ..results import Status
+from ..route import Outcome, Reporter, RouteKind, register
+from ..supervise import Ending, supervise
 
-STAGES = ("structure", "fixed", "full")
+
+class Stage(str, enum.Enum):
+    """The route's stages, in the order they run. Members are their strings."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    STRUCTURE = "structure"  # widths continuous: Bonmin picks depths and kernel sizes
+    FIXED = "fixed"          # those depths and kernels fixed, widths integer
+    FULL = "full"            # the whole MINLP
+
+
+STAGES = tuple(Stage)
 # Share of the remaining time each stage may use (the last stage run gets everything left).
-STAGE_SHARE = {"structure": 0.25, "fixed": 0.7, "full": 1.0}
+STAGE_SHARE = {Stage.STRUCTURE: 0.25, Stage.FIXED: 0.7, Stage.FULL: 1.0}
 DEFAULT_OPTIONS: dict[str, Any] = {
     "num_resolve_at_root": 10,   # random restarts of the root NLP: the setting that makes B-OA find designs
     "sb": "yes",                 # no Ipopt banner
@@ -72,13 +82,16 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 FULL_ATTEMPT_CPU_S = 10.0  # CPU seconds per seed of the whole-MINLP stage
 FULL_ATTEMPTS = 1          # seeds tried there (opts.extra['bonmin_full_attempts'])
 MARGIN_S = 1.0  # wall seconds kept for decoding and reporting after the last stage
+MIN_CPU_S = 0.3  # a stage with less CPU time than this is skipped
 NO_SOLUTION = 1e49
 
 
 @dataclass
 class StageResult:
-    stage: str
-    status: str                      # Bonmin's return status
+    """One Bonmin solve of the route (the JSON records of the diagnostics ``stages``)."""
+
+    stage: Stage
+    status: str                      # Bonmin's return status, or why the solve did not run or finish
     found: bool                      # Bonmin returned a point
     value: float | None = None       # Bonmin's objective at that point (model sense; not a bound)
     cpu_limit_s: float = 0.0
@@ -90,7 +103,7 @@ class StageResult:
     seed: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"stage": self.stage, "status": self.status, "found": self.found,
+        d = {"stage": self.stage.value, "status": self.status, "found": self.found,
              "cpu_limit_s": round(self.cpu_limit_s, 2), "cpu_s": round(self.cpu_s, 2),
              "wall_s": round(self.wall_s, 2)}
         if self.seed is not None:
@@ -128,51 +141,6 @@ class _Clock:
         return max(0.0, self.left() * share * 0.9 * min(1.0, max(0.2, ratio)))
 
 
-def run_forked(call: Callable[[], Any], deadline: float) -> tuple[Any, float, float]:
-    """``call()`` in a forked process killed at the wall ``deadline`` (``time.perf_counter`` time): its
-    result (``None`` when it was killed or crashed), CPU seconds (from ``getrusage``, killed or not) and
-    wall seconds. Bonmin cannot be interrupted from Python and its own limit is CPU time; this is the
-    hard wall-clock stop."""
-    r, w = os.pipe()
-    t = time.perf_counter()
-    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(r)
-        code = 0
-        try:
-            payload = pickle.dumps(call())
-        except BaseException:  # noqa: BLE001
-            payload, code = b"", 1
-        try:
-            with os.fdopen(w, "wb") as f:
-                f.write(payload)
-        finally:
-            os._exit(code)
-    os.close(w)
-    chunks: list[bytes] = []
-    killed = False
-    with os.fdopen(r, "rb", buffering=0) as f:
-        while True:
-            wait = deadline - time.perf_counter()
-            if wait <= 0:
-                killed = True
-                break
-            ready, _, _ = select.select([f], [], [], min(wait, 0.5))
-            if ready:
-                chunk = f.read(1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    if killed:
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)
-    out = pickle.loads(b"".join(chunks)) if chunks and not killed else None
-    return out, cpu, time.perf_counter() - t
-
-
 def compile_bonmin(nlp: NLP, algorithm: str, cpu_limit: float, options: dict[str, Any]) -> tuple[Any, list, list]:
     """A CasADi Bonmin function for ``nlp`` without its constant rows (which Bonmin rejects);
     raises ``ValueError`` when a constant row is violated."""
@@ -193,10 +161,11 @@ def compile_bonmin(nlp: NLP, algorithm: str, cpu_limit: float, options: dict[str
     return fn, lbg, ubg
 
 
-def _solve(m: pyo.ConcreteModel, stage: str, algorithm: str, cpu_limit: float, options: dict[str, Any],
+def _solve(m: pyo.ConcreteModel, stage: Stage, algorithm: str, cpu_limit: float, options: dict[str, Any],
            clock: _Clock) -> StageResult:
-    """One Bonmin solve of ``m`` from its current values (in a forked process stopped at the route's
-    deadline); loads the point into ``m`` when one is found."""
+    """One Bonmin solve of ``m`` from its current values, in a forked process killed at the route's
+    deadline (Bonmin cannot be interrupted from Python, and its own limit is CPU time); loads the point
+    into ``m`` when one is found."""
     nlp = translate(m)
     try:
         fn, lbg, ubg = compile_bonmin(nlp, algorithm, cpu_limit, options)
@@ -204,20 +173,20 @@ def _solve(m: pyo.ConcreteModel, stage: str, algorithm: str, cpu_limit: float, o
         return StageResult(stage, f"infeasible ({e})", False)
     x0 = nlp.x0()
 
-    def call() -> tuple[float, list[float], str]:
+    def call(send: Any) -> tuple[float, list[float], str]:
         sol = fn(x0=x0, lbx=nlp.lbx, ubx=nlp.ubx, lbg=lbg, ubg=ubg)
         return float(sol["f"]), [float(z) for z in ca.DM(sol["x"]).full().ravel()], str(fn.stats()["return_status"])
 
-    got, cpu, wall = run_forked(call, clock.deadline - 0.5 * MARGIN_S)
-    clock.measured(cpu, wall)
-    if got is None:
-        return StageResult(stage, "killed at the wall-clock limit", False, cpu_limit_s=cpu_limit, cpu_s=cpu,
-                           wall_s=wall)
-    f, xs, status = got
+    run = supervise(call, clock.deadline - 0.5 * MARGIN_S - time.perf_counter())
+    clock.measured(run.cpu_s, run.wall_s)
+    if run.ending != Ending.RETURNED:
+        why = "killed at the wall-clock limit" if run.ending == Ending.KILLED else f"crashed: {run.error_line()}"
+        return StageResult(stage, why, False, cpu_limit_s=cpu_limit, cpu_s=run.cpu_s, wall_s=run.wall_s)
+    f, xs, status = run.value
     found = math.isfinite(f) and abs(f) < NO_SOLUTION
     if found:
         nlp.store(xs)
-    return StageResult(stage, status, found, nlp.sense * f if found else None, cpu_limit, cpu, wall)
+    return StageResult(stage, status, found, nlp.sense * f if found else None, cpu_limit, run.cpu_s, run.wall_s)
 
 
 def _relax_widths(m: pyo.ConcreteModel) -> None:
@@ -244,92 +213,123 @@ def _copy_widths(src: pyo.ConcreteModel, dst: pyo.ConcreteModel) -> None:
                 v.set_value(min(v.ub if v.ub is not None else val, max(v.lb or 0, val)), skip_validation=True)
 
 
-def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
-    algorithm = opts.variant or "B-OA"
-    clock = _Clock(opts.time_limit)
-    options = {"random_generator_seed": int(opts.seed), **dict(opts.extra.get("bonmin_options") or {})}
-    stages = [s for s in STAGES if s in (opts.extra.get("bonmin_stages") or STAGES)]
-    form = opts.formulation
-    results: list[StageResult] = []
-    archs: list[Architecture] = []
-    structure: tuple[list[int], list[int]] | None = None
-    relaxed: pyo.ConcreteModel | None = None
+class StagedBonmin:
+    """One run of the route: the stages chosen in ``opts.extra['bonmin_stages']``, each handing the next
+    what it found (the structure, the relaxed widths), every solve recorded."""
 
-    def finish(res: StageResult, m: pyo.ConcreteModel | None) -> None:
-        results.append(res)
+    def __init__(self, problem: DesignProblem, opts: SolveOptions, rep: Reporter):
+        self.problem, self.opts, self.rep = problem, opts, rep
+        self.algorithm = opts.variant or "B-OA"
+        self.clock = _Clock(opts.time_limit)
+        self.options = {"random_generator_seed": int(opts.seed), **dict(opts.extra.get("bonmin_options") or {})}
+        self.stages = [s for s in STAGES if s in (opts.extra.get("bonmin_stages") or STAGES)]
+        self.results: list[StageResult] = []
+        self.archs: list[Architecture] = []
+        self.structure: tuple[list[int], list[int]] | None = None  # depths and kernels from stage 1
+        self.relaxed: pyo.ConcreteModel | None = None              # stage 1's model, with its widths
+
+    def run(self) -> Outcome:
+        for i, stage in enumerate(self.stages):
+            limit = self.clock.cpu_limit(1.0 if i == len(self.stages) - 1 else STAGE_SHARE[stage])
+            if limit < MIN_CPU_S:
+                self.results.append(StageResult(stage, "skipped: no time left", False))
+            elif stage == Stage.STRUCTURE:
+                self.structure_stage(limit)
+            elif stage == Stage.FIXED:
+                self.fixed_stage(limit)
+            else:
+                self.full_stage()
+        return self.outcome()
+
+    def model(self, **fix: Any) -> pyo.ConcreteModel:
+        return build_pyomo_model(self.problem, FormulationOptions(formulation=self.opts.formulation, **fix))
+
+    def solve(self, m: pyo.ConcreteModel, stage: Stage, limit: float, **options: Any) -> StageResult:
+        return _solve(m, stage, self.algorithm, limit, {**self.options, **options}, self.clock)
+
+    def structure_stage(self, limit: float) -> None:
+        self.relaxed = m = self.model()
+        _relax_widths(m)
+        if self.opts.warm_start is not None:
+            load_architecture(m, self.opts.warm_start)
+        res = self.solve(m, Stage.STRUCTURE, limit)
+        self.finish(res, None)
+        if res.found:
+            self.structure = _structure(m)
+
+    def fixed_stage(self, limit: float) -> None:
+        if self.structure is None:
+            self.results.append(StageResult(Stage.FIXED, "skipped: no structure from stage 1", False))
+            return
+        depths, kernels = self.structure
+        m = self.model(depths=depths, kernels=kernels)
+        if self.relaxed is not None:
+            _copy_widths(self.relaxed, m)
+        self.finish(self.solve(m, Stage.FIXED, limit), m)
+
+    def full_stage(self) -> None:
+        """B-OA on the whole MINLP succeeds or not depending on the random restarts' seed: optionally
+        restart with the next seed while time is left."""
+        attempt_cpu = float(self.opts.extra.get("bonmin_attempt_cpu_s", FULL_ATTEMPT_CPU_S))
+        attempts = int(self.opts.extra.get("bonmin_full_attempts", FULL_ATTEMPTS))
+        seed = int(self.opts.seed)
+        for attempt in range(attempts):
+            limit = self.clock.cpu_limit(1.0)
+            if limit < MIN_CPU_S:
+                break
+            m = self.model()
+            if self.opts.warm_start is not None:  # B-OA did better from the model's start than from stage 2's
+                load_architecture(m, self.opts.warm_start)
+            last = attempt == attempts - 1 or limit <= attempt_cpu * 1.5
+            limit = limit if limit <= attempt_cpu * 1.5 else attempt_cpu
+            self.rep.progress(f"Bonmin {self.algorithm} on the whole MINLP ({m.nvariables()} variables, "
+                              f"{m.nconstraints()} constraints), seed {seed}, {limit:.1f} s CPU")
+            res = self.solve(m, Stage.FULL, limit, random_generator_seed=seed)
+            res.seed = seed
+            self.finish(res, m)
+            if res.found or last or "LIMIT" not in res.status.upper():
+                break
+            seed += 1
+
+    def finish(self, res: StageResult, m: pyo.ConcreteModel | None) -> None:
+        """Record a solve; decode, verify and stream its design (integer stages: ``m`` is given)."""
+        self.results.append(res)
         if res.found and m is not None:
             arch = decode(m)
-            met = evaluate(arch, problem.objective, problem.resolution)
+            met = evaluate(arch, self.problem.objective, self.problem.resolution)
             res.architecture, res.objective = arch, met.objective
-            res.violations = problem.check(arch, met)
+            res.violations = self.problem.check(arch, met)
             if not res.violations:
-                archs.append(arch)
-                rep.incumbent(arch, met.objective, f"Bonmin {algorithm} ({res.stage})")
-        rep.progress(f"Bonmin {algorithm} {res.stage}: {res.status}"
-                     + (f", {res.objective:,.2f}" if res.objective is not None else "")
-                     + (f" (relaxed widths {res.value:,.2f})" if res.stage == "structure" and res.value else "")
-                     + f", {res.cpu_s:.1f} s CPU")
+                self.archs.append(arch)
+                self.rep.incumbent(arch, met.objective, f"Bonmin {self.algorithm} ({res.stage})")
+        self.rep.progress(f"Bonmin {self.algorithm} {res.stage}: {res.status}"
+                          + (f", {res.objective:,.2f}" if res.objective is not None else "")
+                          + (f" (relaxed widths {res.value:,.2f})" if res.stage == Stage.STRUCTURE and res.value
+                             else "")
+                          + f", {res.cpu_s:.1f} s CPU")
 
-    for i, stage in enumerate(stages):
-        share = 1.0 if i == len(stages) - 1 else STAGE_SHARE[stage]
-        limit = clock.cpu_limit(share)
-        if limit < 0.3:
-            results.append(StageResult(stage, "skipped: no time left", False))
-            continue
-        if stage == "structure":
-            relaxed = build_pyomo_model(problem, FormulationOptions(formulation=form))
-            _relax_widths(relaxed)
-            if opts.warm_start is not None:
-                load_architecture(relaxed, opts.warm_start)
-            res = _solve(relaxed, stage, algorithm, limit, options, clock)
-            finish(res, None)
-            if res.found:
-                structure = _structure(relaxed)
-        elif stage == "fixed":
-            if structure is None:
-                results.append(StageResult(stage, "skipped: no structure from stage 1", False))
-                continue
-            depths, kernels = structure
-            m = build_pyomo_model(problem, FormulationOptions(formulation=form, depths=depths, kernels=kernels))
-            if relaxed is not None:
-                _copy_widths(relaxed, m)
-            finish(_solve(m, stage, algorithm, limit, options, clock), m)
-        else:
-            # B-OA on the whole MINLP succeeds or not depending on the random restarts' seed: optionally
-            # restart with the next seed while time is left.
-            attempt_cpu = float(opts.extra.get("bonmin_attempt_cpu_s", FULL_ATTEMPT_CPU_S))
-            attempts = int(opts.extra.get("bonmin_full_attempts", FULL_ATTEMPTS))
-            seed = int(opts.seed)
-            for attempt in range(attempts):
-                limit = clock.cpu_limit(1.0)
-                if limit < 0.3:
-                    break
-                m = build_pyomo_model(problem, FormulationOptions(formulation=form))
-                if opts.warm_start is not None:  # B-OA did better from the model's start than from stage 2's
-                    load_architecture(m, opts.warm_start)
-                last = attempt == attempts - 1 or limit <= attempt_cpu * 1.5
-                limit = limit if limit <= attempt_cpu * 1.5 else attempt_cpu
-                rep.progress(f"Bonmin {algorithm} on the whole MINLP ({m.nvariables()} variables, "
-                             f"{m.nconstraints()} constraints), seed {seed}, {limit:.1f} s CPU")
-                res = _solve(m, stage, algorithm, limit, {**options, "random_generator_seed": seed}, clock)
-                res.seed = seed
-                finish(res, m)
-                if res.found or last or "LIMIT" not in res.status.upper():
-                    break
-                seed += 1
+    def outcome(self) -> Outcome:
+        diagnostics: dict[str, Any] = {
+            "algorithm": self.algorithm, "stages": [r.to_dict() for r in self.results],
+            "bonmin_cpu_s": round(sum(r.cpu_s for r in self.results), 2),
+            "bonmin_options": {**DEFAULT_OPTIONS, **self.options},
+            "note": "Bonmin is a heuristic on this nonconvex MINLP: no bound is reported"}
+        if self.structure is not None:
+            diagnostics["structure"] = {"depths": self.structure[0], "kernels": self.structure[1]}
+        if self.archs:
+            return Outcome(Status.FEASIBLE, self.archs, diagnostics=diagnostics)
+        limited = any("LIMIT" in r.status.upper() or r.status.startswith("skipped") for r in self.results)
+        summary = "; ".join(f"{r.stage}: {r.status}" for r in self.results)
+        if limited:
+            return Outcome(Status.TIME_LIMIT, message=f"Bonmin {self.algorithm} found no feasible design within "
+                           f"{self.opts.time_limit:g} s ({summary})", diagnostics=diagnostics)
+        return Outcome(Status.ERROR, message=f"Bonmin {self.algorithm} found no feasible design ({summary}); on "
+                       "this nonconvex problem that is not a proof of infeasibility", diagnostics=diagnostics)
 
-    details = {"algorithm": algorithm, "stages": [r.to_dict() for r in results],
-               "bonmin_cpu_s": round(sum(r.cpu_s for r in results), 2),
-               "bonmin_options": {**DEFAULT_OPTIONS, **options},
-               "note": "Bonmin is a heuristic on this nonconvex MINLP: no bound is reported"}
-    if structure is not None:
-        details["structure"] = {"depths": structure[0], "kernels": structure[1]}
-    if archs:
-        return Outcome(Status.FEASIBLE, archs, details=details)
-    limited = any("LIMIT" in r.status.upper() or r.status.startswith("skipped") for r in results)
-    summary = "; ".join(f"{r.stage}: {r.status}" for r in results)
-    if limited:
-        return Outcome(Status.TIME_LIMIT, message=f"Bonmin {algorithm} found no feasible design within "
-                       f"{opts.time_limit:g} s ({summary})", details=details)
-    return Outcome(Status.ERROR, message=f"Bonmin {algorithm} found no feasible design ({summary}); on this "
-                   "nonconvex problem that is not a proof of infeasibility", details=details)
+
+@register("bonmin", RouteKind.HEURISTIC,
+          "Bonmin (casadi wheel) on the MINLP; on this nonconvex problem its bounds are not bounds",
+          install="pip install casadi", probe=casadi_version, variants=("B-OA", "B-BB", "B-Hyb", "B-QG", "B-iFP"),
+          default_variant="B-OA")
+def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
+    return StagedBonmin(problem, opts, rep).run()

@@ -1,6 +1,6 @@
 """The evolutionary baseline: the search the official DeepMAD code runs instead of a solver.
 
-Our own implementation of its settings (DESIGN.md 1): a population of 256 architectures; each child
+Our own implementation of its settings: a population of 256 architectures; each child
 is a copy of a random member with two random block mutations; a mutation changes one field of one
 block within the template's bounds - a super-block's output width, bottleneck width, depth or kernel
 size, or the stem's/head's width or kernel - widths in ``width_step`` multiples; budgets and template
@@ -11,7 +11,7 @@ Every candidate is scored by :func:`metrics.evaluate` and filtered by :meth:`Des
 (no formula is written twice); candidates already seen are not evaluated again. The search runs until
 ``opts.time_limit`` or ``opts.extra['max_candidates']`` children, seeded by ``opts.seed``.
 
-``Outcome.details``: ``candidates`` (children generated), ``evaluated`` (scored by metrics),
+``Outcome.diagnostics``: ``candidates`` (children generated), ``evaluated`` (scored by metrics),
 ``valid`` (passed every filter), ``trace`` (``[candidates, cpu_s, best objective]`` each time the
 best improved, and at the end), ``evaluate_us`` (mean microseconds per evaluation).
 """
@@ -26,8 +26,10 @@ from typing import Any
 from ...space.arch import Architecture, Block
 from ...space.metrics import evaluate
 from ...space.problem import ConvSpec, DesignProblem, SuperBlockSpec
-from ..base import Outcome, Reporter, SolveOptions
+from ... import __version__
+from ..options import SolveOptions
 from ..results import Status
+from ..route import Outcome, Reporter, RouteKind, register
 
 POPULATION = 256
 MUTATIONS = 2
@@ -160,6 +162,13 @@ class Scorer:
         return value
 
 
+def builtin_version() -> str:
+    return f"deepmad-pyomo {__version__}"
+
+
+@register("evolution", RouteKind.BASELINE,
+          "the official DeepMAD code's evolutionary search (population 256, two block mutations per child, budgets "
+          "as filters), as the baseline", install="(built in)", probe=builtin_version)
 def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     t0, c0 = time.perf_counter(), time.process_time()
     deadline = t0 + opts.time_limit - MARGIN_S
@@ -191,7 +200,7 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     rep.progress(f"evolution: {init_valid} random feasible architectures from {sampled} samples")
     if not population:
         return Outcome(Status.ERROR, message=f"no feasible architecture among {sampled} random samples",
-                       details={"sampled": sampled, "evaluated": score.evaluated})
+                       diagnostics={"sampled": sampled, "evaluated": score.evaluated})
 
     best = max(population)
     trace: list[list[float]] = [[0, round(time.process_time() - c0, 4), best[0]]]
@@ -234,11 +243,11 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     arch = space.architecture(best[2])
     if best[0] > reported:
         rep.incumbent(arch, best[0], f"evolution ({candidates:,} candidates)")
-    details = {"candidates": candidates, "valid": valid, "evaluated": score.evaluated,
+    diagnostics = {"candidates": candidates, "valid": valid, "evaluated": score.evaluated,
                "initial_samples": sampled, "initial_valid": init_valid, "population": size,
                "mutations_per_child": MUTATIONS, "seed": opts.seed, "cpu_s": round(cpu, 3),
                "evaluate_us": round(1e6 * score.eval_s / max(1, score.evaluated), 1), "trace": trace}
     stopped = "max_candidates" if max_candidates is not None and candidates >= max_candidates else "time_limit"
-    details["stopped_by"] = stopped
+    diagnostics["stopped_by"] = stopped
     return Outcome(Status.FEASIBLE, [arch], message=f"evolution: {candidates:,} candidates (stopped by {stopped})",
-                   details=details)
+                   diagnostics=diagnostics)

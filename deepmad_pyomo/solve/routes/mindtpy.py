@@ -7,7 +7,7 @@ This module therefore
 
 - registers a small legacy Pyomo solver plugin, :class:`CasadiIpopt`, under its own name
   ``deepmad_casadi_ipopt`` (``SolverFactory('deepmad_casadi_ipopt')``): it translates the model with
-  :mod:`.casadi_nlp`, runs Ipopt with exact CasADi derivatives, loads the point and returns a
+  :mod:`deepmad_pyomo.solve.backends.casadi`, runs Ipopt with exact CasADi derivatives, loads the point and returns a
   ``SolverResults`` with an honest termination condition (``locallyOptimal``, never ``optimal``);
 - runs MindtPy's own OA algorithm class through a subclass whose ``nlp_solver`` option also accepts
   that name. No ``ipopt`` executable is shadowed: Pyomo's ``ipopt`` keeps meaning the AMPL executable.
@@ -16,19 +16,20 @@ MindtPy's OA assumes convex constraints; this MINLP is not convex, so its cuts m
 and its "dual bound" is no bound: the route is a heuristic and never reports one. ``add_slack``
 (MindtPy's augmented-penalty treatment of nonconvex problems) is off: with it the master pays the
 penalty and proposes the same infeasible integer point again (cycling, measured on a small problem),
-while a plain OA cut is exact at the point it is taken and excludes it. Every integer point whose fixed NLP Ipopt solves is decoded,
-verified and streamed as an incumbent.
+while a plain OA cut is exact at the point it is taken and excludes it. Every integer point whose fixed
+NLP Ipopt solves is decoded, verified and streamed as an incumbent.
 
 ``opts.extra['mindtpy']``: further MindtPy options (e.g. ``iteration_limit``, ``add_no_good_cuts``).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
 import time
-from collections.abc import Callable
-from typing import Any, Self
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.common.collections import Bunch
@@ -36,12 +37,14 @@ from pyomo.opt import SolverResults, SolverStatus
 from pyomo.opt import TerminationCondition as TC
 
 from ...mp.formulation import FormulationOptions, build_pyomo_model, decode
+from ...space.arch import Architecture
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
 from ..backends.casadi import CasadiSolver
 from ..backends.casadi import version as casadi_version
-from ..base import Outcome, Reporter, SolveOptions
+from ..options import SolveOptions
 from ..results import Status
+from ..route import Outcome, Reporter, RouteKind, register
 
 NLP_SOLVER = "deepmad_casadi_ipopt"
 MARGIN_S = 1.0
@@ -93,7 +96,7 @@ class CasadiIpopt:
     def warm_start_capable(self) -> bool:
         return True
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> "CasadiIpopt":
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -119,12 +122,12 @@ class CasadiIpopt:
         # print_level 0 and sb (no banner) are CasadiSolver's defaults; options may override Ipopt settings
         solver = CasadiSolver(model, "ipopt", time_limit=limit, options=options)
         res, xs = solver.solve()
-        tc, st = _IPOPT_STATUS.get(res.status, (TC.error, SolverStatus.error))
+        tc, st = _IPOPT_STATUS.get(res.solver_status, (TC.error, SolverStatus.error))
         if xs is None and tc in (TC.locallyOptimal, TC.feasible):
             tc, st = TC.error, SolverStatus.error
         results.solver.status = st
         results.solver.termination_condition = tc
-        results.solver.message = res.status
+        results.solver.message = res.solver_status
         results.solver.wallclock_time = res.wall_s
         results.problem.number_of_variables = len(solver.nlp.vars)
         results.problem.number_of_constraints = int(solver.nlp.g.shape[0])
@@ -136,7 +139,7 @@ class CasadiIpopt:
         return results
 
 
-def register() -> None:
+def register_nlp_solver() -> None:
     """Register :class:`CasadiIpopt` with Pyomo's ``SolverFactory`` (idempotent)."""
     if NLP_SOLVER not in pyo.SolverFactory:
         pyo.SolverFactory.register(NLP_SOLVER, doc="Ipopt 3.14 from the casadi wheel (deepmad-pyomo)")(CasadiIpopt)
@@ -153,7 +156,7 @@ def oa_solver_class() -> Any:
         from pyomo.contrib.mindtpy.config_options import _get_MindtPy_OA_config
         from pyomo.contrib.mindtpy.outer_approximation import MindtPy_OA_Solver
 
-        register()
+        register_nlp_solver()
 
         class MindtPyOAWithCasadiIpopt(MindtPy_OA_Solver):
             """MindtPy OA; ``nlp_solver`` may also be ``deepmad_casadi_ipopt``, and a logger that already
@@ -189,88 +192,64 @@ class _ProgressHandler(logging.Handler):
             self.rep.progress("MindtPy: " + " ".join(line[0].split()))
 
 
-def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
-    t0 = time.perf_counter()
-    deadline = t0 + opts.time_limit - MARGIN_S
-    m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
-    found: dict[str, Any] = {"archs": [], "best": -math.inf, "points": 0, "rejected": 0}
+class _FixedNLPDesigns:
+    """Every integer point MindtPy's NLP solver loads, decoded and verified; the improving ones are kept
+    and streamed as incumbents."""
 
-    def on_solution(model: Any) -> None:
+    def __init__(self, problem: DesignProblem, rep: Reporter):
+        self.problem, self.rep = problem, rep
+        self.archs: list[Architecture] = []
+        self.best = -math.inf
+        self.points = 0    # integer points decoded
+        self.rejected = 0  # of those, points that do not decode or break a budget or bound
+
+    def on_solution(self, model: Any) -> None:
         """Decode a loaded point when every discrete variable holds an integer (a fixed NLP)."""
         ints = [v for v in model.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary()]
         if not ints or any(v.value is None or abs(v.value - round(v.value)) > 1e-6 for v in ints):
             return
         if not hasattr(model, "width_units") or not hasattr(model, "problem"):
             return
-        found["points"] += 1
+        self.points += 1
         try:
             arch = decode(model)
         except Exception:  # noqa: BLE001 - a point that does not decode is not a design
-            found["rejected"] += 1
+            self.rejected += 1
             return
-        met = evaluate(arch, problem.objective, problem.resolution)
-        if problem.check(arch, met):
-            found["rejected"] += 1
+        met = evaluate(arch, self.problem.objective, self.problem.resolution)
+        if self.problem.check(arch, met):
+            self.rejected += 1
             return
-        if met.objective > found["best"] + 1e-9:
-            found["best"] = met.objective
-            found["archs"].append(arch)
-            rep.incumbent(arch, met.objective, "MindtPy OA (fixed NLP)")
+        if met.objective > self.best + 1e-9:
+            self.best = met.objective
+            self.archs.append(arch)
+            self.rep.incumbent(arch, met.objective, "MindtPy OA (fixed NLP)")
 
+    def add_final(self, m: pyo.ConcreteModel) -> None:
+        """MindtPy's best point, loaded into ``m``, when it is a new valid design."""
+        arch = decode(m)
+        met = evaluate(arch, self.problem.objective, self.problem.resolution)
+        if not self.problem.check(arch, met) and all(a != arch for a in self.archs):
+            self.archs.append(arch)
+            self.rep.incumbent(arch, met.objective, "MindtPy OA")
+
+
+@contextlib.contextmanager
+def _mindtpy_logger(rep: Reporter) -> Iterator[logging.Logger]:
+    """A logger that forwards MindtPy's iteration log as progress (and Pyomo's warnings silenced)."""
     logger = logging.getLogger("deepmad_pyomo.solve.routes.mindtpy.run")
     logger.propagate = False
     logger.setLevel(logging.INFO)
     handler = _ProgressHandler(rep)
     logger.addHandler(handler)
-    config = {
-        "mip_solver": "appsi_highs", "nlp_solver": NLP_SOLVER,
-        "nlp_solver_args": {"deadline": deadline, "on_solution": on_solution},
-        "add_slack": False, "logger": logger, "mip_solver_mipgap": max(opts.gap, 1e-4),
-        **dict(opts.extra.get("mindtpy") or {}),
-    }
-    rep.progress(f"MindtPy OA (HiGHS master, casadi Ipopt NLPs) on the MINLP ({m.nvariables()} variables, "
-                 f"{m.nconstraints()} constraints)")
-    solver = oa_solver_class()()  # imports MindtPy: the time limit is what is left after that
-    # MindtPy checks it between subproblems and passes what is left to HiGHS; the NLPs get ``deadline``
-    config["time_limit"] = max(1, int(deadline - time.perf_counter() - MARGIN_S))
     pyomo_logger = logging.getLogger("pyomo")
     level = pyomo_logger.level
     pyomo_logger.setLevel(logging.ERROR)  # deprecation warnings from transformations MindtPy applies
     try:
-        results = solver.solve(m, **config)
-        tc = results.solver.termination_condition
-        err = None
-    except Exception as e:  # noqa: BLE001 - MindtPy raises on some subsolver outcomes; keep what was found
-        results, tc, err = None, None, f"{type(e).__name__}: {e}"
+        yield logger
     finally:
         logger.removeHandler(handler)
         pyomo_logger.setLevel(level)
-    details: dict[str, Any] = {
-        "termination": str(tc).split(".")[-1] if tc is not None else None,
-        "integer_points_decoded": found["points"], "rejected_points": found["rejected"],
-        "nlp_iterations": getattr(solver, "nlp_iter", None), "mip_iterations": getattr(solver, "mip_iter", None),
-        "wall_s": round(time.perf_counter() - t0, 2),
-        "note": "MindtPy OA is a heuristic on this nonconvex MINLP: its dual bound is not reported",
-    }
-    if err:
-        details["error"] = err
-    archs = list(found["archs"])
-    if results is not None and getattr(solver, "best_solution_found", None) is not None:
-        arch = decode(m)  # MindtPy loaded its best point into the model
-        met = evaluate(arch, problem.objective, problem.resolution)
-        if not problem.check(arch, met) and all(a != arch for a in archs):
-            archs.append(arch)
-            rep.incumbent(arch, met.objective, "MindtPy OA")
-    if archs:
-        status = Status.TIME_LIMIT if tc == TC.maxTimeLimit else Status.FEASIBLE
-        return Outcome(status, archs, details=details)
-    out_of_time = time.perf_counter() >= deadline - MARGIN_S - 0.5
-    if tc == TC.maxTimeLimit or out_of_time:
-        return Outcome(Status.TIME_LIMIT, message=f"MindtPy found no feasible design within {opts.time_limit:g} s "
-                       f"(termination {details['termination']})", details=details)
-    return Outcome(Status.ERROR, message="MindtPy OA found no feasible design"
-                   + (f" ({err})" if err else f" (termination {details['termination']})")
-                   + "; on this nonconvex problem that is not a proof of infeasibility", details=details)
 
 
 def version() -> str | None:
@@ -281,8 +260,57 @@ def version() -> str | None:
     highs = pyo.SolverFactory("appsi_highs")
     if not highs.available(exception_flag=False):
         return None
-    register()
+    register_nlp_solver()
     if not pyo.SolverFactory(NLP_SOLVER).available(exception_flag=False):
         return None
     return (f"MindtPy {'.'.join(map(str, mindtpy_version))} (Pyomo {pyomo_version}) + HiGHS "
             f"{'.'.join(map(str, highs.version()))} + {casadi_version()}")
+
+
+@register("mindtpy", RouteKind.LOCAL,
+          "Pyomo MindtPy outer approximation: HiGHS for the MILP master, casadi's Ipopt for the NLPs",
+          install="pip install highspy casadi", probe=version)
+def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
+    t0 = time.perf_counter()
+    deadline = t0 + opts.time_limit - MARGIN_S
+    m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
+    found = _FixedNLPDesigns(problem, rep)
+    rep.progress(f"MindtPy OA (HiGHS master, casadi Ipopt NLPs) on the MINLP ({m.nvariables()} variables, "
+                 f"{m.nconstraints()} constraints)")
+    solver = oa_solver_class()()  # imports MindtPy: the time limit is what is left after that
+    results, tc, err = None, None, None
+    with _mindtpy_logger(rep) as logger:
+        config = {
+            "mip_solver": "appsi_highs", "nlp_solver": NLP_SOLVER,
+            "nlp_solver_args": {"deadline": deadline, "on_solution": found.on_solution},
+            "add_slack": False, "logger": logger, "mip_solver_mipgap": max(opts.gap, 1e-4),
+            **dict(opts.extra.get("mindtpy") or {}),
+            # MindtPy checks it between subproblems and passes what is left to HiGHS; the NLPs get ``deadline``
+            "time_limit": max(1, int(deadline - time.perf_counter() - MARGIN_S)),
+        }
+        try:
+            results = solver.solve(m, **config)
+            tc = results.solver.termination_condition
+        except Exception as e:  # noqa: BLE001 - MindtPy raises on some subsolver outcomes; keep what was found
+            err = f"{type(e).__name__}: {e}"
+    diagnostics: dict[str, Any] = {
+        "termination": str(tc).split(".")[-1] if tc is not None else None,
+        "integer_points_decoded": found.points, "rejected_points": found.rejected,
+        "nlp_iterations": getattr(solver, "nlp_iter", None), "mip_iterations": getattr(solver, "mip_iter", None),
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "note": "MindtPy OA is a heuristic on this nonconvex MINLP: its dual bound is not reported",
+    }
+    if err:
+        diagnostics["error"] = err
+    if results is not None and getattr(solver, "best_solution_found", None) is not None:
+        found.add_final(m)  # MindtPy loaded its best point into the model
+    if found.archs:
+        status = Status.TIME_LIMIT if tc == TC.maxTimeLimit else Status.FEASIBLE
+        return Outcome(status, list(found.archs), diagnostics=diagnostics)
+    out_of_time = time.perf_counter() >= deadline - MARGIN_S - 0.5
+    if tc == TC.maxTimeLimit or out_of_time:
+        return Outcome(Status.TIME_LIMIT, message=f"MindtPy found no feasible design within {opts.time_limit:g} s "
+                       f"(termination {diagnostics['termination']})", diagnostics=diagnostics)
+    return Outcome(Status.ERROR, message="MindtPy OA found no feasible design"
+                   + (f" ({err})" if err else f" (termination {diagnostics['termination']})")
+                   + "; on this nonconvex problem that is not a proof of infeasibility", diagnostics=diagnostics)

@@ -16,10 +16,17 @@ from ...mp.formulation import (
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
 from ..backends import scip
-from ..base import Outcome, Reporter, SolveOptions
+from ..backends.answer import Termination
+from ..options import SolveOptions
 from ..results import Status
+from ..route import Outcome, Reporter, RouteKind, register
+
+_SCIP_STATUS = {Termination.OPTIMAL: Status.FEASIBLE, Termination.TIME_LIMIT: Status.TIME_LIMIT,
+                Termination.ITERATION_LIMIT: Status.TIME_LIMIT}  # design() upgrades FEASIBLE within the gap
 
 
+@register("scip", RouteKind.GLOBAL, "SCIP on the monolithic MINLP (spatial branch and bound; proves a gap)",
+          install="pip install pyscipopt", probe=scip.version)
 def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
     rep.progress(f"SCIP on the monolithic MINLP ({m.nvariables()} variables, {m.nconstraints()} constraints)"
@@ -27,19 +34,29 @@ def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outco
     if opts.warm_start is not None:
         load_architecture(m, opts.warm_start)
     ans = scip.solve_model(m, opts.time_limit, opts.gap, warm_start=opts.warm_start is not None)
-    details = {"termination": ans.termination, "wall_s": round(ans.wall_s, 2)}
-    if ans.termination == "infeasible":
-        return Outcome(Status.INFEASIBLE, bound=None, message="SCIP proved the problem infeasible", details=details)
+    diagnostics = {"termination": ans.describe(), "wall_s": round(ans.wall_s, 2)}
+    if ans.termination == Termination.INFEASIBLE:
+        return Outcome(Status.INFEASIBLE, bound=None, message="SCIP proved the problem infeasible",
+                       diagnostics=diagnostics)
     archs = []
     if ans.has_solution:
         arch = decode(m)
         archs.append(arch)
         rep.incumbent(arch, evaluate(arch, problem.objective).objective, "SCIP")
-    status = {"optimal": Status.FEASIBLE, "time_limit": Status.TIME_LIMIT}.get(ans.termination, Status.ERROR)
-    return Outcome(status, archs, bound=ans.bound, message="" if archs else f"SCIP: {ans.termination}",
-                   details=details)
+    status = _SCIP_STATUS.get(ans.termination, Status.ERROR)
+    return Outcome(status, archs, bound=ans.bound, message="" if archs else f"SCIP: {ans.describe()}",
+                   diagnostics=diagnostics)
 
 
+def maingo_version() -> str | None:
+    from pyomo.contrib.appsi.solvers import MAiNGO
+
+    solver = MAiNGO()
+    return f"MAiNGO {'.'.join(map(str, solver.version()))}" if solver.available() else None
+
+
+@register("maingo", RouteKind.GLOBAL, "MAiNGO (appsi_maingo) on the monolithic MINLP", install="pip install maingopy",
+          probe=maingo_version)
 def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     from pyomo.contrib.appsi.solvers import MAiNGO
 
@@ -54,9 +71,9 @@ def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Out
     res = solver.solve(m)
     tc = str(res.termination_condition).split(".")[-1]
     bound = res.best_objective_bound if res.best_objective_bound not in (None, float("inf")) else None
-    details = {"termination": tc}
+    diagnostics = {"termination": tc}
     if "infeasible" in tc.lower():
-        return Outcome(Status.INFEASIBLE, message="MAiNGO proved the problem infeasible", details=details)
+        return Outcome(Status.INFEASIBLE, message="MAiNGO proved the problem infeasible", diagnostics=diagnostics)
     archs = []
     if res.best_feasible_objective is not None:
         res.solution_loader.load_vars()
@@ -64,7 +81,7 @@ def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Out
         archs.append(arch)
         rep.incumbent(arch, evaluate(arch, problem.objective).objective, "MAiNGO")
     status = Status.FEASIBLE if "optimal" in tc.lower() else Status.TIME_LIMIT if archs else Status.ERROR
-    return Outcome(status, archs, bound=bound, details=details)
+    return Outcome(status, archs, bound=bound, diagnostics=diagnostics)
 
 
 def _inline_named_expressions(m: Any) -> None:

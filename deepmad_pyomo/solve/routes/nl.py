@@ -2,11 +2,11 @@
 
 The route writes the MINLP as an ``.nl`` file, runs the executable named by the variant
 (``nl:couenne`` by default) when it is on PATH, reads its ``.sol`` file back and decodes the design.
-None of these executables can be installed from PyPI or Debian here (DESIGN.md 4); the route raises a
-:class:`DesignError` naming the missing executable and how to get it.
+None of these executables can be installed from PyPI or Debian; the route raises a :class:`DesignError`
+naming the missing executable and how to get it.
 
 The ``.sol`` format carries no dual bound, so no bound is reported, even when a global solver
-(couenne, baron) says "optimal"; that claim is recorded in ``details``.
+(couenne, baron) says "optimal"; that claim is recorded in the diagnostics.
 """
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ from ...errors import DesignError
 from ...mp.formulation import FormulationOptions, build_pyomo_model, decode
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
-from ..base import Outcome, Reporter, SolveOptions
+from ..options import SolveOptions
 from ..results import Status
+from ..route import Outcome, Reporter, RouteKind, register
 
+EXECUTABLES = ("couenne", "bonmin", "ipopt", "knitro", "baron")
 DEFAULT = "couenne"
 GLOBAL = {"couenne", "baron"}
 MARGIN_S = 1.0
@@ -69,6 +71,18 @@ def write_nl(problem: DesignProblem, path: str | Path, formulation: str = "natur
     return m
 
 
+def on_path(executable: str | None = None) -> str | None:
+    """Where ``executable`` (default: any of :data:`EXECUTABLES`) is on PATH, or ``None``. The route's
+    probe does not know the variant: ``nl`` is available when any executable is, and :func:`run` raises
+    a :class:`DesignError` naming the one chosen when it is missing."""
+    names = [executable] if executable else list(EXECUTABLES)
+    found = [f"{exe} ({shutil.which(exe)})" for exe in names if shutil.which(exe)]
+    return "on PATH: " + ", ".join(found) if found else None
+
+
+@register("nl", RouteKind.EXTERNAL, "an AMPL executable on PATH through Pyomo's NL interface",
+          install="put the executable on PATH (e.g. couenne from COIN-OR; not obtainable from PyPI or Debian)",
+          probe=on_path, variants=EXECUTABLES, default_variant=DEFAULT)
 def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     exe = opts.variant or DEFAULT
     path = executable(exe)
@@ -85,14 +99,14 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
         results = solver.solve(m, load_solutions=False, timelimit=limit, tee=False)
     except Exception as e:  # noqa: BLE001 - a failing executable is reported as a status
         return Outcome(Status.ERROR, message=f"{exe} failed: {type(e).__name__}: {e}",
-                       details={"executable": path})
+                       diagnostics={"executable": path})
     tc = results.solver.termination_condition
-    details: dict[str, Any] = {"executable": path, "termination": str(tc), "message": str(results.solver.message),
+    diagnostics: dict[str, Any] = {"executable": path, "termination": str(tc), "message": str(results.solver.message),
                                "wall_s": round(time.perf_counter() - t0, 2)}
     if exe in GLOBAL and tc == TC.optimal:
-        details["solver_claims_global_optimality"] = True
+        diagnostics["solver_claims_global_optimality"] = True
     if tc == TC.infeasible and exe in GLOBAL:
-        return Outcome(Status.INFEASIBLE, message=f"{exe} reports the problem infeasible", details=details)
+        return Outcome(Status.INFEASIBLE, message=f"{exe} reports the problem infeasible", diagnostics=diagnostics)
     archs = []
     if len(results.solution) > 0:
         m.solutions.load_from(results)
@@ -101,6 +115,6 @@ def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
         rep.incumbent(arch, evaluate(arch, problem.objective, problem.resolution).objective, exe)
     if archs:
         status = Status.TIME_LIMIT if tc in (TC.maxTimeLimit, TC.maxIterations) else Status.FEASIBLE
-        return Outcome(status, archs, details=details)
+        return Outcome(status, archs, diagnostics=diagnostics)
     status = Status.TIME_LIMIT if tc == TC.maxTimeLimit else Status.ERROR
-    return Outcome(status, message=f"{exe} returned no solution ({tc})", details=details)
+    return Outcome(status, message=f"{exe} returned no solution ({tc})", diagnostics=diagnostics)

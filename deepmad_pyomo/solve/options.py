@@ -1,0 +1,49 @@
+"""What a solve is asked for: :class:`SolveOptions`, checked when they are made."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any
+
+from ..errors import DesignError
+from ..mp.formulation import FORMULATIONS
+from ..space.arch import Architecture
+
+
+@dataclass
+class SolveOptions:
+    """``time_limit`` (s, wall), relative ``gap``, ``formulation`` (see ``mp.formulation.FORMULATIONS``),
+    ``variant`` (e.g. a Bonmin algorithm or an AMPL executable), ``seed``, ``warm_start`` (an
+    architecture), ``workers``, ``extra`` (route-specific settings). A bad value raises
+    :class:`DesignError` naming the field."""
+
+    time_limit: float = 30.0
+    gap: float = 1e-4
+    formulation: str = "natural"
+    variant: str | None = None
+    seed: int = 0
+    warm_start: Architecture | None = None
+    workers: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not (_is_number(self.time_limit) and math.isfinite(self.time_limit) and self.time_limit > 0):
+            raise DesignError("time_limit", f"{self.time_limit!r} is not a positive number of seconds",
+                              "a finite number > 0")
+        if not (_is_number(self.gap) and self.gap >= 0):
+            raise DesignError("gap", f"{self.gap!r} is not a relative gap", "a number >= 0")
+        if self.formulation not in FORMULATIONS:
+            raise DesignError("formulation", f"unknown formulation {self.formulation!r}", ", ".join(FORMULATIONS))
+        if not (_is_int(self.workers) and self.workers >= 1):
+            raise DesignError("workers", f"{self.workers!r} is not a number of workers", "an integer >= 1")
+        if not _is_int(self.seed):
+            raise DesignError("seed", f"{self.seed!r} is not an integer", "an integer")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool)
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, Integral) and not isinstance(x, bool)
