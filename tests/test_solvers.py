@@ -302,7 +302,7 @@ def test_registry_lists_every_route_with_its_kind() -> None:
 
 @pytest.mark.parametrize("field,value,valid", [
     ("time_limit", -3, "a finite number > 0"), ("time_limit", math.inf, "a finite number > 0"),
-    ("gap", -1, "a number >= 0"), ("formulation", "nonsense", "natural, log, gp"),
+    ("gap", -1, "a number >= 0"), ("formulation", "nonsense", "natural, log"),
     ("workers", 0, "an integer >= 1"), ("seed", 1.5, "an integer"),
 ])
 def test_solve_options_are_checked(field: str, value: object, valid: str) -> None:
