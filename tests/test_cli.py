@@ -18,7 +18,7 @@ from deepmad_pyomo.space import problem as P
 RELEASED = Path(str(resources.files("deepmad_pyomo.space").joinpath("released")))
 R18, R50, M29 = (str(RELEASED / f"{n}.txt") for n in ("deepmad-R18", "deepmad-R50", "deepmad-29M-224"))
 
-# DESIGN.md 2.3, tinynas-compat figures, at the precision listed there.
+# The released structures' figures in tinynas mode (the official code's counts), to the precision published.
 FIGURES = {
     R18: dict(score=32120.20, penalty=34.81, rho=0.2991, layers=115, flops=1.837, params=11.153),
     R50: dict(score=48919.28, penalty=34.81, rho=0.2998, layers=157, flops=4.087, params=24.208, params_fc=25.441,
