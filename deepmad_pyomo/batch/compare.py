@@ -24,7 +24,13 @@ from typing import Any, Sequence
 from ..errors import DesignError
 from ..fileio import safe_name
 from ..solve.results import Status
-from .compare_report import COLUMNS, summary_rows, table_rows, write_figures, write_tables
+from .compare_report import (
+    COLUMNS,
+    summary_rows,
+    table_rows,
+    write_figures,
+    write_tables,
+)
 from .compare_worker import FORMAT, execute, failure_row, problem_size
 from .engine import (
     BatchStatus,

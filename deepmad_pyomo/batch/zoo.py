@@ -17,9 +17,23 @@ from typing import Any, Sequence
 
 from ..errors import DesignError
 from ..solve.results import Status
-from .engine import Payload, RunKind, check_time_limit, plain_problem, problem_hash, run_planned, selected
+from .engine import (
+    Payload,
+    RunKind,
+    check_time_limit,
+    plain_problem,
+    problem_hash,
+    run_planned,
+    selected,
+)
 from .suites import Suite, load_suites
-from .zoo_readme import CAPTION, references, resnet_architecture, summary_row, write_outputs
+from .zoo_readme import (
+    CAPTION,
+    references,
+    resnet_architecture,
+    summary_row,
+    write_outputs,
+)
 from .zoo_worker import FORMAT, execute, failure_record, model_name
 
 DEFAULT_TIME_LIMIT = 20.0

@@ -63,7 +63,8 @@ def references() -> list[dict[str, Any]]:
         m = evaluate(resnet_architecture(name), ObjectiveSettings(alpha=None, beta=10.0, rho0=0.3, mode=Mode.PAPER))
         out.append({"name": name, "kind": "classic", "macs": macs, "params": params, "objective": m.objective,
                     "score": m.score, "depth_penalty": m.depth_penalty, "rho": m.rho, "resolution": 224,
-                    "note": "MACs/params: measured on torchvision's model; objective: main-path-equivalent architecture"})
+                    "note": "MACs/params: measured on a hand-built equivalent of torchvision's model; objective: "
+                            "main-path-equivalent architecture"})
     return out
 
 
@@ -84,8 +85,7 @@ def summary_row(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: str, figure: bool) -> str:
-    from ..space.arch import Architecture
-
+    """``README.md``: how the zoo was made, what its files hold, the picture, a table per suite."""
     rows = [summary_row(r) for r in records]
     n_ok = sum(r["objective"] is not None for r in rows)
     n_ver = sum(bool(r["verified"]) for r in rows)
@@ -110,29 +110,36 @@ def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: st
         lines += ["![objective against MACs and params](zoo.png)", "", f"*{CAPTION}*", ""]
     for suite in suites:
         sel = [r for r in rows if r["suite"] == suite]
-        if not sel:
-            continue
-        lines += [f"## {suite}", "",
-                  "| model | family | res | MACs budget (G) | MACs (G) | params budget (M) | params (M) | objective "
-                  "| score | penalty | rho | layers | status | bound | time (s) | verified |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
-        for r in sel:
-            ver = {True: "yes", False: "MISMATCH", None: "-"}[r["verified"]]
-            fb = None if r["flops_budget"] is None else r["flops_budget"] / 1e9
-            pb = None if r["params_budget"] is None else r["params_budget"] / 1e6
-            lines.append(
-                f"| `{r['name']}` | {r['family']} | {r['resolution']} | {_fmt(fb, '.2f')} "
-                f"| {_fmt(None if r['macs'] is None else r['macs'] / 1e9, '.3f')} | {_fmt(pb, '.2f')} "
-                f"| {_fmt(None if r['params'] is None else r['params'] / 1e6, '.2f')} | {_fmt(r['objective'], ',.1f')} "
-                f"| {_fmt(r['score'], ',.1f')} | {_fmt(r['depth_penalty'], ',.1f')} "
-                f"| {_fmt(r['rho'], '.3f')} | {_fmt(r['layers'], 'd')} | {r['status']} | {_fmt(r['bound'], ',.1f')} "
-                f"| {_fmt(r['time_s'], '.1f')} | {ver} |")
-        lines.append("")
-        lines += ["<details><summary>architectures</summary>", ""]
-        for rec in (x for x in records if x["suite"] == suite and x.get("architecture")):
-            lines.append(f"- `{rec['name']}`: `{Architecture.from_dict(rec['architecture']).describe()}`")
-        lines += ["", "</details>", ""]
+        if sel:
+            lines += _suite_section(suite, sel, [x for x in records if x["suite"] == suite])
     return "\n".join(lines)
+
+
+def _table_line(r: dict[str, Any]) -> str:
+    ver = {True: "yes", False: "MISMATCH", None: "-"}[r["verified"]]
+    fb = None if r["flops_budget"] is None else r["flops_budget"] / 1e9
+    pb = None if r["params_budget"] is None else r["params_budget"] / 1e6
+    return (f"| `{r['name']}` | {r['family']} | {r['resolution']} | {_fmt(fb, '.2f')} "
+            f"| {_fmt(None if r['macs'] is None else r['macs'] / 1e9, '.3f')} | {_fmt(pb, '.2f')} "
+            f"| {_fmt(None if r['params'] is None else r['params'] / 1e6, '.2f')} | {_fmt(r['objective'], ',.1f')} "
+            f"| {_fmt(r['score'], ',.1f')} | {_fmt(r['depth_penalty'], ',.1f')} "
+            f"| {_fmt(r['rho'], '.3f')} | {_fmt(r['layers'], 'd')} | {r['status']} | {_fmt(r['bound'], ',.1f')} "
+            f"| {_fmt(r['time_s'], '.1f')} | {ver} |")
+
+
+def _suite_section(suite: str, rows: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]) -> list[str]:
+    """A suite's table of models and (folded) their architectures."""
+    from ..space.arch import Architecture
+
+    lines = [f"## {suite}", "",
+             "| model | family | res | MACs budget (G) | MACs (G) | params budget (M) | params (M) | objective "
+             "| score | penalty | rho | layers | status | bound | time (s) | verified |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
+    lines += [_table_line(r) for r in rows]
+    lines += ["", "<details><summary>architectures</summary>", ""]
+    for rec in (x for x in records if x.get("architecture")):
+        lines.append(f"- `{rec['name']}`: `{Architecture.from_dict(rec['architecture']).describe()}`")
+    return lines + ["", "</details>", ""]
 
 
 def plot_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DesignError
-from .ops import CLOCKS, DEVICES, FEATURE_DOC, FORMAT, GROUPS, MALLOC_MODES, network_latency
+from .ops import (
+    CLOCKS,
+    DEVICES,
+    FEATURE_DOC,
+    FORMAT,
+    GROUPS,
+    MALLOC_MODES,
+    network_latency,
+)
 
 
 @dataclass
