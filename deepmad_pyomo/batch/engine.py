@@ -58,8 +58,8 @@ class RunKind:
 @dataclass
 class Outcome:
     """What :func:`run_planned` did: every run's record in plan order (a run interrupted before its record
-    was written has none), how many were reused and how many ran now (finished or failed), on how many
-    workers, in how many wall seconds."""
+    was written has none), how many were reused, how many finished now with an answer (a failed task's run
+    has its failure record but is not counted), on how many workers, in how many wall seconds of running."""
 
     records: list[Record]
     reused: int

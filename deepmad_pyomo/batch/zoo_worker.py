@@ -49,8 +49,9 @@ def _record(payload: Payload, problem: DesignProblem) -> Record:
 
 @dataclass
 class Attempts:
-    """The solves of one model: the last one (``None`` if none finished), the time limit it had, and a
-    summary of each; ``error``: the message of a solve that raised a :class:`DesignError` (no more tries)."""
+    """The solves of one model: the last one, a summary of each, and ``time_limit``: the last one's limit
+    when it designed the model (or proved it infeasible), else twice that (the certificate's
+    ``time_limit_used``); ``error``: the message of a solve that raised a :class:`DesignError` (no more tries)."""
 
     last: MeasuredSolve | None = None
     time_limit: float = 0.0
