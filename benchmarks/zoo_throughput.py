@@ -12,7 +12,7 @@ shared pages split between the processes sharing them) of this process and all i
 (scheduler, nannies, workers, solver children), sampled every 0.5 s; and the largest resident set of
 one process.
 
-Targets (issue 5): the 31-model paper + imagenet zoo designed and verified in under 5 minutes with 2
+Targets: the 31-model paper + imagenet zoo designed and verified in under 5 minutes with 2
 workers on a 2-core machine, at least 1.8x the throughput of 1 worker. Solves are bounded by a
 wall-clock time limit, so throughput scales with workers only while each worker has a core to itself:
 the load average is printed before and after, since other processes on the machine change the
@@ -42,17 +42,6 @@ class TreeMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    @staticmethod
-    def _pss_mb(pid: int) -> float:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        return int(line.split()[1]) / 1024
-        except (OSError, ValueError, IndexError):
-            pass
-        return 0.0
-
     def _run(self) -> None:
         import psutil
 
@@ -64,11 +53,12 @@ class TreeMemory:
                 procs = [me]
             total = 0.0
             for p in procs:
-                total += self._pss_mb(p.pid)
                 try:
-                    self.peak_rss_mb = max(self.peak_rss_mb, p.memory_info().rss / 2 ** 20)
-                except psutil.Error:
-                    pass
+                    mem = p.memory_full_info()
+                except psutil.Error:  # ended, or not ours to read
+                    continue
+                total += mem.pss / 2 ** 20
+                self.peak_rss_mb = max(self.peak_rss_mb, mem.rss / 2 ** 20)
             self.peak_pss_mb = max(self.peak_pss_mb, total)
             self._stop.wait(self.interval)
 

@@ -1,4 +1,5 @@
-"""Files written atomically: a reader never sees a half-written file, an interrupt loses nothing."""
+"""Files: written atomically (a reader never sees a half-written file, an interrupt loses nothing) and read
+with one clear error (a :class:`~deepmad_pyomo.errors.DesignError` naming the file) when they cannot be."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from .errors import DesignError
 
 
 def _umask() -> int:
@@ -52,3 +55,60 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [plain(v) for v in obj]
     return obj
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of ``text`` (a run's key): letters, digits and ``._-`` kept, the rest ``_``."""
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)
+
+
+# ------------------------------------------------------------------------------------------ reading
+def read_text(path: str | Path, what: str = "file", valid: str | None = None) -> str:
+    """The text of ``path``. A missing or unreadable file, or one that is not UTF-8 text, raises a
+    :class:`DesignError` whose field is the path; ``what`` names the file's kind in the message and ``valid``
+    says what the file should be."""
+    path = Path(path)
+    try:
+        return path.read_text()
+    except OSError as e:
+        raise DesignError(str(path), f"cannot read {what}: {e.strerror or e}", valid) from None
+    except UnicodeDecodeError as e:
+        raise DesignError(str(path), f"not a text file ({e.reason} at byte {e.start})", valid) from None
+
+
+def parse_json(text: str, path: str | Path, valid: str | None = None) -> Any:
+    """``text`` (read from ``path``) as JSON; invalid JSON raises a :class:`DesignError` naming the path and line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DesignError(str(path), f"not valid JSON (line {e.lineno}: {e.msg})", valid) from None
+
+
+def parse_yaml(text: str, path: str | Path, valid: str | None = None) -> Any:
+    """``text`` (read from ``path``) as YAML; invalid YAML raises a :class:`DesignError` naming the path."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise DesignError(str(path), f"not valid YAML: {str(e).splitlines()[0]}", valid) from None
+
+
+def read_json(path: str | Path, what: str = "file", valid: str | None = None) -> Any:
+    """A JSON file's content (errors as :func:`read_text` and :func:`parse_json`)."""
+    return parse_json(read_text(path, what, valid), path, valid)
+
+
+def read_data(path: str | Path, what: str = "file", valid: str | None = None) -> Any:
+    """A data file's content: JSON when its name ends in ``.json``, YAML otherwise."""
+    text = read_text(path, what, valid)
+    return parse_json(text, path, valid) if Path(path).suffix == ".json" else parse_yaml(text, path, valid)
+
+
+def read_json_or_none(path: str | Path) -> Any:
+    """A JSON file's content, or ``None`` when it is missing, unreadable or not JSON (a resumed batch redoes
+    the run whose record it is)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None

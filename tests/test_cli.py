@@ -18,7 +18,7 @@ from deepmad_pyomo.space import problem as P
 RELEASED = Path(str(resources.files("deepmad_pyomo.space").joinpath("released")))
 R18, R50, M29 = (str(RELEASED / f"{n}.txt") for n in ("deepmad-R18", "deepmad-R50", "deepmad-29M-224"))
 
-# DESIGN.md 2.3, tinynas-compat figures, at the precision listed there.
+# The released structures' figures in tinynas mode (the official code's counts), to the precision published.
 FIGURES = {
     R18: dict(score=32120.20, penalty=34.81, rho=0.2991, layers=115, flops=1.837, params=11.153),
     R50: dict(score=48919.28, penalty=34.81, rho=0.2998, layers=157, flops=4.087, params=24.208, params_fc=25.441,
@@ -348,3 +348,38 @@ def test_console_script_subprocess(tmp_path):
     bad = write(tmp_path, "chain.json", _bad_block(**{"in": 40}))
     p = subprocess.run([exe, "metrics", bad], capture_output=True, text=True, timeout=60)
     assert_one_line_error(p.returncode, p.stdout, p.stderr, "blocks[2].in", "valid: 32")
+
+
+# ------------------------------------------------------------------------------ layers and readers
+def test_command_modules_do_not_import_main():
+    """``cli.main`` imports the command modules, never the other way round."""
+    import ast
+
+    folder = Path(__file__).parents[1] / "deepmad_pyomo" / "cli"
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module != "main" and "main" not in [a.name for a in node.names], path.name
+
+
+def test_file_readers(tmp_path):
+    from deepmad_pyomo.errors import DesignError
+    from deepmad_pyomo.fileio import read_data, read_json, read_json_or_none, read_text, safe_name
+
+    missing = tmp_path / "missing.json"
+    with pytest.raises(DesignError, match=r"missing\.json: cannot read latency model: .*\(valid: a model\)"):
+        read_text(missing, "latency model", "a model")
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(DesignError, match=r"binary\.json: not a text file \(invalid start byte at byte 0\)"):
+        read_json(binary)
+    broken = write(tmp_path, "broken.json", "{not json")
+    with pytest.raises(DesignError, match=r"broken\.json: not valid JSON \(line 1: "):
+        read_json(broken)
+    with pytest.raises(DesignError, match=r"bad\.yaml: not valid YAML"):
+        read_data(write(tmp_path, "bad.yaml", "a: [unclosed"))
+    assert read_data(write(tmp_path, "ok.yaml", "a: [1, 2]")) == {"a": [1, 2]}
+    assert read_data(write(tmp_path, "ok.json", {"a": 1})) == {"a": 1}
+    assert read_json_or_none(missing) is None and read_json_or_none(broken) is None
+    assert read_json_or_none(binary) is None and read_json_or_none(tmp_path / "ok.json") == {"a": 1}
+    assert safe_name("cifar/k1kxk1-60m/bonmin:B-Hyb/log") == "cifar_k1kxk1-60m_bonmin_B-Hyb_log"

@@ -1,7 +1,7 @@
 """Suites, ``deepmad compare`` and ``deepmad zoo`` on a real Dask ``LocalCluster`` (2 worker processes).
 
 Fast: a tiny suite of two CIFAR problems, a few seconds per solve. One cluster (the embedded-cluster
-path of :func:`distributed.cluster_client`) serves every check that needs one, inside a single test;
+path of :func:`cluster.cluster_client`) serves every check that needs one, inside a single test;
 the CLI check reaches it through ``--scheduler`` (the external-cluster path).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Latency models (issue 6): profiling writes a valid model, malformed files are refused, one formula for
+"""Latency models: profiling writes a valid model, malformed files are refused, one formula for
 numbers and Pyomo expressions, latency budgets in the MINLP, in DesignProblem.check and in the
 evolutionary baseline, and the CLI functions."""
 from __future__ import annotations
@@ -22,6 +22,10 @@ from deepmad_pyomo.cli.latency import (
     format_build_latency,
 )
 from deepmad_pyomo.errors import DesignError
+from deepmad_pyomo.latency import ops
+from deepmad_pyomo.latency.fit import nnls
+from deepmad_pyomo.latency.grid import default_grid
+from deepmad_pyomo.latency.ops import GROUPS, OPS, block_latency, is_pointwise
 from deepmad_pyomo.mp.formulation import build_pyomo_model, load_architecture
 from deepmad_pyomo.space.arch import Architecture, Block
 from deepmad_pyomo.space.problem import DesignProblem
@@ -32,9 +36,9 @@ FAMILIES = ("k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
 def synthetic_model() -> L.LatencyModel:
     """A deterministic model (every coefficient positive and distinct), no measuring needed."""
     coef = {op: {f: 0.01 * (i + 1) + 0.003 * j for j, f in enumerate(feats)}
-            for i, (op, feats) in enumerate(L.OPS.items())}
-    coef["scale"] = {f: 1.0 + 0.05 * i for i, f in enumerate(L.FAMILIES)}
-    coef["block"] = {f: 0.02 * (i + 1) for i, f in enumerate(L.FAMILIES)}
+            for i, (op, feats) in enumerate(OPS.items())}
+    coef["scale"] = {f: 1.0 + 0.05 * i for i, f in enumerate(ops.FAMILIES)}
+    coef["block"] = {f: 0.02 * (i + 1) for i, f in enumerate(ops.FAMILIES)}
     return L.LatencyModel(coef, {"device": "cpu", "threads": 1, "batch": 1, "torch": "test", "clock": "thread_cpu",
                                  "malloc": "tuned"})
 
@@ -86,11 +90,11 @@ def test_profile_tiny_grid_writes_a_valid_model(profiled):
     assert w["device"] == "cpu" and w["threads"] == 1 and w["batch"] == 1 and w["clock"] == "thread_cpu"
     for key in ("torch", "numpy", "python", "device_name", "malloc", "allocator", "created"):
         assert w[key]
-    assert set(loaded.coefficients) == set(L.GROUPS)
+    assert set(loaded.coefficients) == set(GROUPS)
     assert all(v >= 0 for c in loaded.coefficients.values() for v in c.values())
     fit = loaded.fit
     assert fit["heldout_shapes"] > 0 and fit["heldout_median_abs_rel_err"] is not None
-    assert set(fit["per_op"]) == set(L.OPS) and fit["networks"]["train_networks"] >= 1
+    assert set(fit["per_op"]) == set(OPS) and fit["networks"]["train_networks"] >= 1
     assert "median_iqr_over_median" in loaded.noise and loaded.noise["reference"]["median_ms"] > 0
     assert len(loaded.samples) == fit["grid"]["shapes"]
     text = loaded.describe()
@@ -103,10 +107,10 @@ def test_profile_tiny_grid_writes_a_valid_model(profiled):
 
 
 def test_grid_sizes_and_unknown_grid():
-    assert len(L.default_grid("tiny")) < len(L.default_grid("small")) < len(L.default_grid("default"))
-    assert {s.op for s in L.default_grid("tiny")} == set(L.OPS) | {"network"}
+    assert len(default_grid("tiny")) < len(default_grid("small")) < len(default_grid("default"))
+    assert {s.op for s in default_grid("tiny")} == set(OPS) | {"network"}
     with pytest.raises(DesignError, match="grid"):
-        L.default_grid("huge")
+        default_grid("huge")
     with pytest.raises(DesignError, match="device"):
         L.profile(device="tpu")
     with pytest.raises(DesignError, match="threads"):
@@ -188,8 +192,8 @@ def test_super_block_is_first_plus_repeats():
     a = arch("k1kxk1", depths=(3, 1))
     per = L.predict_blocks_ms(model, a)
     b = a.blocks[1]
-    first = L.block_latency(model.coefficients, b, 32, True)
-    repeat = L.block_latency(model.coefficients, b, 16, False)
+    first = block_latency(model.coefficients, b, 32, True)
+    repeat = block_latency(model.coefficients, b, 16, False)
     assert per[1] == pytest.approx(first + 2 * repeat)
     assert sum(per) == pytest.approx(L.predict_ms(model, a))
 
@@ -199,13 +203,13 @@ def test_pointwise_indicator_exact_on_the_kernel_choices():
     m = pyo.ConcreteModel()
     m.z = pyo.Var([1, 3, 5], domain=pyo.Binary)
     k2 = sum(k * k * m.z[k] for k in (1, 3, 5))
-    one = L.is_pointwise(k2, (1, 3, 5))
+    one = is_pointwise(k2, (1, 3, 5))
     for k in (1, 3, 5):
         for kk in (1, 3, 5):
             m.z[kk].set_value(int(kk == k))
         assert pyo.value(one) == pytest.approx(int(k == 1))
-    assert L.is_pointwise(k2, (3, 5)) == 0 and L.is_pointwise(k2, (1,)) == 1
-    assert L.is_pointwise(9) == 0 and L.is_pointwise(1) == 1
+    assert is_pointwise(k2, (3, 5)) == 0 and is_pointwise(k2, (1,)) == 1
+    assert is_pointwise(9) == 0 and is_pointwise(1) == 1
     del z1, z3, z5
 
 
@@ -365,5 +369,21 @@ def test_measurement_statistics():
     assert L.Measurement([2.0]).iqr_rel == 0.0
     assert L.default_clock("cpu", 1) == "thread_cpu" and L.default_clock("cpu", 2) == "wall"
     assert L.default_clock("cuda", 1) == "wall"
-    assert math.isclose(L.nnls([[1, 0], [0, 1], [1, 1]], [1, -1, 0])[1], 0.0)
+    assert math.isclose(nnls([[1, 0], [0, 1], [1, 1]], [1, -1, 0])[1], 0.0)
     assert copy.deepcopy(synthetic_model()).coefficients
+
+
+def test_nnls_optimality_and_duplicate_columns():
+    """The KKT conditions hold on random problems; identical columns give their weight to the first."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        A, y = rng.random((12, 5)), rng.normal(size=12)
+        x = np.array(nnls(A, y))
+        grad = A.T @ (A @ x - y)
+        assert np.all(x >= 0) and np.all(grad >= -1e-9) and np.allclose(grad[x > 0], 0, atol=1e-9)
+    A = np.array([[1.0, 2.0, 2.0], [2.0, 1.0, 1.0], [1.0, 3.0, 3.0]])  # columns 1 and 2 are the same
+    x = nnls(A, A @ [0.5, 1.0, 0.0])
+    assert x == pytest.approx([0.5, 1.0, 0.0]) and x[2] == 0.0
+

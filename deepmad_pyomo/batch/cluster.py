@@ -34,7 +34,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 DEFAULT_RETRIES = 2
@@ -102,20 +101,33 @@ def allow_children() -> bool:
     return False
 
 
-PRELOAD = ("pyomo.environ", "casadi", "pyscipopt", "torch", "deepmad_pyomo.mp.formulation",
-           "deepmad_pyomo.solve.routes.auto", "deepmad_pyomo.solve.backends.scip", "deepmad_pyomo.nn.verify")
-
-
-def preload(modules: Sequence[str] = PRELOAD) -> None:
+def preload() -> None:
     """Import what the solves need in the worker, before ``design()`` forks its child, so that the child
     does not spend its time limit importing (a fork inherits the modules). Missing ones are skipped."""
-    import importlib
+    with contextlib.suppress(ImportError):
+        import pyomo.environ  # noqa: F401
+    with contextlib.suppress(ImportError):
+        import casadi  # noqa: F401
+    with contextlib.suppress(ImportError):
+        import pyscipopt  # noqa: F401
+    with contextlib.suppress(ImportError):
+        import torch  # noqa: F401
+    with contextlib.suppress(ImportError):
+        from ..mp import formulation  # noqa: F401
+    with contextlib.suppress(ImportError):
+        from ..solve.routes import auto  # noqa: F401
+    with contextlib.suppress(ImportError):
+        from ..solve.backends import scip  # noqa: F401
+    with contextlib.suppress(ImportError):
+        from ..nn import verify  # noqa: F401
 
-    for mod in modules:
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
+
+def prepare_worker() -> bool:
+    """Ready this worker for solves: able to fork the solver child (:func:`allow_children`), the solver
+    libraries imported (:func:`preload`). Returns ``True`` if the worker was daemonic and had to be switched."""
+    switched = allow_children()
+    preload()
+    return switched
 
 
 def worker_info() -> dict[str, Any]:
@@ -125,16 +137,22 @@ def worker_info() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "daemonic": bool(mp.current_process().daemon)}
 
 
+MB = 2 ** 20
+
+
 class PeakMemory:
     """Peak memory of this process's children while the ``with`` block runs (the solver processes that
-    ``design()`` forks), in megabytes (2^20 bytes), sampled every ``interval`` s:
+    ``design()`` forks), in megabytes (2^20 bytes), sampled with psutil every ``interval`` s:
 
-    - ``children_peak_mb``: the kernel's high-water mark of resident memory (``VmHWM``) of a child; it
-      includes the pages the child shares with this process after the fork (imported libraries);
-    - ``children_private_mb``: the largest private memory (``Private_Clean + Private_Dirty`` of
-      ``/proc/PID/smaps_rollup``) seen in a sample: what the solver itself allocated.
+    - ``children_peak_mb``: the largest resident set size (``rss``) of a child seen in a sample; it
+      includes the pages the child shares with this process after the fork (imported libraries). A
+      sample misses a peak shorter than ``interval`` that the kernel's high-water mark (``VmHWM``) would
+      have caught;
+    - ``children_private_mb``: the largest private memory (psutil's ``uss``: ``Private_Clean +
+      Private_Dirty + Private_Hugetlb`` of ``/proc/PID/smaps_rollup`` on Linux) seen in a sample: what
+      the solver itself allocated.
 
-    ``self_rss_mb``: this process's resident memory at the end. Linux only (zeros elsewhere)."""
+    ``self_rss_mb``: this process's resident memory at the end."""
 
     def __init__(self, interval: float = 0.1):
         self.interval = interval
@@ -144,24 +162,15 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @staticmethod
-    def _fields(path: str, keys: tuple[str, ...]) -> dict[str, float]:
-        out: dict[str, float] = {}
-        try:
-            with open(path) as f:
-                for line in f:
-                    key = line.split(":", 1)[0]
-                    if key in keys:
-                        out[key] = int(line.split()[1]) / 1024
-        except (OSError, ValueError, IndexError):
-            pass
-        return out
+    def _sample(self, child: Any) -> None:
+        import psutil
 
-    def _sample(self, pid: int) -> None:
-        hwm = self._fields(f"/proc/{pid}/status", ("VmHWM",)).get("VmHWM", 0.0)
-        priv = self._fields(f"/proc/{pid}/smaps_rollup", ("Private_Clean", "Private_Dirty"))
-        self.children_peak_mb = max(self.children_peak_mb, hwm)
-        self.children_private_mb = max(self.children_private_mb, sum(priv.values()))
+        try:
+            mem = child.memory_full_info()
+        except psutil.Error:  # the child ended, or its memory map is not ours to read
+            return
+        self.children_peak_mb = max(self.children_peak_mb, mem.rss / MB)
+        self.children_private_mb = max(self.children_private_mb, mem.uss / MB)
 
     def _poll(self) -> None:
         import psutil
@@ -173,34 +182,21 @@ class PeakMemory:
             except psutil.Error:
                 kids = []
             for k in kids:
-                self._sample(k.pid)
+                self._sample(k)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "PeakMemory":
-        try:
-            import psutil  # noqa: F401 - a dependency of distributed
-        except ImportError:
-            return self
         self._thread = threading.Thread(target=self._poll, name="deepmad-peak-memory", daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        import psutil
+
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2)
-        self.self_rss_mb = _rss_mb(os.getpid())
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
+        self.self_rss_mb = psutil.Process().memory_info().rss / MB
 
 
 @dataclass
@@ -275,20 +271,5 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Job], on_result: Callable[
     return report
 
 
-def safe_name(text: str) -> str:
-    """A file-name-safe version of a job key."""
-    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)
-
-
-def read_json(path: Path) -> Any:
-    """A JSON file's content, or ``None`` when it is missing or unreadable (a resumed run redoes it)."""
-    import json
-
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-
-
-__all__ = ["Job", "PeakMemory", "RunReport", "allow_children", "cluster_client", "default_workers", "read_json",
-           "run_jobs", "safe_name", "worker_info"]
+__all__ = ["Job", "PeakMemory", "RunReport", "allow_children", "cluster_client", "default_workers", "prepare_worker",
+           "preload", "run_jobs", "worker_info"]

@@ -5,7 +5,7 @@ file per problem, the same schema as the presets (:meth:`DesignProblem.from_dict
 *generated* by the small functions below (:func:`generate`) so that budgets scale in one consistent
 way; ``python -m deepmad_pyomo.batch.suites`` rewrites them, and a test checks that they are up to date.
 
-- ``paper``: the seven presets of the paper (DESIGN.md 2.3), unchanged.
+- ``paper``: the seven presets of the paper, unchanged.
 - ``imagenet``: 24 more ImageNet problems, 8 per family (bottleneck ``k1kxk1``, inverted residual
   ``k1dwk1``, inverted residual + SE ``k1dwsek1``), MAC budgets from 0.4 G to 16 G at 224 and 288.
 - ``cifar``: 32x32 input, 10 classes, a stride-1 stem and three stride-2 stages; 9 problems.

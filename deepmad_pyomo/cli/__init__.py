@@ -1,1 +1,1 @@
-"""cli."""
+"""The ``deepmad`` command line (entry point :func:`deepmad_pyomo.cli.main.main`)."""

@@ -1,47 +1,24 @@
-"""``deepmad compare`` and ``deepmad zoo``: the command-line side of :mod:`compare` and :mod:`zoo`.
-
-Same style as :mod:`deepmad_pyomo.cli.main`: ``add_<name>_parser(subparsers)`` declares the arguments and
-registers ``cmd_<name>(args) -> int``; bad input raises :class:`DesignError` (turned into one line on
-stderr and exit status 2 by ``cli.main``). Progress bars go to stderr; ``--json`` prints a summary
-as JSON on stdout, otherwise a short human summary.
-"""
+"""``deepmad compare`` and ``deepmad zoo``: the command-line side of :mod:`~deepmad_pyomo.batch.compare` and
+:mod:`~deepmad_pyomo.batch.zoo`. Progress bars go to stderr; ``--json`` prints a summary as JSON on stdout,
+otherwise a short human summary."""
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
+
+from .common import comma_list, emit_json, positive_float, positive_int
 
 SUITE_HELP = ("a suite name (paper, imagenet, cifar) or a folder of YAML/JSON design problems; several "
               "separated by commas")
 
 
-def _list(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return v
+def register(sub: argparse._SubParsersAction) -> None:
+    add_compare_parser(sub)
+    add_zoo_parser(sub)
 
 
 def _add_cluster_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=_positive_int, metavar="N",
+    g.add_argument("--workers", type=positive_int, metavar="N",
                    help="worker processes of the embedded Dask LocalCluster, 1 thread each (default: one per CPU "
                         "core)")
     g.add_argument("--scheduler", metavar="ADDRESS",
@@ -55,10 +32,6 @@ def _add_cluster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
-def _emit(data: Any) -> None:
-    print(json.dumps(data, indent=1))
-
-
 # ----------------------------------------------------------------------------------------- compare
 def add_compare_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="compare solvers and formulations on a suite of design problems",
@@ -69,13 +42,13 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> None:
                                    "resumes without redoing finished runs. At the end: Dolan-More profiles, gaps "
                                    "to the best known bound and time against size (PNG and SVG).")
     p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
-    p.add_argument("--solvers", required=True, type=_list, metavar="LIST",
+    p.add_argument("--solvers", required=True, type=comma_list, metavar="LIST",
                    help="comma-separated solver names (see the solver registry), e.g. auto,scip,bonmin:B-Hyb")
-    p.add_argument("--formulations", type=_list, default=["natural"], metavar="LIST",
+    p.add_argument("--formulations", type=comma_list, default=["natural"], metavar="LIST",
                    help="comma-separated formulations: natural, log (default: natural)")
-    p.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
+    p.add_argument("--time-limit", type=positive_float, default=60.0, metavar="S",
                    help="wall-clock seconds per run (default 60)")
-    p.add_argument("--gap", type=_positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
+    p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reused to resume)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     _add_cluster_args(p)
@@ -89,7 +62,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
                   retries=args.retries, figures=not args.no_plots)
     if args.json:
-        _emit(res.to_dict())
+        emit_json(res.to_dict())
         return 0
     print(f"{res.runs} runs ({res.reused} reused from {res.out}, {res.done} done now, {res.failed} failed) "
           f"in {res.wall_s:.1f} s on {res.workers} workers")
@@ -116,9 +89,9 @@ def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
                                    "when OUT is models/ or a folder of DEEPMAD_MODELS. Reruns skip finished models.")
     p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
     p.add_argument("--solver", default=DEFAULT, metavar="NAME", help=f"solver (default: {DEFAULT})")
-    p.add_argument("--time-limit", type=_positive_float, default=DEFAULT_TIME_LIMIT, metavar="S",
+    p.add_argument("--time-limit", type=positive_float, default=DEFAULT_TIME_LIMIT, metavar="S",
                    help=f"wall-clock seconds per model (default {DEFAULT_TIME_LIMIT:g})")
-    p.add_argument("--gap", type=_positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
+    p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder, e.g. models")
     p.add_argument("--escalate", type=int, default=1, metavar="N",
                    help="a problem with no design in the time limit is tried again with twice the time, N times "
@@ -138,7 +111,7 @@ def cmd_zoo(args: argparse.Namespace) -> int:
                     scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
                     retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate)
     if args.json:
-        _emit(res.to_dict())
+        emit_json(res.to_dict())
         return 0 if not res.failed else 1
     rate = res.models_per_minute
     print(f"{res.models} models ({res.reused} reused, {res.designed} designed now, {res.failed} without an "
@@ -154,4 +127,4 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0 if not res.failed else 1
 
 
-__all__ = ["add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo"]
+__all__ = ["add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo", "register"]

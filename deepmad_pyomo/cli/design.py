@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ..errors import DesignError
+from .common import emit_json, require_positive, resolve_arch, stderr_progress
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_CERTIFY_TIME_LIMIT = 120.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add_design_parser(sub)
+    add_solvers_parser(sub)
 
 
 def add_design_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,60 +52,70 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_design)
 
 
-def cmd_design(args: argparse.Namespace) -> int:
-    from ..fileio import atomic_write_json
-    from ..solve.results import Status
-    from ..space.problem import resolve_problem
-
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise DesignError("--time-limit", f"must be positive, got {args.time_limit}")
+def _check_arguments(args: argparse.Namespace) -> None:
+    require_positive(args.time_limit, "--time-limit")
     if not 0 <= args.gap < 1:
         raise DesignError("--gap", f"{args.gap} out of range", "0 <= gap < 1")
-    if args.workers < 1:
-        raise DesignError("--workers", f"must be >= 1, got {args.workers}")
+    require_positive(args.workers, "--workers")
     if args.scheduler and not args.certify:
         raise DesignError("--scheduler", "only --certify runs on a Dask cluster",
                           "add --certify, or use 'deepmad compare/zoo --scheduler' for many designs")
     if args.scheduler and args.workers > 1:
         raise DesignError("--workers", "give --workers (local processes) or --scheduler, not both")
-    problem = resolve_problem(args.preset, args.spec, args.mode)
-    warm = None
-    if args.warm_start:
-        from .main import resolve_arch
 
-        warm = resolve_arch(args.warm_start, resolution=problem.resolution, num_classes=problem.num_classes)
-        broken = problem.check(warm)
-        if broken:
-            raise DesignError("--warm-start", f"{args.warm_start} does not meet the problem: {broken[0]}",
-                              "a design of the same template within every budget")
-    progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    if progress:
-        progress(f"designing {problem.name} ({problem.mode} mode) with "
-                 f"{'certify' if args.certify else args.solver}")
+
+def _warm_start(spec: str | None, problem: Any) -> Any:
+    """The ``--warm-start`` architecture, checked against the problem (``None`` without one)."""
+    if not spec:
+        return None
+    warm = resolve_arch(spec, resolution=problem.resolution, num_classes=problem.num_classes)
+    broken = problem.check(warm)
+    if broken:
+        raise DesignError("--warm-start", f"{spec} does not meet the problem: {broken[0]}",
+                          "a design of the same template within every budget")
+    return warm
+
+
+def _solve(args: argparse.Namespace, problem: Any, warm: Any, progress: Any) -> tuple[Any, str | None]:
+    """The design result, and (``--certify``) the explanation of its node tree."""
     if args.certify:
         from ..certify.search import certify, explain
 
         result = certify(problem, time_limit=args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, gap=args.gap,
                          workers=args.workers, formulation=args.formulation, progress=progress,
                          scheduler=args.scheduler, incumbent=warm)
-        why = explain(result)
-    else:
-        from ..solve.base import SolveOptions
-        from ..solve.design import design
-        from ..solve.registry import parse
+        return result, explain(result)
+    from ..solve.base import SolveOptions
+    from ..solve.design import design
+    from ..solve.registry import parse
 
-        _, variant = parse(args.solver)
-        result = design(problem, args.solver.partition(":")[0],
-                        SolveOptions(time_limit=args.time_limit or DEFAULT_TIME_LIMIT, gap=args.gap,
-                                     formulation=args.formulation, variant=variant, seed=args.seed,
-                                     workers=args.workers, warm_start=warm), progress=progress)
-        why = None
+    _, variant = parse(args.solver)
+    result = design(problem, args.solver.partition(":")[0],
+                    SolveOptions(time_limit=args.time_limit or DEFAULT_TIME_LIMIT, gap=args.gap,
+                                 formulation=args.formulation, variant=variant, seed=args.seed,
+                                 workers=args.workers, warm_start=warm), progress=progress)
+    return result, None
+
+
+def cmd_design(args: argparse.Namespace) -> int:
+    from ..fileio import atomic_write_json
+    from ..solve.results import Status
+    from ..space.problem import resolve_problem
+
+    _check_arguments(args)
+    problem = resolve_problem(args.preset, args.spec, args.mode)
+    warm = _warm_start(args.warm_start, problem)
+    progress = stderr_progress(not args.quiet)
+    if progress:
+        progress(f"designing {problem.name} ({problem.mode} mode) with "
+                 f"{'certify' if args.certify else args.solver}")
+    result, why = _solve(args, problem, warm, progress)
     if args.out and result.architecture is not None:
         atomic_write_json(args.out, result.architecture.to_dict())
     if args.result:
         atomic_write_json(args.result, result.to_dict())
     if args.json:
-        print(json.dumps(result.to_dict(), indent=1))
+        emit_json(result.to_dict())
     else:
         print(format_result(result, problem))
         if why:
@@ -168,7 +183,7 @@ def solver_rows() -> list[dict[str, Any]]:
 def cmd_solvers(args: argparse.Namespace) -> int:
     rows = solver_rows()
     if args.json:
-        print(json.dumps(rows, indent=1))
+        emit_json(rows)
         return 0
     for r in rows:
         mark = "yes" if r["available"] else "no "
@@ -177,3 +192,7 @@ def cmd_solvers(args: argparse.Namespace) -> int:
         if r["variants"]:
             print(f"{'':<10}     variants: {', '.join(r['variants'])}")
     return 0
+
+
+__all__ = ["DEFAULT_CERTIFY_TIME_LIMIT", "DEFAULT_TIME_LIMIT", "cmd_design", "cmd_solvers", "format_result",
+           "register", "solver_rows"]

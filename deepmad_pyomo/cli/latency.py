@@ -1,30 +1,21 @@
-"""``deepmad latency ...`` and the ``--latency MODEL.json`` option of ``deepmad build`` (issue 6).
-
-Wiring (in :mod:`deepmad_pyomo.cli.main`):
-
-- ``build_parser``: ``add_latency_parser(sub)`` adds ``deepmad latency profile`` and ``deepmad latency show``;
-- ``_add_build``: ``add_build_latency_arguments(p)`` adds ``--latency MODEL.json`` and ``--latency-repeats N``;
-- ``cmd_build`` (after building the summary dict ``d``): ``lat = build_latency(args, a)``; when it is not
-  ``None``, ``d.update(lat)`` for ``--json`` and ``print(format_build_latency(lat))`` for text.
-
-Every command raises :class:`~deepmad_pyomo.errors.DesignError` on bad input (a malformed model file
-included); :func:`deepmad_pyomo.cli.main` turns it into one line and exit status 2.
-"""
+"""``deepmad latency profile|show`` and the ``--latency MODEL.json`` option of ``deepmad build``."""
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from ..errors import DesignError
+from ..latency.ops import CLOCKS, DEVICES, MALLOC_MODES
+from ..latency.report import DEFAULT_REPEATS
+from .common import emit_json, require_positive, stderr_progress
 
-DEFAULT_REPEATS = 15
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add_latency_parser(sub)
 
 
 def add_latency_parser(sub: argparse._SubParsersAction) -> None:
     """``deepmad latency profile|show``."""
-    from ..latency import CLOCKS, DEVICES, GRIDS, MALLOC_MODES
+    from ..latency.grid import GRIDS
 
     p = sub.add_parser("latency", help="measure this machine's latency and fit a model for latency budgets",
                        description="Latency budgets measured on your own hardware: 'profile' times the ops the "
@@ -62,27 +53,6 @@ def cmd_latency(args: argparse.Namespace) -> int:
     return {"profile": cmd_latency_profile, "show": cmd_latency_show}[args.latency_command](args)
 
 
-def _positive(v: int, name: str) -> int:
-    if v < 1:
-        raise DesignError(name, f"must be a positive integer, got {v}", "an integer >= 1")
-    return v
-
-
-def model_summary(model: Any) -> dict[str, Any]:
-    """What ``latency profile`` and ``latency show`` report about a model."""
-    fit = model.fit or {}
-    nets = fit.get("networks") or {}
-    return {
-        "latency_model": model.path, "describe": model.describe(), "measured_with": model.measured_with,
-        "grid": fit.get("grid"), "heldout_median_abs_rel_err": fit.get("heldout_median_abs_rel_err"),
-        "heldout_p90_abs_rel_err": fit.get("heldout_p90_abs_rel_err"),
-        "per_op": {op: {k: v for k, v in d.items() if k.startswith(("heldout", "train_shapes"))}
-                   for op, d in (fit.get("per_op") or {}).items()},
-        "networks": {k: v for k, v in nets.items() if k != "heldout"},
-        "noise": {k: v for k, v in (model.noise or {}).items()},
-    }
-
-
 def format_model_summary(d: dict[str, Any]) -> str:
     def pct(v: Any) -> str:
         return "-" if v is None else f"{100 * v:5.1f}%"
@@ -115,8 +85,8 @@ def cmd_latency_profile(args: argparse.Namespace) -> int:
     from .. import latency as L
 
     for name in ("threads", "batch", "passes", "repeats"):
-        _positive(getattr(args, name), f"--{name}")
-    progress = None if args.quiet or args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
+        require_positive(getattr(args, name), f"--{name}")
+    progress = stderr_progress(not (args.quiet or args.json))
     L.check_device(args.device)
     if progress:
         progress(f"profiling on {args.device} ({args.threads} thread(s), batch {args.batch}, grid {args.grid})")
@@ -125,9 +95,9 @@ def cmd_latency_profile(args: argparse.Namespace) -> int:
                       malloc=args.malloc, clock=args.clock)
     L.save(model, args.out)
     model.path = str(args.out)
-    d = model_summary(model)
+    d = L.model_summary(model)
     if args.json:
-        print(json.dumps(d, indent=1))
+        emit_json(d)
     else:
         print(format_model_summary(d))
         print(f"wrote {args.out}; name it in a design problem as budgets.latency_model (with budgets.latency_ms)")
@@ -135,10 +105,13 @@ def cmd_latency_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_latency_show(args: argparse.Namespace) -> int:
-    from ..latency import load
+    from .. import latency as L
 
-    d = model_summary(load(args.model))
-    print(json.dumps(d, indent=1) if args.json else format_model_summary(d))
+    d = L.model_summary(L.load(args.model))
+    if args.json:
+        emit_json(d)
+    else:
+        print(format_model_summary(d))
     return 0
 
 
@@ -154,60 +127,13 @@ def add_build_latency_arguments(p: argparse.ArgumentParser) -> None:
 
 def build_latency(args: argparse.Namespace, arch: Any) -> dict[str, Any] | None:
     """Predicted and measured latency of ``arch`` for ``deepmad build --latency``; ``None`` without it."""
+    from ..latency.report import latency_report
+
     path = getattr(args, "latency", None)
     if not path:
         return None
-    return latency_report(arch, path, repeats=_positive(getattr(args, "latency_repeats", DEFAULT_REPEATS),
-                                                        "--latency-repeats"))
-
-
-def latency_report(arch: Any, model_path: str, repeats: int = DEFAULT_REPEATS) -> dict[str, Any]:
-    """Predict, then measure as the model was measured: network passes interleaved with the small
-    reference network the model timed while it was profiled (how fast the machine is now, relative)."""
-    from .. import latency as L
-
-    model = L.load(model_path)
-    L.check_device(model.device)
-    predicted = L.predict_ms(model, arch)
-    blocks = L.predict_blocks_ms(model, arch)
-    built = L.build_network(arch, model.device, model.batch)
-    ref_arch = L.reference_arch()
-    ref_built = L.build_network(ref_arch, model.device, model.batch)
-    net: list[float] = []
-    ref: list[float] = []
-    chunk = 3
-    while len(net) < repeats:
-        ref += L.measure_like(model, ref_arch, repeats=3, warmup=1, built=ref_built).samples
-        net += L.measure_like(model, arch, repeats=min(chunk, repeats - len(net)), warmup=1, built=built).samples
-    m = L.Measurement(net)
-    d: dict[str, Any] = {
-        "latency_predicted_ms": round(predicted, 4),
-        "latency_measured_ms": round(m.median, 4),
-        "latency_error_rel": round(predicted / m.median - 1, 4),
-        "latency_measured_iqr_over_median": round(m.iqr_rel, 4) if len(net) >= 4 else None,
-        "latency_measured_passes": len(net),
-        "latency_clock": model.clock,
-        "latency_statistic": f"median of {len(net)} forward passes on the model's clock ({model.clock}), "
-                             f"batch {model.batch}, after warm-up",
-        "latency_predicted_blocks_ms": [round(v, 4) for v in blocks],
-        "latency_model": {"path": str(model_path), "describe": model.describe(),
-                          "measured_with": model.measured_with,
-                          "heldout_median_abs_rel_err": (model.fit or {}).get("heldout_median_abs_rel_err"),
-                          "networks_heldout_median_abs_rel_err":
-                              ((model.fit or {}).get("networks") or {}).get("heldout_median_abs_rel_err")},
-    }
-    then = (model.noise or {}).get("reference", {}).get("median_ms") if isinstance(model.noise, dict) else None
-    if then:
-        now = L.Measurement(ref).median
-        d["machine_speed"] = {"reference_ms_when_profiled": then, "reference_ms_now": round(now, 4),
-                              "ratio": round(now / then, 3),
-                              "note": "> 1: this machine runs the reference network slower now than when the "
-                                      "model was measured (other load), so measured latencies run high"}
-    if model.clock == "thread_cpu":
-        wall = L.measure_like(model, arch, repeats=max(3, min(repeats, 7)), warmup=1, built=built, clock="wall")
-        d["latency_measured_wall_ms"] = round(wall.median, 4)
-        d["latency_measured_wall_iqr_over_median"] = round(wall.iqr_rel, 4) if len(wall.samples) >= 4 else None
-    return d
+    repeats = require_positive(getattr(args, "latency_repeats", DEFAULT_REPEATS), "--latency-repeats")
+    return latency_report(arch, path, repeats=repeats)
 
 
 def _pct(v: float | None) -> str:
@@ -232,4 +158,4 @@ def format_build_latency(d: dict[str, Any]) -> str:
 
 
 __all__ = ["add_build_latency_arguments", "add_latency_parser", "build_latency", "cmd_latency", "cmd_latency_profile",
-           "cmd_latency_show", "format_build_latency", "format_model_summary", "latency_report", "model_summary"]
+           "cmd_latency_show", "format_build_latency", "format_model_summary", "register"]

@@ -1,6 +1,6 @@
-"""Latency budgets measured on the user's own hardware (issue 6).
+"""Latency budgets measured on the user's own hardware.
 
-Three parts:
+Four parts:
 
 1. **Profiling** (:func:`profile`; shapes in :mod:`.grid`, timing in :mod:`.measure`): torch runs the
    operations the block families of :mod:`deepmad_pyomo.nn.network` are made of (dense and depthwise convs,
@@ -19,6 +19,8 @@ Three parts:
    blocks as :func:`deepmad_pyomo.space.metrics.block_totals` does (a super-block costs its first block plus
    ``L - 1`` repeats), so the same code gives numbers (:func:`predict_ms`) and Pyomo expressions
    (:func:`latency_expression`, which :mod:`deepmad_pyomo.mp.formulation` uses for ``budgets.latency_ms``).
+4. **Reports** (:mod:`.report`): what a model file holds (:func:`model_summary`), and an architecture's
+   latency predicted and measured the way the model was measured (:func:`latency_report`).
 
 Features are in millions and are products of the conv fields only, so they stay polynomial in the
 MINLP's variables: ``macs = B cin k2 cout r^2``, ``in = B cin (s r)^2`` (input activations), ``out = B cout
@@ -30,35 +32,21 @@ clock, allocator and library versions it was measured with (:meth:`LatencyModel.
 prediction should say so. On the CPU with one thread the clock is the thread's CPU time (see
 :func:`default_clock`) and the allocator is tuned (see :func:`tune_malloc`). A malformed file is refused
 with a :class:`~deepmad_pyomo.errors.DesignError` naming the field and what is valid.
+
+This package exports what users call; the op tables, features and grids are in :mod:`.ops` and :mod:`.grid`,
+the fitting helpers in :mod:`.fit`.
 """
 from __future__ import annotations
 
-from .fit import fit, machine_speed, measure_ops, nnls, noise_summary, profile, refit
-from .grid import (
-    COLD_BYTES,
-    COLD_COPIES_MAX,
-    COLD_MIN_BYTES,
-    GRID_COUNTS,
-    GRIDS,
-    SUPER_FAMILIES,
-    BlockTuple,
-    OpShape,
-    default_grid,
-    device_info,
-    network_features,
-    reference_arch,
-)
+from .fit import fit, profile, refit
+from .grid import GRIDS
 from .measure import (
-    CLOCKS,
-    MALLOC_MODES,
     Measurement,
     build_network,
     check_device,
     default_clock,
     measure_like,
     measure_network,
-    time_calls,
-    torch_threads,
     tune_malloc,
 )
 from .model import (
@@ -71,86 +59,13 @@ from .model import (
     save,
     validate,
 )
-from .ops import (
-    BLOCK_GROUPS,
-    DEVICES,
-    DW_TYPES,
-    FAMILIES,
-    FEATURE_DOC,
-    FORMAT,
-    GROUPS,
-    OPS,
-    Term,
-    avgpool_features,
-    block_latency,
-    classifier_features,
-    conv_features,
-    cost,
-    dwconv_features,
-    elem_features,
-    inner_block_terms,
-    is_pointwise,
-    network_latency,
-    se_features,
-)
+from .ops import CLOCKS, DEVICES, MALLOC_MODES
+from .report import latency_report, model_summary
 
 __all__ = [
-    "fit",
-    "machine_speed",
-    "measure_ops",
-    "nnls",
-    "noise_summary",
-    "profile",
-    "refit",
-    "COLD_BYTES",
-    "COLD_COPIES_MAX",
-    "COLD_MIN_BYTES",
-    "GRID_COUNTS",
-    "GRIDS",
-    "SUPER_FAMILIES",
-    "BlockTuple",
-    "OpShape",
-    "default_grid",
-    "device_info",
-    "network_features",
-    "reference_arch",
-    "CLOCKS",
-    "MALLOC_MODES",
-    "Measurement",
-    "build_network",
-    "check_device",
-    "default_clock",
-    "measure_like",
-    "measure_network",
-    "time_calls",
-    "torch_threads",
-    "tune_malloc",
-    "LatencyModel",
-    "latency_expression",
-    "load",
-    "load_cached",
-    "predict_blocks_ms",
-    "predict_ms",
-    "save",
-    "validate",
-    "BLOCK_GROUPS",
-    "DEVICES",
-    "DW_TYPES",
-    "FAMILIES",
-    "FEATURE_DOC",
-    "FORMAT",
-    "GROUPS",
-    "OPS",
-    "Term",
-    "avgpool_features",
-    "block_latency",
-    "classifier_features",
-    "conv_features",
-    "cost",
-    "dwconv_features",
-    "elem_features",
-    "inner_block_terms",
-    "is_pointwise",
-    "network_latency",
-    "se_features",
+    "CLOCKS", "DEVICES", "GRIDS", "MALLOC_MODES",
+    "LatencyModel", "Measurement",
+    "build_network", "check_device", "default_clock", "fit", "latency_expression", "latency_report", "load",
+    "load_cached", "measure_like", "measure_network", "model_summary", "predict_blocks_ms", "predict_ms",
+    "profile", "refit", "save", "tune_malloc", "validate",
 ]

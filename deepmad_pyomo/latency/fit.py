@@ -18,7 +18,6 @@ from .grid import (
     reference_arch,
 )
 from .measure import (
-    CLOCKS,
     Measurement,
     _now,
     build_network,
@@ -40,7 +39,7 @@ from .model import (
     save,
     validate,
 )
-from .ops import FAMILIES, FORMAT, OPS, cost, inner_block_terms, network_latency
+from .ops import CLOCKS, FAMILIES, FORMAT, OPS, cost, inner_block_terms, network_latency
 
 
 def measure_ops(shapes: Sequence[OpShape], device: str = "cpu", threads: int = 1, batch: int = 1,
@@ -81,24 +80,19 @@ def measure_ops(shapes: Sequence[OpShape], device: str = "cpu", threads: int = 1
 
 
 def nnls(rows: Sequence[Sequence[float]], y: Sequence[float]) -> list[float]:
-    """Non-negative least squares, exactly (every support set: ten features at most here)."""
+    """Non-negative least squares, ``argmin |rows x - y|`` over ``x >= 0`` (scipy's Lawson-Hanson).
+
+    Columns equal on every row (a depthwise conv's input and output sizes when every measured shape has
+    stride 1) are fitted as one feature whose coefficient goes to the first of them: the answer is then
+    unique, whatever the solver's tie-break."""
     import numpy as np
+    from scipy.optimize import nnls as lawson_hanson
 
     A, b = np.asarray(rows, dtype=float), np.asarray(y, dtype=float)
-    n = A.shape[1]
-    best, best_err = np.zeros(n), float(np.sum(b * b))
-    for k in range(1, n + 1):
-        for support in itertools.combinations(range(n), k):
-            idx = list(support)
-            x, *_ = np.linalg.lstsq(A[:, idx], b, rcond=None)
-            if np.any(x < 0):
-                continue
-            full = np.zeros(n)
-            full[idx] = x
-            err = float(np.sum((A @ full - b) ** 2))
-            if err < best_err - 1e-15:
-                best, best_err = full, err
-    return [float(v) for v in best]
+    distinct = [j for j in range(A.shape[1]) if not any(np.array_equal(A[:, i], A[:, j]) for i in range(j))]
+    x = np.zeros(A.shape[1])
+    x[distinct], _ = lawson_hanson(A[:, distinct], b)
+    return [float(v) for v in x]
 
 
 def _err_stats(prefix: str, errs: Sequence[float]) -> dict[str, float | None]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..errors import DesignError
-from .ops import DEVICES
+from .ops import CLOCKS, DEVICES, MALLOC_MODES
 
 if TYPE_CHECKING:
     from .model import LatencyModel
@@ -37,7 +37,6 @@ class Measurement:
                 "n": len(self.samples), "min_ms": round(min(self.samples), 4), "max_ms": round(max(self.samples), 4)}
 
 
-MALLOC_MODES = ("tuned", "system")
 _MALLOC_TUNED = False
 
 
@@ -66,9 +65,6 @@ def tune_malloc(mode: str = "tuned") -> str:
             return "system default (glibc mallopt not available here)"
         _MALLOC_TUNED = True
     return "glibc malloc with M_MMAP_MAX=0, M_TRIM_THRESHOLD=2^31-1"
-
-
-CLOCKS = ("thread_cpu", "wall")
 
 
 def default_clock(device: str, threads: int) -> str:

@@ -9,8 +9,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DesignError
-from .measure import CLOCKS, MALLOC_MODES
-from .ops import DEVICES, FEATURE_DOC, FORMAT, GROUPS, network_latency
+from .ops import (
+    CLOCKS,
+    DEVICES,
+    FEATURE_DOC,
+    FORMAT,
+    GROUPS,
+    MALLOC_MODES,
+    network_latency,
+)
 
 
 @dataclass

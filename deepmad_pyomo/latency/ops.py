@@ -13,6 +13,8 @@ from ..space import metrics
 
 FORMAT = "deepmad-pyomo/latency-model-v1"
 DEVICES = ("cpu", "cuda")
+CLOCKS = ("thread_cpu", "wall")  # what a latency is timed on: the calling thread's CPU time, or wall time
+MALLOC_MODES = ("tuned", "system")  # the CPU allocator while measuring (see measure.tune_malloc)
 FAMILIES = ("conv", "k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
 DW_TYPES = ("k1dwk1", "k1dwsek1")
 
