@@ -1,4 +1,4 @@
-"""DeepMAD metrics, written once (DESIGN.md sections 2 and 3).
+"""DeepMAD metrics, written once: the objective of docs/mathematics.md, the counts of docs/counting.md.
 
 Every formula here takes block values that are either numbers (a concrete :class:`Architecture`) or
 Pyomo expressions (the MINLP in :mod:`deepmad_pyomo.mp.formulation`): the same code gives both. A "block"
@@ -143,7 +143,7 @@ def block_totals(b: Any, r_in: float, log: Callable[[Any], Any] = default_log) -
     """Totals of one stem/head conv or super-block: the first block plus ``L - 1`` repeats."""
     r_out = r_in / b.s
     head = inner_totals(inner_block(b, r_in, True), log)
-    if b.type == "conv":
+    if b.type == BlockType.CONV:
         return BlockTotals(*head, r_out)
     rest = inner_totals(inner_block(b, r_out, False), log)
     return BlockTotals(*(h + (b.L - 1) * r for h, r in zip(head, rest)), r_out)
@@ -151,7 +151,8 @@ def block_totals(b: Any, r_in: float, log: Callable[[Any], Any] = default_log) -
 
 @dataclass
 class Stage:
-    """A stage prefix: the network from the input to the end of stage j (DESIGN.md 2)."""
+    """A stage prefix: the network from the input to the end of stage j. A stage ends at the block before
+    each stride-2 block and at the last block (:func:`stage_ends`)."""
 
     end: int             # index of the block that closes the stage
     channels: Any        # its output width
@@ -204,7 +205,7 @@ def network_terms(blocks: Sequence[Any], resolution: float, num_classes: int,
     c_last = blocks[-1].c_out
     fc_macs, fc_params = c_last * num_classes, c_last * num_classes + num_classes
     convs_params = sum(t.params for t in totals)
-    supers = [b for b in blocks if b.type != "conv"]
+    supers = [b for b in blocks if b.type != BlockType.CONV]
     return NetworkTerms(
         stages=stages,
         macs=sum(t.macs for t in totals) + fc_macs,
@@ -226,18 +227,19 @@ class ObjectiveSettings:
     alpha: tuple[float, ...] | None = None
     beta: float = 10.0
     rho0: float = 0.3
-    mode: str = Mode.PAPER
+    mode: Mode = Mode.PAPER
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise DesignError("mode", f"unknown mode {self.mode!r}", " or ".join(MODES))
+        object.__setattr__(self, "mode", Mode(self.mode))
         if self.alpha is not None:
             object.__setattr__(self, "alpha", tuple(float(a) for a in self.alpha))
         if self.rho0 <= 0:
             raise DesignError("rho0", f"must be positive, got {self.rho0}")
 
 
-def stage_log_feature(stage: Stage, mode: str, log: Callable[[Any], Any] = default_log) -> Any:
+def stage_log_feature(stage: Stage, mode: Mode, log: Callable[[Any], Any] = default_log) -> Any:
     """``log(r^2 * c)`` of a stage's output; ``r = 1`` after an SE block in tinynas mode."""
     r = 1.0 if (mode == Mode.TINYNAS and stage.se_before) else stage.resolution
     return 2 * math.log(r) + log(stage.channels)
@@ -261,7 +263,7 @@ def stage_weights(settings: ObjectiveSettings, n_stages: int) -> tuple[float, ..
     return settings.alpha
 
 
-def penalised_depths(terms: NetworkTerms, mode: str) -> list[Any]:
+def penalised_depths(terms: NetworkTerms, mode: Mode) -> list[Any]:
     """The super-block depths the penalty is taken over: all of them, except in tinynas mode for
     ResNet-like nets, where the official code uses the last three."""
     if mode == Mode.TINYNAS and terms.resnet_like:
@@ -284,7 +286,7 @@ def depth_penalty_value(depths: Sequence[float], settings: ObjectiveSettings) ->
     return settings.beta * math.exp(math.sqrt(var) if settings.mode == Mode.TINYNAS else var)
 
 
-def rho_terms(terms: NetworkTerms, mode: str) -> list[tuple[Any, Any]]:
+def rho_terms(terms: NetworkTerms, mode: Mode) -> list[tuple[Any, Any]]:
     """``(layers, sum log w)`` pairs on which ``rho = layers / exp(sum log w / layers) <= rho0`` must
     hold: the whole network (paper) or every stage prefix (tinynas: the maximum is taken)."""
     if mode == Mode.TINYNAS:
@@ -296,7 +298,7 @@ def rho_terms(terms: NetworkTerms, mode: str) -> list[tuple[Any, Any]]:
 class Metrics:
     """The numbers ``deepmad metrics`` reports. MACs are multiply-accumulates (conv + linear)."""
 
-    mode: str
+    mode: Mode
     objective: float
     score: float
     stage_entropy: list[float]
