@@ -3,8 +3,9 @@
 Every formula here takes block values that are either numbers (a concrete :class:`Architecture`) or
 Pyomo expressions (the MINLP in :mod:`deepmad_pyomo.mp.formulation`): the same code gives both. A "block"
 is anything with the attributes of :class:`~deepmad_pyomo.space.arch.Block`: ``type, c_in, c_out, btn, k2,
-s, L``, ``se`` (the SE width) and ``same_width`` (1 when ``c_in == c_out``). Logarithms go through a ``log`` callable so that a
-formulation can map a variable to its own log-variable; widths are therefore products of *factors*.
+s, L``, ``se`` (the SE width) and ``same_width`` (1 when ``c_in == c_out``). Logarithms go through a
+``log`` callable so that a formulation can map a variable to its own log-variable; widths are therefore
+products of *factors*.
 
 Conventions: ``macs`` counts multiply-accumulates of every conv and linear layer (what vision papers
 call "FLOPs"); ``params`` counts every learnable parameter including BN affine and the classifier.

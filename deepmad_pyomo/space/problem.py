@@ -14,7 +14,7 @@ import yaml
 from ..errors import DesignError
 from .blocks import Architecture
 from .families import BlockType, Mode
-from .metrics import MODES, Metrics, ObjectiveSettings
+from .metrics import MODES, Metrics, ObjectiveSettings, evaluate
 from .released import RELEASED
 from .schema import validate_problem
 
@@ -98,6 +98,7 @@ class DesignProblem:
         return self if mode is None else replace(self, objective=replace(self.objective, mode=mode))
 
     def with_budgets(self, **changes: Any) -> "DesignProblem":
+        """The same problem with some budgets changed (``flops=2e9``)."""
         return replace(self, budgets=replace(self.budgets, **changes))
 
     @property
@@ -111,11 +112,13 @@ class DesignProblem:
     def to_dict(self) -> dict[str, Any]:
         """The mapping a problem file holds (enums as their strings), for :meth:`from_dict` to read back."""
         d = asdict(self)
-        d["objective"] = {**d["objective"], "alpha": list(self.objective.alpha or []) or None, "mode": str(self.mode)}
+        alpha = list(self.objective.alpha or []) or None
+        d["objective"] = {**d["objective"], "alpha": alpha, "mode": str(self.mode)}
         d["budgets"] = {k: v for k, v in d["budgets"].items() if v is not None and (k != "latency_margin" or v)}
         if self.head is None:
             d.pop("head")
-        d["stages"] = [{k: str(v) if k == "type" else v for k, v in st.items() if v is not None} for st in d["stages"]]
+        d["stages"] = [{k: str(v) if k == "type" else v for k, v in st.items() if v is not None}
+                       for st in d["stages"]]
         return d
 
     @classmethod
@@ -123,23 +126,25 @@ class DesignProblem:
         """The problem a file's mapping describes (``name`` when it names none); a :class:`DesignError`
         naming the first field that is wrong."""
         f = validate_problem(d)
-        return cls(name=f.name or name or "problem", stem=ConvSpec(**dict(f.stem)),
-                   stages=tuple(SuperBlockSpec(**dict(st)) for st in f.stages), budgets=Budgets(**dict(f.budgets)),
-                   objective=ObjectiveSettings(**dict(f.objective)), head=ConvSpec(**dict(f.head)) if f.head else None,
+        return cls(name=f.name or name or "problem", description=f.description,
+                   stem=ConvSpec(**dict(f.stem)), stages=tuple(SuperBlockSpec(**dict(st)) for st in f.stages),
+                   head=ConvSpec(**dict(f.head)) if f.head else None,
+                   budgets=Budgets(**dict(f.budgets)), objective=ObjectiveSettings(**dict(f.objective)),
                    resolution=f.resolution, num_classes=f.num_classes, in_channels=f.in_channels,
-                   width_step=f.width_step, max_width_ratio=f.max_width_ratio, description=f.description)
+                   width_step=f.width_step, max_width_ratio=f.max_width_ratio)
 
     def check(self, arch: Architecture, metrics: Metrics | None = None) -> list[str]:
         """Every budget and template bound that ``arch`` breaks, one message each (empty: feasible)."""
-        from .metrics import evaluate
-
-        out: list[str] = []
         if metrics is None:
             try:
                 metrics = evaluate(arch, self.objective, self.resolution)
             except DesignError:  # another stage count than the template's: report it, weigh stages by default
                 metrics = evaluate(arch, replace(self.objective, alpha=None), self.resolution)
-        m = metrics
+        return self._budget_faults(arch, metrics) + self._template_faults(arch)
+
+    def _budget_faults(self, arch: Architecture, m: Metrics) -> list[str]:
+        """The budgets and the effectiveness bound that ``arch``, of metrics ``m``, breaks."""
+        out: list[str] = []
         for budget in ("flops", "params"):
             limit = getattr(self.budgets, budget)
             value = getattr(m, self.budget_metric(budget))
@@ -160,10 +165,15 @@ class DesignProblem:
                            f"(+{100 * (lat / limit - 1):.2f}%; {model.describe()})")
         if m.rho > self.objective.rho0 * (1 + 1e-9):
             out.append(f"effectiveness: rho {m.rho:.4f} > rho0 {self.objective.rho0}")
+        return out
+
+    def _template_faults(self, arch: Architecture) -> list[str]:
+        """The template's bounds (types, strides, widths, depths, kernels) that ``arch`` breaks."""
         blocks = arch.blocks
         expected = 1 + len(self.stages) + (1 if self.head else 0)
         if len(blocks) != expected:
-            return out + [f"template: {len(blocks)} blocks, the template has {expected}"]
+            return [f"template: {len(blocks)} blocks, the template has {expected}"]
+        out: list[str] = []
         specs: list[Any] = [self.stem, *self.stages] + ([self.head] if self.head else [])
         for i, (b, sp) in enumerate(zip(blocks, specs)):
             where = f"blocks[{i}]"

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import DesignError
 from .families import SUPER_BLOCK_TYPES, BlockType, Mode
+from .metrics import stage_ends
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "problem.schema.json"
 BUDGET_LIMITS = ("flops", "params", "layers", "latency_ms")
@@ -116,6 +117,7 @@ class _Section(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _known_keys(cls, data: Any) -> Any:
+        """Refuse the first unknown key, listing the known ones (pydantic's own error lists none)."""
         if isinstance(data, dict):
             unknown = sorted(map(str, set(data) - set(cls.model_fields)))
             if unknown:
@@ -219,7 +221,7 @@ class ProblemFile(_Section):
         if self.resolution % 2 ** n2:
             raise _invalid(f"{self.resolution} does not halve evenly through {n2} stride-2 layers",
                            f"a multiple of {2 ** n2}", key="resolution")
-        n_stages = sum(s == 2 for s in self.strides[1:]) + 1
+        n_stages = len(stage_ends(self.strides))
         alpha = self.objective.alpha
         if alpha is not None and len(alpha) != n_stages:
             raise _invalid(f"{len(alpha)} weights for {n_stages} stages", f"a list of {n_stages} numbers",
@@ -247,6 +249,7 @@ def _schema_at(loc: tuple[int | str, ...]) -> dict[str, Any]:
 
 
 def _resolved(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with references followed and ``anyOf: [X, null]`` read as X, marked ``nullable``."""
     while True:
         if "$ref" in node:
             node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
@@ -338,6 +341,7 @@ def problem_json_schema() -> dict[str, Any]:
 
 
 def write_json_schema(path: str | Path = SCHEMA_FILE) -> Path:
+    """Write :func:`problem_json_schema` to ``path`` (default: the repository's docs/problem.schema.json)."""
     path = Path(path)
     path.write_text(json.dumps(problem_json_schema(), indent=2) + "\n")
     return path
