@@ -1,5 +1,6 @@
-"""Unit tests of the foundation: architectures (arch.py), TinyNAS structure files (tinynas_io.py),
-design problems (problem.py) and the metrics (metrics.py), with the DESIGN.md 2.3 regression vectors."""
+"""Unit tests of the foundation: architectures (blocks.py, arch.py), TinyNAS structure files (tinynas.py),
+design problems (problem.py, schema.py) and the metrics (metrics.py), with the regression vectors of the
+released structures (docs/counting.md)."""
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ from deepmad_pyomo.space import tinynas as tinynas_io
 
 RELEASED = resources.files("deepmad_pyomo.space").joinpath("released")
 
-# DESIGN.md 2.3, one line per released structure.
+# The released structures, one row per block (docs/architecture-format.md).
 DESCRIBE = {
     "deepmad-R18": "conv 3->32 k3 s2 | k1kxk1 32->96 btn40 k5 s2 L1 | k1kxk1 96->384 btn40 k5 s2 L6 | "
                    "k1kxk1 384->384 btn64 k5 s2 L9 | k1kxk1 384->1024 btn104 k3 s1 L10 | "
@@ -32,7 +33,8 @@ DESCRIBE = {
                        "k1dwsek1 85->134 btn800 k5 s2 L6 | k1dwsek1 134->201 btn1208 k5 s2 L6 | "
                        "k1dwsek1 201->312 btn1872 k5 s2 L5 | conv 312->1792 k1 s1",
 }
-# DESIGN.md 2.3, tinynas-compat figures (the precision listed there).
+# Their tinynas-mode figures, computed with the official code's own functions (docs/counting.md), at the
+# precision given there.
 VECTORS = {
     "deepmad-R18": dict(params_nofc=11.153e6, flops=1.837e9, conv_macs=1.811e9, layers=115, rho=0.2991,
                         score=32120.20, penalty=34.81, rho0=0.3),

@@ -58,6 +58,7 @@ def _zoo_entry(path: Path) -> tuple[str, dict[str, Any]] | None:
 
 
 def _zoo(name: str, arch: dict[str, Any], path: Path) -> Loader:
+    """Builds the zoo architecture on demand; its errors name the file."""
     def load() -> Architecture:
         try:
             return Architecture.from_dict(arch, name=name)
@@ -67,6 +68,7 @@ def _zoo(name: str, arch: dict[str, Any], path: Path) -> Loader:
 
 
 def _scan(folders: tuple[Path, ...]) -> dict[str, Loader]:
+    """Every name registered: the released structures first, then the zoo folders in order."""
     found: dict[str, Loader] = {name: r.load for name, r in RELEASED.items()}
     for folder in folders:
         if not folder.is_dir():

@@ -58,6 +58,7 @@ class Block:
         return int(self.c_in == self.c_out)
 
     def to_dict(self) -> dict[str, Any]:
+        """The block's JSON row: ``{"type", "in", "out", "btn", "k", "s", "L"}`` (no btn, L for a conv)."""
         d: dict[str, Any] = {"type": str(self.type), "in": self.c_in, "out": self.c_out}
         if self.btn is not None:
             d["btn"] = self.btn
@@ -68,6 +69,7 @@ class Block:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "block") -> "Block":
+        """A block from its JSON row; errors name the field as ``<where>.<key>``."""
         if not isinstance(d, dict):
             raise DesignError(where, f"expected an object, got {type(d).__name__}")
         unknown = set(d) - {"type", "in", "out", "btn", "k", "s", "L"}
@@ -89,6 +91,7 @@ class Block:
 
 
 def _positive_int(v: Any, where: str) -> int:
+    """``v`` as an int >= 1 (whole floats accepted), else a :class:`DesignError` naming ``where``."""
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
         raise DesignError(where, f"expected a positive integer, got {v!r}")
     if v < 1:
@@ -112,12 +115,15 @@ class Architecture:
 
     @property
     def super_blocks(self) -> list[Block]:
+        """Every block but the plain convs (stem, head)."""
         return [b for b in self.blocks if b.type != BlockType.CONV]
 
     def with_(self, **changes: Any) -> "Architecture":
+        """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """Our JSON format (docs/architecture-format.md)."""
         d: dict[str, Any] = {"format": FORMAT}
         if self.name:
             d["name"] = self.name
@@ -128,6 +134,7 @@ class Architecture:
         return d
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=1)
 
     def describe(self) -> str:
@@ -141,6 +148,8 @@ class Architecture:
 
     @classmethod
     def from_dict(cls, d: Any, **overrides: Any) -> "Architecture":
+        """An architecture from our JSON format, or a bare list of block rows; ``overrides`` replace
+        ``resolution``, ``num_classes``, ``name`` or ``meta`` where not ``None``."""
         if isinstance(d, list):
             d = {"blocks": d}
         if not isinstance(d, dict) or "blocks" not in d:

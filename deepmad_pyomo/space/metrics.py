@@ -28,6 +28,7 @@ ENTROPY_COEF = {Mode.PAPER: 1.0, Mode.TINYNAS: 0.5}
 
 
 def default_log(x: Any) -> Any:
+    """``log`` of a number, or Pyomo's ``log`` of an expression."""
     if type(x) in (int, float) or isinstance(x, Real):
         return math.log(x)
     from pyomo.environ import log
@@ -36,6 +37,7 @@ def default_log(x: Any) -> Any:
 
 
 def default_exp(x: Any) -> Any:
+    """``exp`` of a number, or Pyomo's ``exp`` of an expression."""
     if type(x) in (int, float) or isinstance(x, Real):
         return math.exp(x)
     from pyomo.environ import exp
@@ -125,6 +127,8 @@ def inner_block(b: Any, r_in: float, first: bool) -> InnerBlock:
 
 @dataclass
 class BlockTotals:
+    """The counts of one stem/head conv or whole super-block, and its output side."""
+
     macs: Any
     params: Any
     tinynas_flops: Any
@@ -256,6 +260,7 @@ def stage_entropies(terms: NetworkTerms, settings: ObjectiveSettings,
 
 
 def stage_weights(settings: ObjectiveSettings, n_stages: int) -> tuple[float, ...]:
+    """``alpha``, one weight per stage (default: 1 for each stage, 8 for the last)."""
     if settings.alpha is None:
         return (1.0,) * (n_stages - 1) + (8.0,)
     if len(settings.alpha) != n_stages:
@@ -314,6 +319,7 @@ class Metrics:
     num_classes: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The metrics with the counting conventions spelled out (docs/counting.md)."""
         d = asdict(self)
         d["conventions"] = {"macs": "multiply-accumulates of conv and linear layers (1 MAC = 2 FLOPs)",
                             "params": "all learnable parameters incl. BN affine and classifier",

@@ -91,6 +91,7 @@ class DesignProblem:
 
     @property
     def mode(self) -> Mode:
+        """How the objective and the budgets are counted (``objective.mode``)."""
         return self.objective.mode
 
     def with_mode(self, mode: Mode | str | None) -> "DesignProblem":
@@ -103,6 +104,7 @@ class DesignProblem:
 
     @property
     def strides(self) -> list[int]:
+        """The template's strides, stem to head."""
         return [self.stem.s] + [st.s for st in self.stages] + ([self.head.s] if self.head else [])
 
     def budget_metric(self, budget: str) -> str:
