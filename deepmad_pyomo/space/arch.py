@@ -28,7 +28,8 @@ def load(path: str | Path, **overrides: Any) -> Architecture:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise DesignError(str(path), f"not valid JSON (line {e.lineno}: {e.msg}) nor a TinyNAS structure file")
+        raise DesignError(str(path), f"not valid JSON (line {e.lineno}: {e.msg}) "
+                          "nor a TinyNAS structure file") from None
     return Architecture.from_dict(data, **overrides)
 
 

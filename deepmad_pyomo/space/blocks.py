@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from ..errors import DesignError
@@ -68,7 +67,7 @@ class Block:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str = "block") -> "Block":
+    def from_dict(cls, d: dict[str, Any], where: str = "block") -> Block:
         """A block from its JSON row; errors name the field as ``<where>.<key>``."""
         if not isinstance(d, dict):
             raise DesignError(where, f"expected an object, got {type(d).__name__}")
@@ -118,7 +117,7 @@ class Architecture:
         """Every block but the plain convs (stem, head)."""
         return [b for b in self.blocks if b.type != BlockType.CONV]
 
-    def with_(self, **changes: Any) -> "Architecture":
+    def with_(self, **changes: Any) -> Architecture:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
@@ -147,7 +146,7 @@ class Architecture:
         return " | ".join(rows)
 
     @classmethod
-    def from_dict(cls, d: Any, **overrides: Any) -> "Architecture":
+    def from_dict(cls, d: Any, **overrides: Any) -> Architecture:
         """An architecture from our JSON format, or a bare list of block rows; ``overrides`` replace
         ``resolution``, ``num_classes``, ``name`` or ``meta`` where not ``None``."""
         if isinstance(d, list):

@@ -94,11 +94,11 @@ class DesignProblem:
         """How the objective and the budgets are counted (``objective.mode``)."""
         return self.objective.mode
 
-    def with_mode(self, mode: Mode | str | None) -> "DesignProblem":
+    def with_mode(self, mode: Mode | str | None) -> DesignProblem:
         """The same problem in ``mode`` (unchanged when ``None``)."""
         return self if mode is None else replace(self, objective=replace(self.objective, mode=mode))
 
-    def with_budgets(self, **changes: Any) -> "DesignProblem":
+    def with_budgets(self, **changes: Any) -> DesignProblem:
         """The same problem with some budgets changed (``flops=2e9``)."""
         return replace(self, budgets=replace(self.budgets, **changes))
 
@@ -124,7 +124,7 @@ class DesignProblem:
         return d
 
     @classmethod
-    def from_dict(cls, d: Any, name: str | None = None) -> "DesignProblem":
+    def from_dict(cls, d: Any, name: str | None = None) -> DesignProblem:
         """The problem a file's mapping describes (``name`` when it names none); a :class:`DesignError`
         naming the first field that is wrong."""
         f = validate_problem(d)

@@ -32,7 +32,8 @@ def loads(text: str, name: str | None = None, **overrides: Any) -> Architecture:
         data = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError) as e:
         raise DesignError("structure file", f"not a Python literal ({type(e).__name__}: {e})",
-                          "{'best_structures': [[{...}, ...]], 'space_arch': 'CnnNet'} or a list of block dicts")
+                          "{'best_structures': [[{...}, ...]], 'space_arch': 'CnnNet'} or a list of block dicts"
+                          ) from None
     if isinstance(data, dict):
         if data.get("space_arch", "CnnNet") != "CnnNet":
             raise DesignError("space_arch", f"unsupported {data['space_arch']!r}", "CnnNet")
