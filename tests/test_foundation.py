@@ -293,6 +293,14 @@ def test_problem_accepts_whole_floats_and_single_values():
     assert isinstance(prob.resolution, int) and prob.stages[0].type == "k1kxk1" and prob.mode == "paper"
 
 
+def test_numbers_keep_the_type_they_were_written_in():
+    """``beta: 10`` reads back as 10, not 10.0: batch runs resume on a digest of ``to_dict``'s JSON."""
+    d = P.preset("deepmad-r50").to_dict()
+    assert type(d["objective"]["beta"]) is int and type(d["max_width_ratio"]) is int
+    assert type(d["budgets"]["flops"]) is float and type(d["objective"]["rho0"]) is float
+    assert json.dumps(P.DesignProblem.from_dict(d).to_dict()) == json.dumps(d)
+
+
 def test_yaml_numbers_in_exponent_form(tmp_path):
     """YAML 1.1 reads 1.82e9 and 4e9 as strings; problem files read them as the numbers they are."""
     text = yaml.safe_dump(json.loads(json.dumps(_r50_dict())), sort_keys=False)

@@ -17,7 +17,17 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    model_validator,
+)
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -39,6 +49,13 @@ def _invalid(problem: str, valid: str | None = None, key: str | None = None) -> 
 def _whole(v: Any) -> Any:
     """``64.0`` as ``64`` (JSON writers may add the ``.0``); anything else as given, for ``int`` to judge."""
     return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def _as_written(v: Any, check: ValidatorFunctionWrapHandler) -> Any:
+    """``v`` checked as a finite float, but returned as written: ``beta: 10`` stays the int 10, so that a
+    problem's digest (on which batch runs resume) does not change when it is read again."""
+    checked = check(v)
+    return v if type(v) is int else checked
 
 
 def _is_number(v: Any) -> bool:
@@ -95,6 +112,10 @@ def _mode(v: Any) -> Mode:
 
 
 Count = Annotated[int, Field(gt=0), BeforeValidator(_whole)]
+Positive = Annotated[float, Field(gt=0), WrapValidator(_as_written)]
+NonNegative = Annotated[float, Field(ge=0), WrapValidator(_as_written)]
+Fraction = Annotated[float, Field(ge=0, lt=1), WrapValidator(_as_written)]
+Ratio = Annotated[float, Field(ge=1), WrapValidator(_as_written)]
 IntRange = Annotated[tuple[int, int], BeforeValidator(lambda v: _range(v, integer=True)),
                      WithJsonSchema(_range_schema({"type": "integer"}))]
 RealRange = Annotated[tuple[float, float], BeforeValidator(lambda v: _range(v, integer=False)),
@@ -158,14 +179,14 @@ class BudgetsFile(_Section):
     """Upper bounds on the design; at least one of flops, params, layers, latency_ms."""
 
     model_config = ConfigDict(title="Budgets")
-    flops: float | None = Field(None, gt=0, description="MACs (paper mode) or the official count (tinynas mode)")
-    params: float | None = Field(None, gt=0, description="all params (paper mode) or without the classifier "
-                                                          "(tinynas mode)")
+    flops: Positive | None = Field(None, description="MACs (paper mode) or the official count (tinynas mode)")
+    params: Positive | None = Field(None, description="all params (paper mode) or without the classifier "
+                                                      "(tinynas mode)")
     layers: Count | None = Field(None, description="main-path conv layers")
-    latency_ms: float | None = Field(None, gt=0, description="predicted latency; needs latency_model")
+    latency_ms: Positive | None = Field(None, description="predicted latency; needs latency_model")
     latency_model: str | None = Field(None, description="file written by 'deepmad latency profile --out', "
                                                         "relative to the problem file")
-    latency_margin: float = Field(0.0, ge=0, lt=1, description="design to latency_ms * (1 - margin)")
+    latency_margin: Fraction = Field(0.0, description="design to latency_ms * (1 - margin)")
 
     @model_validator(mode="before")
     @classmethod
@@ -186,10 +207,10 @@ class ObjectiveFile(_Section):
     """The entropy objective's weights, the effectiveness bound and the mode (docs/mathematics.md)."""
 
     model_config = ConfigDict(title="Objective")
-    alpha: list[Annotated[float, Field(ge=0)]] | None = Field(
-        None, min_length=1, description="weight per stage (default: 1 for each, 8 for the last)")
-    beta: float = Field(10.0, ge=0, description="weight of the depth penalty")
-    rho0: float = Field(0.3, gt=0, description="effectiveness bound (0.3 ResNet-like, 0.5 MobileNet-like)")
+    alpha: list[NonNegative] | None = Field(None, min_length=1,
+                                            description="weight per stage (default: 1 for each, 8 for the last)")
+    beta: NonNegative = Field(10.0, description="weight of the depth penalty")
+    rho0: Positive = Field(0.3, description="effectiveness bound (0.3 ResNet-like, 0.5 MobileNet-like)")
     mode: ModeName = Field(Mode.PAPER, description="paper formulas or the official TinyNAS code's")
 
 
@@ -208,8 +229,8 @@ class ProblemFile(_Section):
     num_classes: Count = 1000
     in_channels: Count = 3
     width_step: Count = Field(8, description="every width and bottleneck width is a multiple of this")
-    max_width_ratio: float | None = Field(4.0, ge=1, description="a super-block widens by at most this "
-                                                                 "factor; null: no limit")
+    max_width_ratio: Ratio | None = Field(4.0, description="a super-block widens by at most this factor; "
+                                                           "null: no limit")
 
     @property
     def strides(self) -> list[int]:
