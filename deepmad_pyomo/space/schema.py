@@ -111,6 +111,7 @@ def _mode(v: Any) -> Mode:
     return Mode(v)
 
 
+# The field types: a check (pydantic's own where it has one) and what the JSON Schema says of it.
 Count = Annotated[int, Field(gt=0), BeforeValidator(_whole)]
 Positive = Annotated[float, Field(gt=0), WrapValidator(_as_written)]
 NonNegative = Annotated[float, Field(ge=0), WrapValidator(_as_written)]
