@@ -40,7 +40,7 @@ needs_auto = pytest.mark.skipif(not REGISTRY["auto"].available(), reason="casadi
 # ------------------------------------------------------------------------------------------ suites
 def test_shipped_suites_are_the_generators_output() -> None:
     root = resources.files("deepmad_pyomo.batch").joinpath(suites.DATA)
-    for name in suites.SUITES:
+    for name in suites.GENERATED:
         shipped = {e.name: yaml.safe_load(e.read_text()) for e in root.joinpath(name).iterdir()
                    if e.name.endswith(".yaml")}
         generated = {f"{p['name']}.yaml": p for p in suites.generate(name)}

@@ -1,5 +1,6 @@
-"""Unit tests of the foundation: architectures (arch.py), TinyNAS structure files (tinynas_io.py),
-design problems (problem.py) and the metrics (metrics.py), with the DESIGN.md 2.3 regression vectors."""
+"""Unit tests of the foundation: architectures (blocks.py, arch.py), TinyNAS structure files (tinynas.py),
+design problems (problem.py, schema.py) and the metrics (metrics.py), with the regression vectors of the
+released structures (docs/counting.md)."""
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ from deepmad_pyomo.space import tinynas as tinynas_io
 
 RELEASED = resources.files("deepmad_pyomo.space").joinpath("released")
 
-# DESIGN.md 2.3, one line per released structure.
+# The released structures, one row per block (docs/architecture-format.md).
 DESCRIBE = {
     "deepmad-R18": "conv 3->32 k3 s2 | k1kxk1 32->96 btn40 k5 s2 L1 | k1kxk1 96->384 btn40 k5 s2 L6 | "
                    "k1kxk1 384->384 btn64 k5 s2 L9 | k1kxk1 384->1024 btn104 k3 s1 L10 | "
@@ -32,7 +33,8 @@ DESCRIBE = {
                        "k1dwsek1 85->134 btn800 k5 s2 L6 | k1dwsek1 134->201 btn1208 k5 s2 L6 | "
                        "k1dwsek1 201->312 btn1872 k5 s2 L5 | conv 312->1792 k1 s1",
 }
-# DESIGN.md 2.3, tinynas-compat figures (the precision listed there).
+# Their tinynas-mode figures, computed with the official code's own functions (docs/counting.md), at the
+# precision given there.
 VECTORS = {
     "deepmad-R18": dict(params_nofc=11.153e6, flops=1.837e9, conv_macs=1.811e9, layers=115, rho=0.2991,
                         score=32120.20, penalty=34.81, rho0=0.3),
@@ -237,8 +239,8 @@ def _r50_dict():
     (lambda d: d["budgets"].update(flops=-1), "budgets.flops"),
     (lambda d: d["budgets"].update(latency_ms=5), "budgets.latency_model"),
     (lambda d: d["objective"].update(alpha=[1, 1, 8]), "objective.alpha"),
-    (lambda d: d["objective"].update(mode="fast"), "mode"),
-    (lambda d: d["objective"].update(rho0=0), "rho0"),
+    (lambda d: d["objective"].update(mode="fast"), "objective.mode"),
+    (lambda d: d["objective"].update(rho0=0), "objective.rho0"),
     (lambda d: d.update(resolution=100), "resolution"),
     (lambda d: d.update(stages=[]), "stages"),
 ])
@@ -248,6 +250,84 @@ def test_problem_from_dict_errors(mutate, field):
     with pytest.raises(DesignError) as e:
         P.DesignProblem.from_dict(d)
     assert e.value.field == field
+
+
+@pytest.mark.parametrize("mutate,field,hint", [
+    (lambda d: d["budgets"].update(flops=float("nan")), "budgets.flops", "finite"),
+    (lambda d: d["budgets"].update(params=float("inf")), "budgets.params", "finite"),
+    (lambda d: d["stages"][0].update(out=[32, float("inf")]), "stages[0].out", "finite"),
+    (lambda d: d["stages"][0].update(btn_ratio=[float("nan"), 1]), "stages[0].btn_ratio", "finite"),
+    (lambda d: d["stages"][2].update(L=[1.5, 10.7]), "stages[2].L", "whole numbers"),
+    (lambda d: d["stages"][1].update(out=[64.9, 128]), "stages[1].out", "whole numbers"),
+    (lambda d: d["stages"][0].update(s=True), "stages[0].s", "valid: 1 or 2"),
+    (lambda d: d["stages"][0].update(k=[True]), "stages[0].k", "odd kernel sizes"),
+    (lambda d: d["stem"].update(k=True), "stem.k", "odd kernel sizes"),
+    (lambda d: d.update(budgets=None), "budgets", "valid: at least one of flops, params, layers, latency_ms"),
+    (lambda d: d.update(budgets={}), "budgets", "valid: at least one of flops, params, layers, latency_ms"),
+    (lambda d: d["budgets"].update(flops="1.82e9"), "budgets.flops", "expected a number"),
+    (lambda d: d["budgets"].update(layers=True), "budgets.layers", "valid: an integer > 0"),
+    (lambda d: d["budgets"].update(latency_margin=1.0, latency_ms=5, latency_model="m.json"),
+     "budgets.latency_margin", "valid: a number >= 0 and < 1"),
+    (lambda d: d["objective"].update(alpha=[1, 1, -1, 1, 8]), "objective.alpha[2]", "valid: a number >= 0"),
+    (lambda d: d["stages"][3].update(colour="red"), "stages[3].colour", "valid: L, btn, btn_ratio, k, out, s, type"),
+    (lambda d: d["stages"].__setitem__(1, 5), "stages[1]", "expected a mapping, got int"),
+    (lambda d: d["stages"][4].pop("out"), "stages[4].out", "missing"),
+    (lambda d: d.update(max_width_ratio=0.5), "max_width_ratio", "valid: a number >= 1 or null"),
+    (lambda d: d.update(name=5), "name", "expected a string"),
+])
+def test_problem_schema_is_strict(mutate, field, hint):
+    d = _r50_dict()
+    mutate(d)
+    with pytest.raises(DesignError) as e:
+        P.DesignProblem.from_dict(d)
+    assert e.value.field == field and hint in str(e.value), str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_problem_accepts_whole_floats_and_single_values():
+    d = _r50_dict()
+    d["stages"][0].update(out=64.0, L=[1.0, 3], k=5)
+    d["resolution"] = 224.0
+    prob = P.DesignProblem.from_dict(d)
+    assert (prob.stages[0].out, prob.stages[0].L, prob.stages[0].k, prob.resolution) == ((64, 64), (1, 3), (5,), 224)
+    assert isinstance(prob.resolution, int) and prob.stages[0].type == "k1kxk1" and prob.mode == "paper"
+
+
+def test_numbers_keep_the_type_they_were_written_in():
+    """``beta: 10`` reads back as 10, not 10.0: batch runs resume on a digest of ``to_dict``'s JSON."""
+    d = P.preset("deepmad-r50").to_dict()
+    assert type(d["objective"]["beta"]) is int and type(d["max_width_ratio"]) is int
+    assert type(d["budgets"]["flops"]) is float and type(d["objective"]["rho0"]) is float
+    assert json.dumps(P.DesignProblem.from_dict(d).to_dict()) == json.dumps(d)
+
+
+def test_yaml_numbers_in_exponent_form(tmp_path):
+    """YAML 1.1 reads 1.82e9 and 4e9 as strings; problem files read them as the numbers they are."""
+    text = yaml.safe_dump(json.loads(json.dumps(_r50_dict())), sort_keys=False)
+    text = text.replace("flops: 4130000000.0", "flops: 4.13e9").replace("params: 25550000.0", "params: 2555e4")
+    assert "4.13e9" in text and "2555e4" in text and yaml.safe_load(text)["budgets"]["flops"] == "4.13e9"
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    assert P.load_problem(f) == P.preset("deepmad-r50")
+    assert P.read_yaml("[1e9, 1.5E-3, -2e+2, 1.0, e9, 1e, '3e4']") == [1e9, 1.5e-3, -200.0, 1.0, "e9", "1e", "3e4"]
+
+
+def test_json_schema_file_is_the_generators_output():
+    from deepmad_pyomo.space import schema
+
+    committed = json.loads(schema.SCHEMA_FILE.read_text())
+    assert committed == schema.problem_json_schema(), "stale: python -m deepmad_pyomo.space.schema"
+    assert committed["required"] == ["stem", "stages", "budgets"]
+    assert committed["additionalProperties"] is False
+
+
+def test_example_problem_file_loads():
+    from deepmad_pyomo.space import schema
+
+    path = schema.SCHEMA_FILE.parents[1] / "examples" / "my_problem.yaml"
+    prob = P.load_problem(path)
+    assert prob.name == "my-problem" and prob.budgets.flops == 6e8 and prob.head is not None
+    assert P.DesignProblem.from_dict(prob.to_dict()) == prob
 
 
 def test_load_problem_and_resolve(tmp_path):

@@ -40,7 +40,7 @@ def test_plain_convs_only() -> None:
     assert_exact(verify(arch))
 
 
-# Released structures: DESIGN.md 2.3 gives params without the classifier and conv MACs (in thousands).
+# Released structures: params without the classifier and conv MACs, in thousands (docs/counting.md).
 RELEASED = {"deepmad-R18": (11_153, 1_810_902), "deepmad-R50": (24_208, 4_041_529),
             "deepmad-29M-224": (26_877, 4_321_977)}
 
@@ -134,7 +134,7 @@ def test_random_architectures_match_exactly(arch: Architecture) -> None:
     assert_exact(verify(arch))
 
 
-# --- the counter itself, on hand-built torchvision-equivalent ResNets (DESIGN.md section 3) ------
+# --- the counter itself, on hand-built torchvision-equivalent ResNets (docs/counting.md) ----------
 
 def conv_bn(c_in: int, c_out: int, k: int, s: int = 1) -> list[nn.Module]:
     return [nn.Conv2d(c_in, c_out, k, s, padding=k // 2, bias=False), nn.BatchNorm2d(c_out)]

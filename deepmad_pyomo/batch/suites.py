@@ -1,11 +1,12 @@
 """Suites of design problems as data: ``paper``, ``imagenet`` and ``cifar``.
 
-Each suite is a folder of YAML design problems shipped in the package (``suite_data/<suite>/``), one
-file per problem, the same schema as the presets (:meth:`DesignProblem.from_dict`). The files are
-*generated* by the small functions below (:func:`generate`) so that budgets scale in one consistent
-way; ``python -m deepmad_pyomo.batch.suites`` rewrites them, and a test checks that they are up to date.
+The generated suites (:data:`GENERATED`) are folders of YAML design problems shipped in the package
+(``suite_data/<suite>/``), one file per problem, the same schema as the presets
+(:meth:`DesignProblem.from_dict`). The files are *generated* by the small functions below
+(:func:`generate`) so that budgets scale in one consistent way; ``python -m deepmad_pyomo.batch.suites``
+rewrites them, and a test checks that they are up to date.
 
-- ``paper``: the seven presets of the paper, unchanged.
+- ``paper``: the seven presets of the paper, read from ``deepmad_pyomo/space/presets`` (no copy).
 - ``imagenet``: 24 more ImageNet problems, 8 per family (bottleneck ``k1kxk1``, inverted residual
   ``k1dwk1``, inverted residual + SE ``k1dwsek1``), MAC budgets from 0.4 G to 16 G at 224 and 288.
 - ``cifar``: 32x32 input, 10 classes, a stride-1 stem and three stride-2 stages; 9 problems.
@@ -39,6 +40,7 @@ from ..fileio import plain
 from ..space.problem import PRESETS, DesignProblem, load_problem, preset
 
 SUITES = ("paper", "imagenet", "cifar")
+GENERATED = ("imagenet", "cifar")  # the suites written to suite_data/ ("paper" is the presets)
 DATA = "suite_data"
 FAMILIES = ("k1kxk1", "k1dwk1", "k1dwsek1")
 RHO0 = {"k1kxk1": 0.3, "k1dwk1": 0.5, "k1dwsek1": 0.5}
@@ -163,6 +165,8 @@ def write(suite: str, root: str | Path | None = None) -> list[Path]:
     """(Re)write the YAML files of ``suite`` under ``root`` (default: the package's data folder)."""
     from ..fileio import atomic_write_text
 
+    if suite not in GENERATED:
+        raise DesignError("suite", f"suite {suite!r} is not written to files", ", ".join(GENERATED))
     folder = Path(root or Path(__file__).resolve().parent / DATA) / suite
     folder.mkdir(parents=True, exist_ok=True)
     problems = generate(suite)
@@ -205,6 +209,8 @@ def _sort_key(p: DesignProblem) -> tuple[Any, ...]:
 def load_suite(spec: str) -> Suite:
     """A shipped suite by name (:data:`SUITES`), or a folder of YAML/JSON problem files (named after the
     folder). Problems are ordered by family, resolution and FLOPs budget."""
+    if spec == "paper":
+        return Suite(spec, tuple(sorted((preset(n) for n in PRESETS), key=_sort_key)))
     if spec in SUITES:
         folder = resources.files(__package__).joinpath(DATA, spec)
         problems = []
@@ -245,7 +251,7 @@ def load_suites(specs: Iterable[str]) -> list[Suite]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m deepmad_pyomo.batch.suites [SUITE ...]``: regenerate the shipped YAML files."""
-    names = (argv if argv is not None else sys.argv[1:]) or list(SUITES)
+    names = (argv if argv is not None else sys.argv[1:]) or list(GENERATED)
     for name in names:
         paths = write(name)
         print(f"{name}: {len(paths)} problems in {paths[0].parent}")

@@ -2,7 +2,8 @@
 
 Two sources, scanned lazily on first use:
 
-- the released DeepMAD structures shipped in ``deepmad_pyomo/space/released/`` (``deepmad-R18``, ...);
+- the released DeepMAD structures shipped in ``deepmad_pyomo/space/released/`` (``deepmad-R18``, ...;
+  :data:`deepmad_pyomo.space.released.RELEASED`);
 - the model zoo: ``*.json`` files under the repository's ``models/`` folder and under every folder of
   the ``DEEPMAD_MODELS`` environment variable (``os.pathsep``-separated). A file holds an architecture
   (:meth:`Architecture.to_dict`) or a record whose ``architecture`` key holds one; its name is the
@@ -17,32 +18,21 @@ import fnmatch
 import json
 import os
 import warnings
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import DesignError
-from ..space.arch import Architecture
+from ..space.blocks import Architecture
+from ..space.released import RELEASED
 
 if TYPE_CHECKING:
     from torch import nn
 
-RELEASED = {"deepmad-R18": "deepmad-R18.txt", "deepmad-R50": "deepmad-R50.txt",
-            "deepmad-29M-224": "deepmad-29M-224.txt"}
 ENV_VAR = "DEEPMAD_MODELS"
 _REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 Loader = Callable[[], Architecture]
 _registry: tuple[tuple[Path, ...], dict[str, Loader]] | None = None  # (folders scanned, names)
-
-
-def _released(name: str, filename: str) -> Loader:
-    def load() -> Architecture:
-        from ..space import tinynas as tinynas_io
-
-        text = resources.files("deepmad_pyomo.space").joinpath("released", filename).read_text()
-        return tinynas_io.loads(text, name=name)
-    return load
 
 
 def zoo_folders() -> list[Path]:
@@ -68,6 +58,7 @@ def _zoo_entry(path: Path) -> tuple[str, dict[str, Any]] | None:
 
 
 def _zoo(name: str, arch: dict[str, Any], path: Path) -> Loader:
+    """Builds the zoo architecture on demand; its errors name the file."""
     def load() -> Architecture:
         try:
             return Architecture.from_dict(arch, name=name)
@@ -77,7 +68,8 @@ def _zoo(name: str, arch: dict[str, Any], path: Path) -> Loader:
 
 
 def _scan(folders: tuple[Path, ...]) -> dict[str, Loader]:
-    found: dict[str, Loader] = {name: _released(name, f) for name, f in RELEASED.items()}
+    """Every name registered: the released structures first, then the zoo folders in order."""
+    found: dict[str, Loader] = {name: r.load for name, r in RELEASED.items()}
     for folder in folders:
         if not folder.is_dir():
             continue

@@ -1,4 +1,4 @@
-"""Decode an :class:`~deepmad_pyomo.space.arch.Architecture` into a ``torch.nn.Module`` (DESIGN.md 2.2).
+"""Decode an :class:`~deepmad_pyomo.space.arch.Architecture` into a ``torch.nn.Module``.
 
 Every conv here is one ``Conv`` record of :func:`deepmad_pyomo.space.metrics.inner_block` (same weight shape),
 has no bias and is followed by a BatchNorm2d, so the analytic MACs and params of
@@ -14,7 +14,8 @@ from typing import Callable
 
 from torch import Tensor, nn
 
-from ..space.arch import Architecture, Block
+from ..space.blocks import Architecture, Block
+from ..space.families import WITH_SE, BlockType
 
 Activation = Callable[[], nn.Module]
 
@@ -104,16 +105,16 @@ def _inner_block(b: Block, first: bool) -> nn.Module:
     """One block of super-block ``b``: the first (stride ``b.s``, ``c_in -> c_out``) or a repeat."""
     c_in, s = (b.c_in, b.s) if first else (b.c_out, 1)
     assert b.btn is not None  # guaranteed for super-blocks by arch.validate
-    if b.type == "k1kxk1":
+    if b.type == BlockType.K1KXK1:
         return Bottleneck(c_in, b.c_out, b.btn, b.k, s, first)
-    if b.type == "kxkx":
+    if b.type == BlockType.KXKX:
         return BasicBlock(c_in, b.c_out, b.btn, b.k, s, first)
-    return InvertedResidual(c_in, b.c_out, b.btn, b.k, s, se=b.se if b.type == "k1dwsek1" else None)
+    return InvertedResidual(c_in, b.c_out, b.btn, b.k, s, se=b.se if b.type in WITH_SE else None)
 
 
 def build_block(b: Block) -> nn.Module:
     """A plain ``conv`` (Conv-BN-ReLU) or a super-block: ``L`` blocks, stride on the first."""
-    if b.type == "conv":
+    if b.type == BlockType.CONV:
         return ConvBN(b.c_in, b.c_out, b.k, b.s, act=nn.ReLU)
     return nn.Sequential(*(_inner_block(b, i == 0) for i in range(b.L)))
 
@@ -124,7 +125,7 @@ class DeepMADNet(nn.Module):
     def __init__(self, arch: Architecture, num_classes: int | None = None):
         super().__init__()
         blocks = list(arch.blocks)
-        head = blocks.pop() if len(blocks) > 1 and blocks[-1].type == "conv" else None
+        head = blocks.pop() if len(blocks) > 1 and blocks[-1].type == BlockType.CONV else None
         self.stem = build_block(blocks[0])
         self.stages = nn.Sequential(*(build_block(b) for b in blocks[1:]))
         self.head = build_block(head) if head is not None else nn.Identity()

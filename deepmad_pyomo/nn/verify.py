@@ -2,7 +2,7 @@
 
 ``torch.utils.flop_counter.FlopCounterMode`` records 2 FLOPs per multiply-accumulate of every conv and
 matmul it sees (BN, activations, pooling and the SE product count 0), so its total / 2 is the MACs of
-conv and linear layers that :func:`deepmad_pyomo.space.metrics.evaluate` reports (DESIGN.md section 3).
+conv and linear layers that :func:`deepmad_pyomo.space.metrics.evaluate` reports (docs/counting.md).
 Models are built on the ``meta`` device: shapes only, no weights allocated.
 """
 from __future__ import annotations

@@ -30,6 +30,8 @@ class Mode(_StrEnum):
 
 
 class BlockType(_StrEnum):
+    """A block family (:data:`FAMILIES` has its facts); ``conv`` is the plain stem/head conv."""
+
     CONV = "conv"
     K1KXK1 = "k1kxk1"
     KXKX = "kxkx"
@@ -70,6 +72,7 @@ WITH_SE = frozenset(t for t, f in FAMILIES.items() if f.se)
 
 
 def family(block_type: str) -> Family:
+    """The facts of a block type, given as a :class:`BlockType` or its string."""
     return FAMILIES[BlockType(block_type)]
 
 

@@ -1,10 +1,11 @@
-"""DeepMAD metrics, written once (DESIGN.md sections 2 and 3).
+"""DeepMAD metrics, written once: the objective of docs/mathematics.md, the counts of docs/counting.md.
 
 Every formula here takes block values that are either numbers (a concrete :class:`Architecture`) or
 Pyomo expressions (the MINLP in :mod:`deepmad_pyomo.mp.formulation`): the same code gives both. A "block"
 is anything with the attributes of :class:`~deepmad_pyomo.space.arch.Block`: ``type, c_in, c_out, btn, k2,
-s, L``, ``se`` (the SE width) and ``same_width`` (1 when ``c_in == c_out``). Logarithms go through a ``log`` callable so that a
-formulation can map a variable to its own log-variable; widths are therefore products of *factors*.
+s, L``, ``se`` (the SE width) and ``same_width`` (1 when ``c_in == c_out``). Logarithms go through a
+``log`` callable so that a formulation can map a variable to its own log-variable; widths are therefore
+products of *factors*.
 
 Conventions: ``macs`` counts multiply-accumulates of every conv and linear layer (what vision papers
 call "FLOPs"); ``params`` counts every learnable parameter including BN affine and the classifier.
@@ -27,6 +28,7 @@ ENTROPY_COEF = {Mode.PAPER: 1.0, Mode.TINYNAS: 0.5}
 
 
 def default_log(x: Any) -> Any:
+    """``log`` of a number, or Pyomo's ``log`` of an expression."""
     if type(x) in (int, float) or isinstance(x, Real):
         return math.log(x)
     from pyomo.environ import log
@@ -35,6 +37,7 @@ def default_log(x: Any) -> Any:
 
 
 def default_exp(x: Any) -> Any:
+    """``exp`` of a number, or Pyomo's ``exp`` of an expression."""
     if type(x) in (int, float) or isinstance(x, Real):
         return math.exp(x)
     from pyomo.environ import exp
@@ -124,6 +127,8 @@ def inner_block(b: Any, r_in: float, first: bool) -> InnerBlock:
 
 @dataclass
 class BlockTotals:
+    """The counts of one stem/head conv or whole super-block, and its output side."""
+
     macs: Any
     params: Any
     tinynas_flops: Any
@@ -143,7 +148,7 @@ def block_totals(b: Any, r_in: float, log: Callable[[Any], Any] = default_log) -
     """Totals of one stem/head conv or super-block: the first block plus ``L - 1`` repeats."""
     r_out = r_in / b.s
     head = inner_totals(inner_block(b, r_in, True), log)
-    if b.type == "conv":
+    if b.type == BlockType.CONV:
         return BlockTotals(*head, r_out)
     rest = inner_totals(inner_block(b, r_out, False), log)
     return BlockTotals(*(h + (b.L - 1) * r for h, r in zip(head, rest)), r_out)
@@ -151,7 +156,8 @@ def block_totals(b: Any, r_in: float, log: Callable[[Any], Any] = default_log) -
 
 @dataclass
 class Stage:
-    """A stage prefix: the network from the input to the end of stage j (DESIGN.md 2)."""
+    """A stage prefix: the network from the input to the end of stage j. A stage ends at the block before
+    each stride-2 block and at the last block (:func:`stage_ends`)."""
 
     end: int             # index of the block that closes the stage
     channels: Any        # its output width
@@ -204,7 +210,7 @@ def network_terms(blocks: Sequence[Any], resolution: float, num_classes: int,
     c_last = blocks[-1].c_out
     fc_macs, fc_params = c_last * num_classes, c_last * num_classes + num_classes
     convs_params = sum(t.params for t in totals)
-    supers = [b for b in blocks if b.type != "conv"]
+    supers = [b for b in blocks if b.type != BlockType.CONV]
     return NetworkTerms(
         stages=stages,
         macs=sum(t.macs for t in totals) + fc_macs,
@@ -226,18 +232,19 @@ class ObjectiveSettings:
     alpha: tuple[float, ...] | None = None
     beta: float = 10.0
     rho0: float = 0.3
-    mode: str = Mode.PAPER
+    mode: Mode = Mode.PAPER
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise DesignError("mode", f"unknown mode {self.mode!r}", " or ".join(MODES))
+        object.__setattr__(self, "mode", Mode(self.mode))
         if self.alpha is not None:
             object.__setattr__(self, "alpha", tuple(float(a) for a in self.alpha))
         if self.rho0 <= 0:
             raise DesignError("rho0", f"must be positive, got {self.rho0}")
 
 
-def stage_log_feature(stage: Stage, mode: str, log: Callable[[Any], Any] = default_log) -> Any:
+def stage_log_feature(stage: Stage, mode: Mode, log: Callable[[Any], Any] = default_log) -> Any:
     """``log(r^2 * c)`` of a stage's output; ``r = 1`` after an SE block in tinynas mode."""
     r = 1.0 if (mode == Mode.TINYNAS and stage.se_before) else stage.resolution
     return 2 * math.log(r) + log(stage.channels)
@@ -253,6 +260,7 @@ def stage_entropies(terms: NetworkTerms, settings: ObjectiveSettings,
 
 
 def stage_weights(settings: ObjectiveSettings, n_stages: int) -> tuple[float, ...]:
+    """``alpha``, one weight per stage (default: 1 for each stage, 8 for the last)."""
     if settings.alpha is None:
         return (1.0,) * (n_stages - 1) + (8.0,)
     if len(settings.alpha) != n_stages:
@@ -261,7 +269,7 @@ def stage_weights(settings: ObjectiveSettings, n_stages: int) -> tuple[float, ..
     return settings.alpha
 
 
-def penalised_depths(terms: NetworkTerms, mode: str) -> list[Any]:
+def penalised_depths(terms: NetworkTerms, mode: Mode) -> list[Any]:
     """The super-block depths the penalty is taken over: all of them, except in tinynas mode for
     ResNet-like nets, where the official code uses the last three."""
     if mode == Mode.TINYNAS and terms.resnet_like:
@@ -284,7 +292,7 @@ def depth_penalty_value(depths: Sequence[float], settings: ObjectiveSettings) ->
     return settings.beta * math.exp(math.sqrt(var) if settings.mode == Mode.TINYNAS else var)
 
 
-def rho_terms(terms: NetworkTerms, mode: str) -> list[tuple[Any, Any]]:
+def rho_terms(terms: NetworkTerms, mode: Mode) -> list[tuple[Any, Any]]:
     """``(layers, sum log w)`` pairs on which ``rho = layers / exp(sum log w / layers) <= rho0`` must
     hold: the whole network (paper) or every stage prefix (tinynas: the maximum is taken)."""
     if mode == Mode.TINYNAS:
@@ -296,7 +304,7 @@ def rho_terms(terms: NetworkTerms, mode: str) -> list[tuple[Any, Any]]:
 class Metrics:
     """The numbers ``deepmad metrics`` reports. MACs are multiply-accumulates (conv + linear)."""
 
-    mode: str
+    mode: Mode
     objective: float
     score: float
     stage_entropy: list[float]
@@ -311,6 +319,7 @@ class Metrics:
     num_classes: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The metrics with the counting conventions spelled out (docs/counting.md)."""
         d = asdict(self)
         d["conventions"] = {"macs": "multiply-accumulates of conv and linear layers (1 MAC = 2 FLOPs)",
                             "params": "all learnable parameters incl. BN affine and classifier",

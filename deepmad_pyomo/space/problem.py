@@ -1,8 +1,9 @@
 """Design problems as data: a template (the super-block sequence with bounds), budgets, objective
-settings and the input resolution; YAML or JSON files, and the paper's presets."""
+settings and the input resolution; YAML or JSON files (docs/problems.md), and the paper's presets."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -11,34 +12,20 @@ from typing import Any
 import yaml
 
 from ..errors import DesignError
-from .arch import Architecture
-from .families import SUPER_BLOCK_TYPES
-from .metrics import MODES, Metrics, ObjectiveSettings
+from .blocks import Architecture
+from .families import BlockType, Mode
+from .metrics import MODES, Metrics, ObjectiveSettings, evaluate
+from .released import RELEASED
+from .schema import validate_problem
 
 PRESETS = ("deepmad-r18", "deepmad-r34", "deepmad-r50", "deepmad-29m", "deepmad-29m-288", "deepmad-50m",
            "deepmad-89m")
-# What each budget is measured in, per mode (DESIGN.md 3): MACs and all params (paper), the official
+# What each budget is measured in, per mode (docs/counting.md): MACs and all params (paper), the official
 # counts (tinynas).
-BUDGET_METRIC = {"paper": {"flops": "macs", "params": "params"},
-                 "tinynas": {"flops": "tinynas_flops", "params": "tinynas_params"}}
-
-
-def _range(v: Any, where: str, integer: bool = True) -> tuple[Any, Any]:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        v = [v, v]
-    if not (isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v)):
-        raise DesignError(where, f"expected [min, max], got {v!r}")
-    lo, hi = (int(x) for x in v) if integer else (float(x) for x in v)
-    if lo > hi or lo <= 0:
-        raise DesignError(where, f"empty or non-positive range {list(v)}", "0 < min <= max")
-    return lo, hi
-
-
-def _choices(v: Any, where: str) -> tuple[int, ...]:
-    v = [v] if isinstance(v, int) else v
-    if not isinstance(v, (list, tuple)) or not v or any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in v):
-        raise DesignError(where, f"expected a list of odd kernel sizes, got {v!r}", "e.g. [3, 5]")
-    return tuple(sorted(set(v)))
+BUDGET_METRIC = {Mode.PAPER: {"flops": "macs", "params": "params"},
+                 Mode.TINYNAS: {"flops": "tinynas_flops", "params": "tinynas_params"}}
+# Which preset a released structure was designed for (for ``deepmad metrics`` to check it against).
+RELEASED_PRESET = {name: r.preset for name, r in RELEASED.items()}
 
 
 @dataclass(frozen=True)
@@ -49,39 +36,19 @@ class ConvSpec:
     k: tuple[int, ...] = (3,)
     s: int = 1
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str) -> "ConvSpec":
-        _no_unknown(d, {"out", "k", "s"}, where)
-        return cls(out=_range(d.get("out"), f"{where}.out"), k=_choices(d.get("k", 3), f"{where}.k"),
-                   s=_stride(d.get("s", 1), f"{where}.s"))
-
 
 @dataclass(frozen=True)
 class SuperBlockSpec:
     """One super-block of the template: its type and stride are fixed; the solver picks the output
     width, bottleneck width (absolute ``btn`` or ``btn_ratio`` times the output width), depth, kernel."""
 
-    type: str
+    type: BlockType
     s: int
     out: tuple[int, int]
     L: tuple[int, int]
     k: tuple[int, ...] = (3, 5)
     btn: tuple[int, int] | None = None
     btn_ratio: tuple[float, float] | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str) -> "SuperBlockSpec":
-        _no_unknown(d, {"type", "s", "out", "L", "k", "btn", "btn_ratio"}, where)
-        if d.get("type") not in SUPER_BLOCK_TYPES:
-            raise DesignError(f"{where}.type", f"unknown super-block type {d.get('type')!r}",
-                              ", ".join(SUPER_BLOCK_TYPES))
-        btn = _range(d["btn"], f"{where}.btn") if d.get("btn") is not None else None
-        ratio = _range(d["btn_ratio"], f"{where}.btn_ratio", integer=False) if d.get("btn_ratio") else None
-        if btn is None and ratio is None:
-            raise DesignError(f"{where}.btn", "give btn: [min, max] or btn_ratio: [min, max]")
-        return cls(type=d["type"], s=_stride(d.get("s", 1), f"{where}.s"), out=_range(d.get("out"), f"{where}.out"),
-                   L=_range(d.get("L"), f"{where}.L"), k=_choices(d.get("k", [3, 5]), f"{where}.k"),
-                   btn=btn, btn_ratio=ratio)
 
 
 @dataclass(frozen=True)
@@ -103,27 +70,11 @@ class Budgets:
         """The predicted latency a design may have: the budget less its margin."""
         return None if self.latency_ms is None else self.latency_ms * (1 - self.latency_margin)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Budgets":
-        _no_unknown(d, {"flops", "params", "layers", "latency_ms", "latency_model", "latency_margin"}, "budgets")
-        for key in ("flops", "params", "layers", "latency_ms"):
-            v = d.get(key)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
-                raise DesignError(f"budgets.{key}", f"must be a positive number, got {v!r}")
-        if d.get("latency_ms") is not None and not d.get("latency_model"):
-            raise DesignError("budgets.latency_model", "a latency budget needs a latency model file",
-                              "the path written by 'deepmad latency profile --out'")
-        margin = d.get("latency_margin", 0.0)
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 1:
-            raise DesignError("budgets.latency_margin", f"must be a fraction in [0, 1), got {margin!r}",
-                              "e.g. 0.1 to design to 90% of latency_ms")
-        return cls(**{k: d.get(k) for k in ("flops", "params", "layers", "latency_ms", "latency_model")},
-                   latency_margin=float(margin))
-
 
 @dataclass(frozen=True)
 class DesignProblem:
-    """A whole design problem. ``stem`` and ``head`` are plain convs; ``stages`` the super-blocks."""
+    """A whole design problem. ``stem`` and ``head`` are plain convs; ``stages`` the super-blocks.
+    Files hold it as docs/problems.md describes (schema: :mod:`.schema`)."""
 
     name: str
     stem: ConvSpec
@@ -139,17 +90,21 @@ class DesignProblem:
     description: str = ""
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> Mode:
+        """How the objective and the budgets are counted (``objective.mode``)."""
         return self.objective.mode
 
-    def with_mode(self, mode: str | None) -> "DesignProblem":
+    def with_mode(self, mode: Mode | str | None) -> DesignProblem:
+        """The same problem in ``mode`` (unchanged when ``None``)."""
         return self if mode is None else replace(self, objective=replace(self.objective, mode=mode))
 
-    def with_budgets(self, **changes: Any) -> "DesignProblem":
+    def with_budgets(self, **changes: Any) -> DesignProblem:
+        """The same problem with some budgets changed (``flops=2e9``)."""
         return replace(self, budgets=replace(self.budgets, **changes))
 
     @property
     def strides(self) -> list[int]:
+        """The template's strides, stem to head."""
         return [self.stem.s] + [st.s for st in self.stages] + ([self.head.s] if self.head else [])
 
     def budget_metric(self, budget: str) -> str:
@@ -157,77 +112,41 @@ class DesignProblem:
         return BUDGET_METRIC[self.mode][budget]
 
     def to_dict(self) -> dict[str, Any]:
+        """The mapping a problem file holds (enums as their strings), for :meth:`from_dict` to read back."""
         d = asdict(self)
-        d["objective"] = {**d["objective"], "alpha": list(self.objective.alpha or []) or None}
+        alpha = list(self.objective.alpha or []) or None
+        d["objective"] = {**d["objective"], "alpha": alpha, "mode": str(self.mode)}
         d["budgets"] = {k: v for k, v in d["budgets"].items() if v is not None and (k != "latency_margin" or v)}
         if self.head is None:
             d.pop("head")
-        d["stages"] = [{k: v for k, v in st.items() if v is not None} for st in d["stages"]]
+        d["stages"] = [{k: str(v) if k == "type" else v for k, v in st.items() if v is not None}
+                       for st in d["stages"]]
         return d
 
     @classmethod
-    def from_dict(cls, d: Any, name: str | None = None) -> "DesignProblem":
-        if not isinstance(d, dict):
-            raise DesignError("problem", "expected a mapping with stem, stages, budgets")
-        allowed = {"name", "stem", "stages", "budgets", "objective", "head", "resolution", "num_classes",
-                   "in_channels", "width_step", "max_width_ratio", "description"}
-        _no_unknown(d, allowed, "problem")
-        for key in ("stem", "stages", "budgets"):
-            if key not in d:
-                raise DesignError(key, "missing", "see a preset: deepmad presets --show deepmad-r50")
-        if not isinstance(d["stages"], list) or not d["stages"]:
-            raise DesignError("stages", "expected a non-empty list of super-blocks")
-        obj = d.get("objective") or {}
-        _no_unknown(obj, {"alpha", "beta", "rho0", "mode"}, "objective")
-        alpha = obj.get("alpha")
-        if alpha is not None and (not isinstance(alpha, list) or not alpha
-                                  or not all(_is_number(a) and a >= 0 for a in alpha)):
-            raise DesignError("objective.alpha", f"expected a list of non-negative numbers, got {alpha!r}")
-        for key in ("beta", "rho0"):
-            if key in obj and not (_is_number(obj[key]) and obj[key] >= 0):
-                raise DesignError(f"objective.{key}", f"expected a non-negative number, got {obj[key]!r}")
-        ratio = d.get("max_width_ratio", 4.0)
-        if ratio is not None and not (_is_number(ratio) and ratio >= 1):
-            raise DesignError("max_width_ratio", f"expected a number >= 1 or null, got {ratio!r}")
-        prob = cls(
-            name=str(d.get("name") or name or "problem"),
-            stem=ConvSpec.from_dict(d["stem"], "stem"),
-            stages=tuple(SuperBlockSpec.from_dict(st, f"stages[{i}]") for i, st in enumerate(d["stages"])),
-            budgets=Budgets.from_dict(d["budgets"] or {}),
-            objective=ObjectiveSettings(**obj),
-            head=ConvSpec.from_dict(d["head"], "head") if d.get("head") else None,
-            resolution=_int(d.get("resolution", 224), "resolution"),
-            num_classes=_int(d.get("num_classes", 1000), "num_classes"),
-            in_channels=_int(d.get("in_channels", 3), "in_channels"),
-            width_step=_int(d.get("width_step", 8), "width_step"),
-            max_width_ratio=ratio, description=str(d.get("description", "")),
-        )
-        prob.validate()
-        return prob
-
-    def validate(self) -> None:
-        n2 = sum(s == 2 for s in self.strides)
-        if self.resolution % 2 ** n2 or self.resolution < 2 ** n2:
-            raise DesignError("resolution", f"{self.resolution} does not halve evenly through {n2} stride-2 "
-                              "layers", f"a multiple of {2 ** n2}")
-        n_stages = sum(s == 2 for s in self.strides[1:]) + 1
-        if self.objective.alpha is not None and len(self.objective.alpha) != n_stages:
-            raise DesignError("objective.alpha", f"{len(self.objective.alpha)} weights for {n_stages} stages",
-                              f"a list of {n_stages} numbers")
-        if self.width_step < 1:
-            raise DesignError("width_step", f"must be >= 1, got {self.width_step}")
+    def from_dict(cls, d: Any, name: str | None = None) -> DesignProblem:
+        """The problem a file's mapping describes (``name`` when it names none); a :class:`DesignError`
+        naming the first field that is wrong."""
+        f = validate_problem(d)
+        return cls(name=f.name or name or "problem", description=f.description,
+                   stem=ConvSpec(**dict(f.stem)), stages=tuple(SuperBlockSpec(**dict(st)) for st in f.stages),
+                   head=ConvSpec(**dict(f.head)) if f.head else None,
+                   budgets=Budgets(**dict(f.budgets)), objective=ObjectiveSettings(**dict(f.objective)),
+                   resolution=f.resolution, num_classes=f.num_classes, in_channels=f.in_channels,
+                   width_step=f.width_step, max_width_ratio=f.max_width_ratio)
 
     def check(self, arch: Architecture, metrics: Metrics | None = None) -> list[str]:
         """Every budget and template bound that ``arch`` breaks, one message each (empty: feasible)."""
-        from .metrics import evaluate
-
-        out: list[str] = []
         if metrics is None:
             try:
                 metrics = evaluate(arch, self.objective, self.resolution)
             except DesignError:  # another stage count than the template's: report it, weigh stages by default
                 metrics = evaluate(arch, replace(self.objective, alpha=None), self.resolution)
-        m = metrics
+        return self._budget_faults(arch, metrics) + self._template_faults(arch)
+
+    def _budget_faults(self, arch: Architecture, m: Metrics) -> list[str]:
+        """The budgets and the effectiveness bound that ``arch``, of metrics ``m``, breaks."""
+        out: list[str] = []
         for budget in ("flops", "params"):
             limit = getattr(self.budgets, budget)
             value = getattr(m, self.budget_metric(budget))
@@ -248,14 +167,19 @@ class DesignProblem:
                            f"(+{100 * (lat / limit - 1):.2f}%; {model.describe()})")
         if m.rho > self.objective.rho0 * (1 + 1e-9):
             out.append(f"effectiveness: rho {m.rho:.4f} > rho0 {self.objective.rho0}")
+        return out
+
+    def _template_faults(self, arch: Architecture) -> list[str]:
+        """The template's bounds (types, strides, widths, depths, kernels) that ``arch`` breaks."""
         blocks = arch.blocks
         expected = 1 + len(self.stages) + (1 if self.head else 0)
         if len(blocks) != expected:
-            return out + [f"template: {len(blocks)} blocks, the template has {expected}"]
+            return [f"template: {len(blocks)} blocks, the template has {expected}"]
+        out: list[str] = []
         specs: list[Any] = [self.stem, *self.stages] + ([self.head] if self.head else [])
         for i, (b, sp) in enumerate(zip(blocks, specs)):
             where = f"blocks[{i}]"
-            want = "conv" if isinstance(sp, ConvSpec) else sp.type
+            want = BlockType.CONV if isinstance(sp, ConvSpec) else sp.type
             if b.type != want or b.s != sp.s:
                 out.append(f"{where}: {b.type} s{b.s}, the template has {want} s{sp.s}")
                 continue
@@ -286,28 +210,18 @@ class DesignProblem:
         return out
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1.82e9`` and ``4e9`` as numbers as YAML 1.2 and JSON do (YAML 1.1
+    wants a dot and a signed exponent, ``4.0e+9``, and reads the others as strings)."""
 
 
-def _int(v: Any, where: str) -> int:
-    if not (_is_number(v) and v == int(v) and v >= 1):
-        raise DesignError(where, f"expected a positive integer, got {v!r}")
-    return int(v)
+_YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                                  list("-+.0123456789"))
 
 
-def _stride(v: Any, where: str) -> int:
-    if v not in (1, 2):
-        raise DesignError(where, f"stride {v!r} not supported", "1 or 2")
-    return int(v)
-
-
-def _no_unknown(d: Any, allowed: set[str], where: str) -> None:
-    if not isinstance(d, dict):
-        raise DesignError(where, f"expected a mapping, got {type(d).__name__}")
-    unknown = sorted(set(d) - allowed)
-    if unknown:
-        raise DesignError(f"{where}.{unknown[0]}", "unknown key", ", ".join(sorted(allowed)))
+def read_yaml(text: str) -> Any:
+    """The data of a YAML document (safe: plain data only), numbers in exponent form read as numbers."""
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader)
 
 
 def preset(name: str) -> DesignProblem:
@@ -316,7 +230,7 @@ def preset(name: str) -> DesignProblem:
     if key not in PRESETS:
         raise DesignError("preset", f"unknown preset {name!r}", ", ".join(PRESETS))
     text = resources.files(__package__).joinpath("presets", f"{key}.yaml").read_text()
-    return DesignProblem.from_dict(yaml.safe_load(text), name=key)
+    return DesignProblem.from_dict(read_yaml(text), name=key)
 
 
 def load_problem(path: str | Path) -> DesignProblem:
@@ -327,7 +241,7 @@ def load_problem(path: str | Path) -> DesignProblem:
     except OSError as e:
         raise DesignError(str(path), f"cannot read file: {e.strerror}") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else read_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise DesignError(str(path), f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
                           f"{str(e).splitlines()[0]}") from None
@@ -339,7 +253,8 @@ def load_problem(path: str | Path) -> DesignProblem:
 
 
 def resolve_problem(preset_name: str | None = None, spec: str | Path | None = None,
-                    mode: str | None = None) -> DesignProblem:
+                    mode: Mode | str | None = None) -> DesignProblem:
+    """The problem of ``--preset`` or ``--spec`` (exactly one), in ``mode`` when given."""
     if (preset_name is None) == (spec is None):
         raise DesignError("problem", "give exactly one of --preset or --spec", ", ".join(PRESETS))
     prob = preset(preset_name) if preset_name else load_problem(spec)  # type: ignore[arg-type]
@@ -347,6 +262,3 @@ def resolve_problem(preset_name: str | None = None, spec: str | Path | None = No
         raise DesignError("mode", f"unknown mode {mode!r}", " or ".join(MODES))
     return prob.with_mode(mode)
 
-
-# Which preset a released structure was designed for (for ``deepmad metrics`` to check it against).
-RELEASED_PRESET = {"deepmad-R18": "deepmad-r18", "deepmad-R50": "deepmad-r50", "deepmad-29M-224": "deepmad-29m"}

@@ -11,26 +11,29 @@ import pprint
 from typing import Any
 
 from ..errors import DesignError
-from .arch import Architecture, Block
-from .families import FAMILIES
+from .blocks import Architecture, Block
+from .families import FAMILIES, BlockType
 
-CLASS_TO_TYPE = {f.tinynas_class: t.value for t, f in FAMILIES.items()}
-TYPE_TO_CLASS = {v: k for k, v in CLASS_TO_TYPE.items()}
-INNER_CLASS = {t.value: f.inner_class for t, f in FAMILIES.items() if f.inner_class}
-_DEFAULT_ACT = {t.value: "relu" for t, f in FAMILIES.items() if not f.depthwise}
+CLASS_TO_TYPE: dict[str, BlockType] = {f.tinynas_class: t for t, f in FAMILIES.items()}
+TYPE_TO_CLASS: dict[BlockType, str] = {t: c for c, t in CLASS_TO_TYPE.items()}
+INNER_CLASS: dict[BlockType, str] = {t: f.inner_class for t, f in FAMILIES.items() if f.inner_class}
+_DEFAULT_ACT = {t: "relu" for t, f in FAMILIES.items() if not f.depthwise}
 
 
 def looks_like_tinynas(text: str) -> bool:
+    """Whether ``text`` looks like a structure file (rather than our JSON): it names block classes."""
     head = text.lstrip()[:4000]
     return "'class'" in head or "best_structures" in head or '"class"' in head
 
 
 def loads(text: str, name: str | None = None, **overrides: Any) -> Architecture:
+    """The architecture of a structure file's text; ``overrides`` set ``resolution``/``num_classes``."""
     try:
         data = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError) as e:
         raise DesignError("structure file", f"not a Python literal ({type(e).__name__}: {e})",
-                          "{'best_structures': [[{...}, ...]], 'space_arch': 'CnnNet'} or a list of block dicts")
+                          "{'best_structures': [[{...}, ...]], 'space_arch': 'CnnNet'} or a list of block dicts"
+                          ) from None
     if isinstance(data, dict):
         if data.get("space_arch", "CnnNet") != "CnnNet":
             raise DesignError("space_arch", f"unsupported {data['space_arch']!r}", "CnnNet")
@@ -45,6 +48,7 @@ def loads(text: str, name: str | None = None, **overrides: Any) -> Architecture:
 
 
 def _block(d: Any, i: int) -> Block:
+    """Block ``i`` of a structure file, refusing what the official code can express but we cannot build."""
     where = f"block {i}"
     if not isinstance(d, dict):
         raise DesignError(where, f"expected a dict, got {type(d).__name__}")
@@ -67,7 +71,7 @@ def _block(d: Any, i: int) -> Block:
         raise DesignError(f"{where}.inner_class", f"{d['inner_class']!r} does not match {cls}",
                           INNER_CLASS.get(btype))
     fields = {"type": btype, **{key: d[key] for key in ("in", "out", "btn", "k", "s", "L") if key in d}}
-    if btype == "conv":
+    if btype == BlockType.CONV:
         fields.pop("btn", None)
         fields.pop("L", None)
     elif "L" not in fields:
@@ -76,10 +80,11 @@ def _block(d: Any, i: int) -> Block:
 
 
 def to_structures(arch: Architecture) -> list[dict[str, Any]]:
+    """The block dicts of ``arch`` as the official code writes them."""
     out = []
     for b in arch.blocks:
         d: dict[str, Any] = {"class": TYPE_TO_CLASS[b.type], "in": b.c_in, "out": b.c_out, "k": b.k, "s": b.s}
-        if b.type != "conv":
+        if b.type != BlockType.CONV:
             d.update(btn=b.btn, L=b.L, inner_class=INNER_CLASS[b.type])
         out.append(d)
     return out

@@ -1,0 +1,373 @@
+"""The schema of design-problem files (YAML or JSON), as pydantic models.
+
+:func:`validate_problem` checks a mapping read from a file and returns a :class:`ProblemFile`, from
+which :meth:`deepmad_pyomo.space.problem.DesignProblem.from_dict` builds its frozen dataclasses. The
+first thing wrong is raised as one :class:`~deepmad_pyomo.errors.DesignError` naming the field path
+(``stages[2].L``, ``budgets.flops``), what is wrong and what is valid. :func:`problem_json_schema` is the
+same schema as JSON Schema, published as ``docs/problem.schema.json`` (``docs/problems.md`` explains it);
+``python -m deepmad_pyomo.space.schema [PATH]`` rewrites that file.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    model_validator,
+)
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import PydanticCustomError
+
+from ..errors import DesignError
+from .families import SUPER_BLOCK_TYPES, BlockType, Mode
+from .metrics import stage_ends
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "problem.schema.json"
+BUDGET_LIMITS = ("flops", "params", "layers", "latency_ms")
+_PRESET_HINT = "see a preset: deepmad presets --show deepmad-r50"
+
+
+def _invalid(problem: str, valid: str | None = None, key: str | None = None) -> PydanticCustomError:
+    """An error in our words; ``key`` names the field, below the place being validated, that it is about."""
+    return PydanticCustomError("design", "{problem}", {"problem": problem, "valid": valid, "key": key})
+
+
+# ------------------------------------------------------------------------------------ value types
+def _whole(v: Any) -> Any:
+    """``64.0`` as ``64`` (JSON writers may add the ``.0``); anything else as given, for ``int`` to judge."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def _as_written(v: Any, check: ValidatorFunctionWrapHandler) -> Any:
+    """``v`` checked as a finite float, but returned as written: ``beta: 10`` stays the int 10, so that a
+    problem's digest (on which batch runs resume) does not change when it is read again."""
+    checked = check(v)
+    return v if type(v) is int else checked
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _range(v: Any, integer: bool) -> tuple[Any, Any]:
+    """``[min, max]`` (a single number means ``[v, v]``): positive, ordered, finite; whole numbers when
+    ``integer``."""
+    pair = [v, v] if _is_number(v) else v
+    if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(map(_is_number, pair))):
+        raise _invalid(f"expected [min, max], got {v!r}")
+    if not all(map(math.isfinite, pair)):
+        raise _invalid(f"expected finite numbers, got {list(pair)}")
+    if integer and not all(float(x).is_integer() for x in pair):
+        raise _invalid(f"expected whole numbers, got {list(pair)}")
+    lo, hi = (int(x) for x in pair) if integer else (float(x) for x in pair)
+    if lo > hi or lo <= 0:
+        raise _invalid(f"empty or non-positive range {list(pair)}", "0 < min <= max")
+    return lo, hi
+
+
+def _range_schema(item: dict[str, Any]) -> dict[str, Any]:
+    item = {**item, "exclusiveMinimum": 0}
+    return {"anyOf": [item, {"type": "array", "prefixItems": [item, item], "items": False, "minItems": 2}],
+            "description": "[min, max], or one number for min = max"}
+
+
+def _kernels(v: Any) -> tuple[int, ...]:
+    """Odd kernel sizes, sorted, without repeats (a single number is a list of one)."""
+    ks = [v] if _is_number(v) else v
+    if (not isinstance(ks, (list, tuple)) or not ks
+            or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0 for k in ks)):
+        raise _invalid(f"expected a list of odd kernel sizes, got {v!r}", "e.g. [3, 5]")
+    return tuple(sorted(set(ks)))
+
+
+def _stride(v: Any) -> int:
+    if isinstance(v, bool) or v not in (1, 2):  # True == 1, but a flag is no stride
+        raise _invalid(f"stride {v!r} not supported", "1 or 2")
+    return int(v)
+
+
+def _super_block_type(v: Any) -> BlockType:
+    if not isinstance(v, str) or v not in SUPER_BLOCK_TYPES:
+        raise _invalid(f"unknown super-block type {v!r}", ", ".join(SUPER_BLOCK_TYPES))
+    return BlockType(v)
+
+
+def _mode(v: Any) -> Mode:
+    if not isinstance(v, str) or v not in Mode.values():
+        raise _invalid(f"unknown mode {v!r}", " or ".join(Mode.values()))
+    return Mode(v)
+
+
+# The field types: a check (pydantic's own where it has one) and what the JSON Schema says of it.
+Count = Annotated[int, Field(gt=0), BeforeValidator(_whole)]
+Positive = Annotated[float, Field(gt=0), WrapValidator(_as_written)]
+NonNegative = Annotated[float, Field(ge=0), WrapValidator(_as_written)]
+Fraction = Annotated[float, Field(ge=0, lt=1), WrapValidator(_as_written)]
+Ratio = Annotated[float, Field(ge=1), WrapValidator(_as_written)]
+IntRange = Annotated[tuple[int, int], BeforeValidator(lambda v: _range(v, integer=True)),
+                     WithJsonSchema(_range_schema({"type": "integer"}))]
+RealRange = Annotated[tuple[float, float], BeforeValidator(lambda v: _range(v, integer=False)),
+                      WithJsonSchema(_range_schema({"type": "number"}))]
+_ODD = {"type": "integer", "minimum": 1, "not": {"multipleOf": 2}}
+Kernels = Annotated[tuple[int, ...], BeforeValidator(_kernels),
+                    WithJsonSchema({"anyOf": [_ODD, {"type": "array", "items": _ODD, "minItems": 1}]})]
+Stride = Annotated[Literal[1, 2], BeforeValidator(_stride)]
+SuperBlockType = Annotated[BlockType, BeforeValidator(_super_block_type),
+                           WithJsonSchema({"enum": list(SUPER_BLOCK_TYPES)})]
+ModeName = Annotated[Mode, BeforeValidator(_mode), WithJsonSchema({"enum": list(Mode.values())})]
+
+
+# ---------------------------------------------------------------------------------------- sections
+class _Section(BaseModel):
+    """A mapping of known keys: ints are ints, numbers finite, no key unknown."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        """Refuse the first unknown key, listing the known ones (pydantic's own error lists none)."""
+        if isinstance(data, dict):
+            unknown = sorted(map(str, set(data) - set(cls.model_fields)))
+            if unknown:
+                raise PydanticCustomError("unknown_key", "unknown key",
+                                          {"key": unknown[0], "valid": ", ".join(sorted(cls.model_fields))})
+        return data
+
+
+class ConvFile(_Section):
+    """A plain conv of the template: the stem, or a 1x1 head."""
+
+    model_config = ConfigDict(title="Conv")
+    out: IntRange = Field(description="output width range")
+    k: Kernels = Field((3,), description="kernel sizes to choose from")
+    s: Stride = Field(1, description="stride")
+
+
+class SuperBlockFile(_Section):
+    """A super-block of the template: type and stride fixed; out, btn, L and k chosen within the bounds."""
+
+    model_config = ConfigDict(title="Super-block")
+    type: SuperBlockType = Field(description="block family")
+    s: Stride = Field(1, description="stride of its first block")
+    out: IntRange = Field(description="output width range")
+    L: IntRange = Field(description="depth range: the number of blocks")
+    k: Kernels = Field((3, 5), description="kernel sizes to choose from")
+    btn: IntRange | None = Field(None, description="bottleneck width range (give btn or btn_ratio)")
+    btn_ratio: RealRange | None = Field(None, description="bottleneck width range as multiples of out")
+
+    @model_validator(mode="after")
+    def _bottleneck_bounded(self) -> SuperBlockFile:
+        if self.btn is None and self.btn_ratio is None:
+            raise _invalid("give btn: [min, max] or btn_ratio: [min, max]", key="btn")
+        return self
+
+
+class BudgetsFile(_Section):
+    """Upper bounds on the design; at least one of flops, params, layers, latency_ms."""
+
+    model_config = ConfigDict(title="Budgets")
+    flops: Positive | None = Field(None, description="MACs (paper mode) or the official count (tinynas mode)")
+    params: Positive | None = Field(None, description="all params (paper mode) or without the classifier "
+                                                      "(tinynas mode)")
+    layers: Count | None = Field(None, description="main-path conv layers")
+    latency_ms: Positive | None = Field(None, description="predicted latency; needs latency_model")
+    latency_model: str | None = Field(None, description="file written by 'deepmad latency profile --out', "
+                                                        "relative to the problem file")
+    latency_margin: Fraction = Field(0.0, description="design to latency_ms * (1 - margin)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_empty(cls, data: Any) -> Any:
+        return {} if data is None else data
+
+    @model_validator(mode="after")
+    def _something_bounded(self) -> BudgetsFile:
+        if all(getattr(self, key) is None for key in BUDGET_LIMITS):
+            raise _invalid("no budget given", f"at least one of {', '.join(BUDGET_LIMITS)}")
+        if self.latency_ms is not None and not self.latency_model:
+            raise _invalid("a latency budget needs a latency model file",
+                           "the path written by 'deepmad latency profile --out'", key="latency_model")
+        return self
+
+
+class ObjectiveFile(_Section):
+    """The entropy objective's weights, the effectiveness bound and the mode (docs/mathematics.md)."""
+
+    model_config = ConfigDict(title="Objective")
+    alpha: list[NonNegative] | None = Field(None, min_length=1,
+                                            description="weight per stage (default: 1 for each, 8 for the last)")
+    beta: NonNegative = Field(10.0, description="weight of the depth penalty")
+    rho0: Positive = Field(0.3, description="effectiveness bound (0.3 ResNet-like, 0.5 MobileNet-like)")
+    mode: ModeName = Field(Mode.PAPER, description="paper formulas or the official TinyNAS code's")
+
+
+class ProblemFile(_Section):
+    """A design problem: a template (stem, super-blocks, optional head) with bounds, budgets, objective."""
+
+    model_config = ConfigDict(title="deepmad-pyomo design problem")
+    name: str | None = Field(None, description="default: the file name without its suffix")
+    description: str = ""
+    stem: ConvFile
+    stages: list[SuperBlockFile] = Field(min_length=1, description="the super-blocks, input to output")
+    head: ConvFile | None = Field(None, description="a 1x1 conv after the last super-block")
+    budgets: BudgetsFile
+    objective: ObjectiveFile = ObjectiveFile()
+    resolution: Count = Field(224, description="input side in pixels")
+    num_classes: Count = 1000
+    in_channels: Count = 3
+    width_step: Count = Field(8, description="every width and bottleneck width is a multiple of this")
+    max_width_ratio: Ratio | None = Field(4.0, description="a super-block widens by at most this factor; "
+                                                           "null: no limit")
+
+    @property
+    def strides(self) -> list[int]:
+        return [self.stem.s] + [st.s for st in self.stages] + ([self.head.s] if self.head else [])
+
+    @model_validator(mode="after")
+    def _fits_together(self) -> ProblemFile:
+        n2 = sum(s == 2 for s in self.strides)
+        if self.resolution % 2 ** n2:
+            raise _invalid(f"{self.resolution} does not halve evenly through {n2} stride-2 layers",
+                           f"a multiple of {2 ** n2}", key="resolution")
+        n_stages = len(stage_ends(self.strides))
+        alpha = self.objective.alpha
+        if alpha is not None and len(alpha) != n_stages:
+            raise _invalid(f"{len(alpha)} weights for {n_stages} stages", f"a list of {n_stages} numbers",
+                           key="objective.alpha")
+        return self
+
+
+# ------------------------------------------------------------------------------------------ errors
+def _path(loc: tuple[int | str, ...]) -> str:
+    """``('stages', 2, 'L')`` -> ``'stages[2].L'``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
+
+
+def _schema_at(loc: tuple[int | str, ...]) -> dict[str, Any]:
+    """The JSON Schema of the value at ``loc`` (``$ref`` and ``X or null`` resolved)."""
+    root = _json_schema()
+    node = _resolved(root, root)
+    for part in loc:
+        node = node.get("items", {}) if isinstance(part, int) else node.get("properties", {}).get(part, {})
+        node = _resolved(node, root)
+    return node
+
+
+def _resolved(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with references followed and ``anyOf: [X, null]`` read as X, marked ``nullable``."""
+    while True:
+        if "$ref" in node:
+            node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+            continue
+        options = [o for o in node.get("anyOf", ()) if o.get("type") != "null"]
+        if len(options) != 1:
+            return node
+        node = {**options[0], "nullable": True}
+
+
+_KINDS = {"number": ("a number", "numbers"), "integer": ("an integer", "integers"), "string": ("a string", "strings"),
+          "object": ("a mapping", "mappings")}
+_BOUNDS = (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"), ("maximum", "<="))
+
+
+def _described(node: dict[str, Any], plural: bool = False) -> str | None:
+    """What the schema ``node`` accepts, in words: ``a number >= 0 and < 1``, ``a list of numbers >= 0``."""
+    kind = node.get("type", "")
+    if kind == "array":
+        items = _resolved(node.get("items", {}), _json_schema())
+        said = f"a {'non-empty ' if node.get('minItems') else ''}list of {_described(items, plural=True)}"
+    elif kind in _KINDS:
+        said = _KINDS[kind][plural]
+        if kind == "object":
+            said = f"{node.get('title', '').lower()} {said}".strip()
+    else:
+        return node.get("description")
+    bounds = " and ".join(f"{sign} {node[key]:g}" for key, sign in _BOUNDS if key in node)
+    return " ".join(filter(None, (said, bounds))) + (" or null" if node.get("nullable") else "")
+
+
+_SAID = {"too_short": "must not be empty", "int_type": "expected an integer", "float_type": "expected a number",
+         "string_type": "expected a string", "list_type": "expected a list"}
+
+
+def _wording(err: Any) -> tuple[str, str | None]:
+    """``(problem, valid)`` of one of pydantic's own errors, what is valid read from the JSON Schema."""
+    kind, got, loc = err["type"], err.get("input"), err["loc"]
+    valid = _described(_schema_at(loc))
+    if kind == "missing":
+        return "missing", _PRESET_HINT if len(loc) == 1 else valid
+    if kind == "model_type":
+        return f"expected a mapping, got {type(got).__name__}", None
+    if kind == "finite_number":
+        return f"{got!r} is not a finite number", valid
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"{got!r} is out of range", valid
+    return f"{_SAID.get(kind, err['msg'])}, got {got!r}", valid
+
+
+def design_error(error: ValidationError) -> DesignError:
+    """The first error of a failed validation as a one-line :class:`DesignError`."""
+    err = error.errors(include_url=False)[0]
+    where, ctx = _path(err["loc"]), err.get("ctx") or {}
+    if err["type"] == "unknown_key":  # at the top level: problem.<key>
+        return DesignError(f"{where or 'problem'}.{ctx['key']}", "unknown key", ctx["valid"])
+    if err["type"] == "design":
+        where = ".".join(filter(None, (where, ctx.get("key"))))
+        return DesignError(where or "problem", ctx["problem"], ctx.get("valid"))
+    return DesignError(where or "problem", *_wording(err))
+
+
+def validate_problem(data: Any) -> ProblemFile:
+    """``data`` (a mapping read from a problem file) validated, or the :class:`DesignError` of its first fault."""
+    if not isinstance(data, dict):
+        raise DesignError("problem", "expected a mapping with stem, stages, budgets")
+    try:
+        return ProblemFile.model_validate(data)
+    except ValidationError as e:
+        raise design_error(e) from None
+
+
+# ------------------------------------------------------------------------------------- JSON Schema
+class _Untitled(GenerateJsonSchema):
+    """Pydantic's JSON Schema without the titles it makes up from field names ("Latency Ms")."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+@functools.cache
+def _json_schema() -> dict[str, Any]:
+    return ProblemFile.model_json_schema(schema_generator=_Untitled)
+
+
+def problem_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a problem file (what ``docs/problem.schema.json`` holds)."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **copy.deepcopy(_json_schema())}
+
+
+def write_json_schema(path: str | Path = SCHEMA_FILE) -> Path:
+    """Write :func:`problem_json_schema` to ``path`` (default: the repository's docs/problem.schema.json)."""
+    path = Path(path)
+    path.write_text(json.dumps(problem_json_schema(), indent=2) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    print(write_json_schema(*sys.argv[1:2]))
