@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .errors import DesignError
 
@@ -84,12 +87,24 @@ def parse_json(text: str, path: str | Path, valid: str | None = None) -> Any:
         raise DesignError(str(path), f"not valid JSON (line {e.lineno}: {e.msg})", valid) from None
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1.82e9`` and ``4e9`` as numbers as YAML 1.2 and JSON do (YAML 1.1
+    wants a dot and a signed exponent, ``4.0e+9``, and reads the others as strings)."""
+
+
+_YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                                  list("-+.0123456789"))
+
+
+def read_yaml(text: str) -> Any:
+    """The data of a YAML document (safe: plain data only), numbers in exponent form read as numbers."""
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader)
+
+
 def parse_yaml(text: str, path: str | Path, valid: str | None = None) -> Any:
     """``text`` (read from ``path``) as YAML; invalid YAML raises a :class:`DesignError` naming the path."""
-    import yaml
-
     try:
-        return yaml.safe_load(text)
+        return read_yaml(text)
     except yaml.YAMLError as e:
         raise DesignError(str(path), f"not valid YAML: {str(e).splitlines()[0]}", valid) from None
 

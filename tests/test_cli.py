@@ -364,7 +364,13 @@ def test_command_modules_do_not_import_main():
 
 def test_file_readers(tmp_path):
     from deepmad_pyomo.errors import DesignError
-    from deepmad_pyomo.fileio import read_data, read_json, read_json_or_none, read_text, safe_name
+    from deepmad_pyomo.fileio import (
+        read_data,
+        read_json,
+        read_json_or_none,
+        read_text,
+        safe_name,
+    )
 
     missing = tmp_path / "missing.json"
     with pytest.raises(DesignError, match=r"missing\.json: cannot read latency model: .*\(valid: a model\)"):

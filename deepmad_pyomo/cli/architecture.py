@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from ..fileio import plain
-from .common import ARCH_HELP, emit_json, resolve_arch, text_file
+from .common import ARCH_HELP, emit_json, resolve_arch
 from .latency import add_build_latency_arguments, build_latency, format_build_latency
 
 
@@ -42,8 +42,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
     a = resolve_arch(args.arch, resolution=args.resolution)
     if args.preset or args.spec:
-        with text_file(args.spec or ""):
-            prob = P.resolve_problem(args.preset, args.spec)
+        prob = P.resolve_problem(args.preset, args.spec)
     else:
         name = released_preset(a)
         prob = P.preset(name) if name else None

@@ -10,11 +10,10 @@ turns into one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 from ..errors import DesignError
 
@@ -77,17 +76,6 @@ def stderr_progress(enabled: bool) -> Callable[[str], None] | None:
 
 
 # -------------------------------------------------------------------------------------------- ARCH
-@contextlib.contextmanager
-def text_file(path: str | Path) -> Iterator[None]:
-    """Turn a file that is not UTF-8 text into a DesignError naming it (the architecture and problem loaders
-    let the decoding error escape)."""
-    try:
-        yield
-    except UnicodeDecodeError as e:
-        raise DesignError(str(path), f"not a text file ({e.reason} at byte {e.start})",
-                          "UTF-8 JSON, YAML or a TinyNAS structure file") from None
-
-
 def resolve_arch(spec: str, resolution: int | None = None, num_classes: int | None = None) -> Any:
     """ARCH as given on the command line -> :class:`~deepmad_pyomo.space.arch.Architecture`.
 
@@ -99,8 +87,7 @@ def resolve_arch(spec: str, resolution: int | None = None, num_classes: int | No
     require_positive(num_classes, "num_classes")
     path = Path(spec)
     if path.exists() or path.suffix.lower() in FILE_SUFFIXES or "/" in spec or "\\" in spec:
-        with text_file(path):
-            return arch_mod.load(path, resolution=resolution, num_classes=num_classes)
+        return arch_mod.load(path, resolution=resolution, num_classes=num_classes)
     from ..nn import models as registry
 
     try:
@@ -113,4 +100,4 @@ def resolve_arch(spec: str, resolution: int | None = None, num_classes: int | No
 
 
 __all__ = ["ARCH_HELP", "comma_list", "emit_json", "positive_float", "positive_int", "require_positive",
-           "resolve_arch", "stderr_progress", "text_file"]
+           "resolve_arch", "stderr_progress"]

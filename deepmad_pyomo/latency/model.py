@@ -1,7 +1,6 @@
 """Latency model files (validated, cached) and predictions from them."""
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -9,6 +8,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DesignError
+from ..fileio import read_json
 from .ops import (
     CLOCKS,
     DEVICES,
@@ -130,17 +130,7 @@ def validate(d: Any, where: str = "latency model") -> None:
 def load(path: str | os.PathLike[str]) -> LatencyModel:
     """Read and validate a latency model file."""
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise DesignError(str(p), f"cannot read latency model: {e.strerror}", _HINT) from None
-    except UnicodeDecodeError:
-        raise DesignError(str(p), "not a text file", _HINT) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DesignError(str(p), f"not valid JSON (line {e.lineno}: {e.msg})", _HINT) from None
-    model = LatencyModel.from_dict(data, where=str(p))
+    model = LatencyModel.from_dict(read_json(p, "latency model", _HINT), where=str(p))
     model.path = str(p)
     return model
 

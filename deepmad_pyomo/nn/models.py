@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import DesignError
+from ..fileio import read_json_or_none
 from ..space.blocks import Architecture
 from ..space.released import RELEASED
 
@@ -43,10 +43,7 @@ def zoo_folders() -> list[Path]:
 
 def _zoo_entry(path: Path) -> tuple[str, dict[str, Any]] | None:
     """``(name, architecture dict)`` of a zoo file, or ``None`` when it holds no architecture."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
+    data = read_json_or_none(path)
     if not isinstance(data, dict):
         return None
     arch = data.get("architecture", data)

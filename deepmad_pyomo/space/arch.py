@@ -6,31 +6,24 @@ where the rest of the package takes them from, and the one reader that tells the
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import DesignError
+from ..fileio import parse_json, read_text
 from . import tinynas
 from .blocks import FORMAT, Architecture, Block, se_width, validate
+
+KINDS = "our architecture JSON or a TinyNAS structure file"
 
 
 def load(path: str | Path, **overrides: Any) -> Architecture:
     """Our JSON or an official TinyNAS structure file (told apart by content); ``overrides`` replace the
     file's ``resolution``, ``num_classes`` or ``name`` where not ``None``."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise DesignError(str(path), f"cannot read file: {e.strerror}") from None
+    text = read_text(path, valid=KINDS)
     if tinynas.looks_like_tinynas(text):
         return tinynas.loads(text, name=path.stem, **overrides)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DesignError(str(path), f"not valid JSON (line {e.lineno}: {e.msg}) "
-                          "nor a TinyNAS structure file") from None
-    return Architecture.from_dict(data, **overrides)
+    return Architecture.from_dict(parse_json(text, path, KINDS), **overrides)
 
 
 def save(arch: Architecture, path: str | Path) -> None:

@@ -2,16 +2,13 @@
 settings and the input resolution; YAML or JSON files (docs/problems.md), and the paper's presets."""
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import DesignError
+from ..fileio import read_data, read_yaml
 from .blocks import Architecture
 from .families import BlockType, Mode
 from .metrics import MODES, Metrics, ObjectiveSettings, evaluate
@@ -210,20 +207,6 @@ class DesignProblem:
         return out
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading ``1.82e9`` and ``4e9`` as numbers as YAML 1.2 and JSON do (YAML 1.1
-    wants a dot and a signed exponent, ``4.0e+9``, and reads the others as strings)."""
-
-
-_YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
-                                  list("-+.0123456789"))
-
-
-def read_yaml(text: str) -> Any:
-    """The data of a YAML document (safe: plain data only), numbers in exponent form read as numbers."""
-    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader)
-
-
 def preset(name: str) -> DesignProblem:
     """One of the paper's seven budgets (:data:`PRESETS`)."""
     key = name.lower()
@@ -236,16 +219,7 @@ def preset(name: str) -> DesignProblem:
 def load_problem(path: str | Path) -> DesignProblem:
     """A design problem from a YAML or JSON file."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise DesignError(str(path), f"cannot read file: {e.strerror}") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else read_yaml(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise DesignError(str(path), f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-                          f"{str(e).splitlines()[0]}") from None
-    prob = DesignProblem.from_dict(data, name=path.stem)
+    prob = DesignProblem.from_dict(read_data(path), name=path.stem)
     model = prob.budgets.latency_model
     if model and not Path(model).is_absolute() and not Path(model).exists():
         prob = prob.with_budgets(latency_model=str(path.parent / model))  # relative to the spec file
