@@ -1,4 +1,4 @@
-"""How well a latency model fitted on this machine predicts whole networks (issue 6).
+"""How well a latency model fitted on this machine predicts whole networks.
 
     python benchmarks/latency_fit.py [--grid default] [--min-samples 15] [--design-time 30] [--json OUT]
 
@@ -19,7 +19,7 @@
 Networks: the released structures (``deepmad_pyomo/space/released``), the zoo (``registry.list_models()``) and four
 hand-written reference networks of other shapes (ResNet-18/50-like, MobileNetV2/EfficientNet-like).
 
-Targets (issue 6): every network within 15% of its measured latency; Spearman >= 0.9; a design made under a
+Targets: every network within 15% of its measured latency; Spearman >= 0.9; a design made under a
 latency budget meets it when measured.
 """
 from __future__ import annotations
