@@ -78,7 +78,7 @@ def cmd_design(args: argparse.Namespace) -> int:
         progress(f"designing {problem.name} ({problem.mode} mode) with "
                  f"{'certify' if args.certify else args.solver}")
     if args.certify:
-        from ..certify.search import certify, explain
+        from ..certify import certify, explain
 
         result = certify(problem, time_limit=args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, gap=args.gap,
                          workers=args.workers, formulation=args.formulation, progress=progress,
