@@ -11,7 +11,7 @@ from deepmad_pyomo.solve.results import Status
 @pytest.mark.parametrize("mode,family", [("tinynas", "k1kxk1"), ("paper", "k1kxk1"), ("tinynas", "k1dwsek1")])
 def test_certified_optimum_matches_enumeration(mode, family):
     p = tiny_problem(mode, family)
-    best, arch = optimum(p)
+    best, _ = optimum(p)
     r = certify(p, time_limit=90, gap=1e-4)
     assert r.status == Status.OPTIMAL
     assert r.bound >= best - 1e-9 * abs(best)          # the bound is valid

@@ -32,5 +32,5 @@ from .report import explain
 from .search import certify
 from .tree import NodeRecord, NodeStatus
 
-__all__ = ["certify", "explain", "Certificate", "NodeRecord", "NodeStatus", "Executor", "bound_nodes",
+__all__ = ["Certificate", "Executor", "NodeRecord", "NodeStatus", "bound_nodes", "certify", "explain",
            "relaxation_of", "solve_exact"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .tree import NodeRecord
 
@@ -14,7 +15,7 @@ Job = tuple[list[NodeRecord], Wait]  # the records a job was given, and its wait
 
 class Executor:
     """Runs node solves in ``workers`` forked processes, or as tasks on the Dask cluster at ``scheduler``.
-    Close it (or use it as a context manager) to stop what still runs."""
+    Close it to stop what still runs."""
 
     def __init__(self, workers: int = 1, scheduler: str | None = None):
         self.scheduler = scheduler
@@ -50,12 +51,6 @@ class Executor:
             self._stack.close()
         else:
             self.pool.terminate()
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 def collect(jobs: list[Job], deadline: float) -> tuple[list[NodeRecord], list[NodeRecord]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import resource
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import DesignError
 from ..solve.results import DesignResult, Status
@@ -38,8 +38,11 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     incumbent, inc_obj, source = _first_incumbent(problem, incumbent, incumbent_time, time_limit, formulation, say)
     search = Search(problem, incumbent, inc_obj, source, gap=gap, workers=workers, t0=t0, deadline=t0 + time_limit,
                     node_time_limit=box_time_limit, formulation=formulation, say=say)
-    with Executor(workers, scheduler) as executor:  # closing it stops solves still running at the time limit
+    executor = Executor(workers, scheduler)
+    try:
         search.run(executor)
+    finally:
+        executor.close()  # stops solves still running at the time limit
     search.close_open()
     where = f"Dask at {scheduler}" if scheduler else f"{workers} worker{'s' if workers > 1 else ''}"
     return _result(problem, search, search.certificate(), f"certify(ipopt+scip, {where})",

@@ -2,7 +2,8 @@
 
 A node's id shows where it sits (kept in the JSON output): ``r`` the root, ``<parent>.<n>`` the n-th child
 of a split, ``<parent>.x`` the exact solve of a node's depth vector, ``<node>'`` a retry of an exact solve
-(a sibling of the node it retries). Code reads the shape from ``parent``, never from the ids.
+(a sibling of the node it retries). The search and the certificate read the shape from ``parent``, not
+from the ids.
 """
 from __future__ import annotations
 
