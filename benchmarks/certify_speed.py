@@ -4,7 +4,7 @@ with 1 and 2 processes, and the evolutionary baseline's best after the same CPU 
     python benchmarks/certify_speed.py                       # r18, r50, 29m; both modes; 1 and 2 workers
     python benchmarks/certify_speed.py --presets deepmad-r50 --modes tinynas --workers 2 --time-limit 120
 
-Targets (issue 4): gap <= 1e-4 within 120 s each on this 2-core machine (goal after that: 10 s).
+Targets: gap <= 1e-4 within 120 s each on this 2-core machine (goal after that: 10 s).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import argparse
 import resource
 import time
 
-from deepmad_pyomo.certify.search import certify
+from deepmad_pyomo.certify import certify
 from deepmad_pyomo.solve.base import SolveOptions
 from deepmad_pyomo.solve.design import design
 from deepmad_pyomo.space.problem import preset

@@ -2,8 +2,8 @@
 import pytest
 from spaces import optimum, tiny_problem
 
-from deepmad_pyomo.certify import search as certify_module
-from deepmad_pyomo.certify.search import certify, explain
+from deepmad_pyomo.certify import NodeStatus, certify, explain
+from deepmad_pyomo.certify import search as search_module
 from deepmad_pyomo.errors import DesignError
 from deepmad_pyomo.solve.results import Status
 
@@ -11,7 +11,7 @@ from deepmad_pyomo.solve.results import Status
 @pytest.mark.parametrize("mode,family", [("tinynas", "k1kxk1"), ("paper", "k1kxk1"), ("tinynas", "k1dwsek1")])
 def test_certified_optimum_matches_enumeration(mode, family):
     p = tiny_problem(mode, family)
-    best, arch = optimum(p)
+    best, _ = optimum(p)
     r = certify(p, time_limit=90, gap=1e-4)
     assert r.status == Status.OPTIMAL
     assert r.bound >= best - 1e-9 * abs(best)          # the bound is valid
@@ -39,13 +39,13 @@ def test_incumbent_must_be_feasible():
         certify(p, incumbent=arch, time_limit=10)
 
 
-_exact = certify_module.solve_exact
+_exact = search_module.solve_exact  # the driver starts exact solves by this name
 
 
 def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, formulation="natural"):
     """SCIP 'runs out of time' on every first exact solve of a depth vector (the whole space's scope)."""
     if not rec.scope:
-        rec.status, rec.termination, rec.solver = "retried", "time_limit", "scip (exact)"
+        rec.status, rec.termination, rec.solver = NodeStatus.RETRIED, "time_limit", "scip (exact)"
         return rec
     return _exact(problem, rec, time_limit, formulation)
 
@@ -53,7 +53,7 @@ def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, formulation="n
 def test_a_depth_vector_scip_cannot_finish_is_halved_and_still_proven(monkeypatch):
     p = tiny_problem("tinynas")
     best, _ = optimum(p)
-    monkeypatch.setattr(certify_module, "solve_exact", _out_of_time_on_whole_depth_vectors)
+    monkeypatch.setattr(search_module, "solve_exact", _out_of_time_on_whole_depth_vectors)
     r = certify(p, time_limit=90, gap=1e-4)
     tree = r.details["box_tree"]
     assert any(b["status"] == "retried" for b in tree)
@@ -61,3 +61,24 @@ def test_a_depth_vector_scip_cannot_finish_is_halved_and_still_proven(monkeypatc
     assert r.status == Status.OPTIMAL
     assert r.bound >= best - 1e-9 * abs(best)
     assert r.objective >= best * (1 - 1e-4) - 1e-9
+
+
+def test_parent_links_follow_the_ids_and_open_nodes_take_the_nearest_bound():
+    from deepmad_pyomo.certify.certificate import open_bound
+    from deepmad_pyomo.certify.tree import NodeRecord, children
+
+    root = NodeRecord("r", [(1, 3), (1, 2)], [(16, 40), (32, 48)], [(3, 5), (3,)], cutoff=1.0, bound=9.0)
+    root.branch = ("depth", 0, 1)
+    left, right = children(root, 8)
+    assert [left.id, right.id] == ["r.0", "r.1"] and left.parent == right.parent == "r"
+    left.bound = 7.0
+    exact = left.exact_child(root, cutoff=1.0)
+    assert exact.id == "r.0.x" and exact.parent == "r.0" and exact.widths == root.widths
+    exact.status, exact.bound = NodeStatus.RETRIED, 5.0
+    again = exact.retry(cutoff=1.0)
+    assert again.id == "r.0.x'" and again.parent == "r.0"  # a retry stands beside the node it retries
+    by_id = {n.id: n for n in (root, left, right, exact)}
+    assert open_bound(again, by_id) == 7.0  # its parent's bound, not the timed-out solve's
+    assert open_bound(right, by_id) == 9.0
+    assert again.to_dict()["status"] == "open" and "parent" not in again.to_dict()
+    assert f"{NodeStatus.EXACT_PENDING}" == "exact-pending"

@@ -324,7 +324,7 @@ def check_certify_boxes_on_the_cluster(client) -> None:
     """``certify(scheduler=...)`` solves its boxes as Dask tasks: the same tree and answer as local processes."""
     from spaces import tiny_problem
 
-    from deepmad_pyomo.certify.search import certify
+    from deepmad_pyomo.certify import certify
 
     p = tiny_problem("tinynas", flops=4e6)
     local = certify(p, time_limit=90, workers=1)

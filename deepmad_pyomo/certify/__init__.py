@@ -1,1 +1,36 @@
-"""certify."""
+"""Certified designs: a proven bound and gap by branch and bound over the whole design space.
+
+1. A strong incumbent first (the ``auto`` route, or one given); the cutoff is it plus the gap.
+2. The space is covered by *nodes* (:class:`NodeRecord`, :mod:`.tree`: a box of depth vectors, a width
+   range and a set of kernel sizes per block), starting from the template's ranges. A node is bounded by
+   its convex relaxation (:mod:`deepmad_pyomo.mp.relaxation`: log-widths, perspective costs in real depths,
+   McCormick envelopes of the stage entropies), solved by Ipopt in milliseconds (:mod:`.bounds`). A node
+   whose bound does not exceed the cutoff closes. Otherwise its ranges are first tightened to what can
+   still reach the cutoff (OBBT on the same relaxation) and it is bounded again; if it still does not
+   close, it is split on what accounts for most of its bound: a depth range (preferred), the width that
+   sets a stage's entropy, or a kernel choice.
+3. A node of a single depth vector that its relaxation cannot close is solved exactly by SCIP (integer
+   widths, kernels free, the cutoff as a constraint; width ranges tightened first), once per depth
+   vector: later nodes of that vector are covered by it. A better design found there becomes the
+   incumbent. When SCIP runs out of time, the node is halved on its widest width range, and the halves
+   are bounded and solved in turn (each a *scope* of its own).
+4. Nodes of a round run in parallel and their results are merged in node order; exact solves run beside
+   the rounds and are settled in the order they were started, at points fixed by the round count
+   (:mod:`.search`). Only a settle raises the cutoff, so the tree and the answer do not depend on which
+   solve finishes first. They run in local processes (``workers``) or as tasks on a Dask cluster
+   (``scheduler``: its address) (:mod:`.executor`).
+5. The bound proven is the best the incumbent and the leaves allow (:mod:`.certificate`);
+   :func:`explain` tells it as text (:mod:`.report`).
+
+Budgets the relaxation does not model (latency) are left out of it, which only loosens it (dropping a
+constraint keeps a bound valid); the exact solves enforce them.
+"""
+from .bounds import bound_nodes, relaxation_of, solve_exact
+from .certificate import Certificate
+from .executor import Executor
+from .report import explain
+from .search import certify
+from .tree import NodeRecord, NodeStatus
+
+__all__ = ["Certificate", "Executor", "NodeRecord", "NodeStatus", "bound_nodes", "certify", "explain",
+           "relaxation_of", "solve_exact"]

@@ -79,7 +79,7 @@ def _warm_start(spec: str | None, problem: Any) -> Any:
 def _solve(args: argparse.Namespace, problem: Any, warm: Any, progress: Any) -> tuple[Any, str | None]:
     """The design result, and (``--certify``) the explanation of its node tree."""
     if args.certify:
-        from ..certify.search import certify, explain
+        from ..certify import certify, explain
 
         result = certify(problem, time_limit=args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, gap=args.gap,
                          workers=args.workers, formulation=args.formulation, progress=progress,

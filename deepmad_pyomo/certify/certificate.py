@@ -1,0 +1,75 @@
+"""The certificate: the bound the finished (or stopped) tree proves, and its summary."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..space.arch import Architecture
+from .tree import NodeRecord, NodeStatus, Range, ancestors
+
+_INNER = (NodeStatus.SPLIT, NodeStatus.RETRIED)  # nodes whose children stand for them
+_LEAVES = (NodeStatus.INFEASIBLE, NodeStatus.CLOSED, NodeStatus.EXACT, NodeStatus.COVERED, NodeStatus.OPEN)
+
+
+@dataclass
+class Certificate:
+    incumbent: Architecture | None
+    objective: float | None
+    bound: float
+    nodes: list[NodeRecord]
+    rounds: int
+    root_bound: float | None
+    incumbent_source: str
+    complete: bool
+
+    def summary(self) -> dict[str, Any]:
+        """Its JSON form (``details.certificate``)."""
+        leaves = [b for b in self.nodes if b.status not in _INNER]
+        by = {s.value: sum(1 for b in leaves if b.status == s) for s in _LEAVES}
+        return {"bound": self.bound, "root_relaxation_bound": self.root_bound, "rounds": self.rounds,
+                "boxes": len(self.nodes), "inner_solves": sum(1 for b in self.nodes if b.termination),
+                "exact_solves": sum(1 for b in self.nodes if b.exact),
+                "leaves": by, "complete": self.complete, "incumbent_source": self.incumbent_source,
+                "closed_by": sorted({b.solver for b in leaves
+                                     if b.status not in (NodeStatus.OPEN, NodeStatus.COVERED)})}
+
+
+def certificate(incumbent: Architecture | None, inc_obj: float, tree: list[NodeRecord], rounds: int,
+                source: str, complete: bool, exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord]
+                ) -> Certificate:
+    """The proven bound: the incumbent, and for every leaf what is known of its best."""
+    bound = inc_obj
+    if any(b.pruned and b.cutoff is not None for b in tree):  # what tightening cut cannot reach the cutoff
+        bound = max(bound, max(b.cutoff for b in tree if b.pruned and b.cutoff is not None))
+    by_id = {r.id: r for r in tree}
+    for b in tree:
+        if b.status not in _INNER:
+            known = _leaf_bound(b, exact_of, by_id)
+            bound = max(bound, known if known is not None else math.inf)
+    root = next((b for b in tree if b.id == "r"), None)
+    return Certificate(incumbent, inc_obj if math.isfinite(inc_obj) else None, bound, tree, rounds,
+                       root.bound if root else None, source, complete)
+
+
+def _leaf_bound(b: NodeRecord, exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord],
+                by_id: dict[str, NodeRecord]) -> float | None:
+    """What is known of the best in a leaf (None: nothing)."""
+    if b.status == NodeStatus.INFEASIBLE:
+        return b.cutoff if b.cutoff is not None else -math.inf  # nothing in it reaches the cutoff
+    if b.status == NodeStatus.EXACT:
+        return max(b.bound if b.bound is not None else math.inf, b.objective or -math.inf)
+    if b.status == NodeStatus.CLOSED:
+        return b.bound
+    if b.status == NodeStatus.COVERED:  # settled when its exact solve finished (or was split: its halves cover it)
+        job = exact_of.get(b.depth_key)
+        settled = (NodeStatus.EXACT, NodeStatus.INFEASIBLE, NodeStatus.RETRIED)
+        return -math.inf if job is not None and job.status in settled else b.bound
+    return open_bound(b, by_id)
+
+
+def open_bound(b: NodeRecord, by_id: dict[str, NodeRecord]) -> float:
+    """An open node is bounded by its own last solve, else by its nearest solved ancestor."""
+    if b.bound is not None:
+        return b.bound
+    return next((a.bound for a in ancestors(b, by_id) if a.bound is not None), math.inf)
