@@ -25,8 +25,8 @@
 Budgets the relaxation does not model (latency) are left out of it, which only loosens it (dropping a
 constraint keeps a bound valid); the exact solves enforce them.
 """
+from ..solve.results import Certificate
 from .bounds import bound_nodes, relaxation_of, solve_exact
-from .certificate import Certificate
 from .executor import Executor
 from .report import explain
 from .search import certify

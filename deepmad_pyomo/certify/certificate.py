@@ -1,44 +1,18 @@
-"""The certificate: the bound the finished (or stopped) tree proves, and its summary."""
+"""The certificate: the bound the finished (or stopped) tree proves, with the tree itself."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
 
-from ..space.arch import Architecture
+from ..solve.results import Certificate
 from .tree import NodeRecord, NodeStatus, Range, ancestors
 
 _INNER = (NodeStatus.SPLIT, NodeStatus.RETRIED)  # nodes whose children stand for them
 _LEAVES = (NodeStatus.INFEASIBLE, NodeStatus.CLOSED, NodeStatus.EXACT, NodeStatus.COVERED, NodeStatus.OPEN)
 
 
-@dataclass
-class Certificate:
-    incumbent: Architecture | None
-    objective: float | None
-    bound: float
-    nodes: list[NodeRecord]
-    rounds: int
-    root_bound: float | None
-    incumbent_source: str
-    complete: bool
-
-    def summary(self) -> dict[str, Any]:
-        """Its JSON form (``details.certificate``)."""
-        leaves = [b for b in self.nodes if b.status not in _INNER]
-        by = {s.value: sum(1 for b in leaves if b.status == s) for s in _LEAVES}
-        return {"bound": self.bound, "root_relaxation_bound": self.root_bound, "rounds": self.rounds,
-                "boxes": len(self.nodes), "inner_solves": sum(1 for b in self.nodes if b.termination),
-                "exact_solves": sum(1 for b in self.nodes if b.exact),
-                "leaves": by, "complete": self.complete, "incumbent_source": self.incumbent_source,
-                "closed_by": sorted({b.solver for b in leaves
-                                     if b.status not in (NodeStatus.OPEN, NodeStatus.COVERED)})}
-
-
-def certificate(incumbent: Architecture | None, inc_obj: float, tree: list[NodeRecord], rounds: int,
-                source: str, complete: bool, exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord]
-                ) -> Certificate:
-    """The proven bound: the incumbent, and for every leaf what is known of its best."""
+def certificate(inc_obj: float, tree: list[NodeRecord], rounds: int, source: str, complete: bool,
+                exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord]) -> Certificate:
+    """The proven bound (the incumbent, and for every leaf what is known of its best) with the tree."""
     bound = inc_obj
     if any(b.pruned and b.cutoff is not None for b in tree):  # what tightening cut cannot reach the cutoff
         bound = max(bound, max(b.cutoff for b in tree if b.pruned and b.cutoff is not None))
@@ -48,8 +22,14 @@ def certificate(incumbent: Architecture | None, inc_obj: float, tree: list[NodeR
             known = _leaf_bound(b, exact_of, by_id)
             bound = max(bound, known if known is not None else math.inf)
     root = next((b for b in tree if b.id == "r"), None)
-    return Certificate(incumbent, inc_obj if math.isfinite(inc_obj) else None, bound, tree, rounds,
-                       root.bound if root else None, source, complete)
+    leaves = [b for b in tree if b.status not in _INNER]
+    return Certificate(
+        bound=bound, root_relaxation_bound=root.bound if root else None, rounds=rounds, boxes=len(tree),
+        inner_solves=sum(1 for b in tree if b.termination), exact_solves=sum(1 for b in tree if b.exact),
+        leaves={s.value: sum(1 for b in leaves if b.status == s) for s in _LEAVES}, complete=complete,
+        incumbent_source=source,
+        closed_by=sorted({b.solver for b in leaves if b.status not in (NodeStatus.OPEN, NodeStatus.COVERED)}),
+        nodes=[b.to_dict() for b in tree])
 
 
 def _leaf_bound(b: NodeRecord, exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord],

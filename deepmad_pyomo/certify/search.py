@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable
 
 from ..errors import DesignError
-from ..solve.results import DesignResult, Status
+from ..solve.results import Certificate, DesignResult, Status
 from ..space.arch import Architecture
 from ..space.metrics import evaluate
 from ..space.problem import DesignProblem
 from .bounds import bound_nodes, relaxation_of, solve_exact
-from .certificate import Certificate, certificate
+from .certificate import certificate
 from .executor import Executor, Wait, collect
 from .tree import NodeRecord, NodeStatus, Range, children, widest
 
@@ -211,7 +211,7 @@ class Search:
             self.tree.append(rec)
 
     def certificate(self) -> Certificate:
-        return certificate(self.incumbent, self.inc_obj, self.tree, self.rounds, self.source, not self.open,
+        return certificate(self.inc_obj, self.tree, self.rounds, self.source, not self.open,
                            self.exact_of)
 
     def _submit(self, fn: Callable[..., object], *args: object) -> Wait:
@@ -238,7 +238,7 @@ def _result(problem: DesignProblem, search: Search, cert: Certificate, solver: s
                           architecture=incumbent.with_(name=problem.name) if incumbent else None,
                           objective=m.objective if m else None, bound=cert.bound if math.isfinite(cert.bound) else None,
                           time_s=wall, cpu_s=_cpu_seconds() - cpu0, metrics=m.to_dict() if m else {}, message=message,
-                          details={"certificate": cert.summary(), "box_tree": [b.to_dict() for b in search.tree]})
+                          certificate=cert)
     if result.status == Status.OPTIMAL and result.gap is not None and result.gap > gap * (1 + 1e-9):
         result.status = Status.FEASIBLE
     return result
