@@ -37,13 +37,13 @@ import yaml
 
 from ..errors import DesignError
 from ..fileio import plain
+from ..space.families import BlockType, Mode, default_rho0
 from ..space.problem import PRESETS, DesignProblem, load_problem, preset
 
 SUITES = ("paper", "imagenet", "cifar")
 GENERATED = ("imagenet", "cifar")  # the suites written to suite_data/ ("paper" is the presets)
 DATA = "suite_data"
-FAMILIES = ("k1kxk1", "k1dwk1", "k1dwsek1")
-RHO0 = {"k1kxk1": 0.3, "k1dwk1": 0.5, "k1dwsek1": 0.5}
+FAMILIES = (BlockType.K1KXK1, BlockType.K1DWK1, BlockType.K1DWSEK1)
 
 # (family, MACs budget in G, resolution) of the imagenet suite: 6 budgets at 224 and 2 at 288 per family,
 # none equal to a paper budget.
@@ -107,7 +107,7 @@ def _problem(name: str, description: str, family: str, macs: float, params: floa
               for s, out, L in template]
     d: dict[str, Any] = {
         "name": name, "description": description, "resolution": resolution, "num_classes": num_classes,
-        "objective": {"alpha": [1] * n_stages + [8], "beta": 10, "rho0": RHO0[family], "mode": "paper"},
+        "objective": {"alpha": [1] * n_stages + [8], "beta": 10, "rho0": default_rho0([family]), "mode": Mode.PAPER.value},
         "budgets": {"flops": float(round(macs, -6)), "params": float(round(params, -4))},
         "width_step": 8, "max_width_ratio": 4,
         "stem": {"out": [16, 64], "k": [3], "s": stem_s},

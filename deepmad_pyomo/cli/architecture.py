@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from ..fileio import plain
+from ..space.families import Mode
 from .common import ARCH_HELP, emit_json, resolve_arch
 from .latency import add_build_latency_arguments, build_latency, format_build_latency
 
@@ -27,7 +28,7 @@ def add_metrics_parser(sub: argparse._SubParsersAction) -> None:
                        description="Evaluate the DeepMAD metrics of an architecture and check it against "
                                    "a design problem (its preset by default).")
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
-    p.add_argument("--mode", choices=("paper", "tinynas"), help="objective form (default: that of the problem)")
+    p.add_argument("--mode", choices=Mode.values(), help="objective form (default: that of the problem)")
     p.add_argument("--resolution", type=int, metavar="R", help="input side (default: the architecture's)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--preset", metavar="NAME", help="check against this preset (see 'deepmad presets')")
@@ -69,7 +70,7 @@ def _format_costs(d: dict[str, Any]) -> list[str]:
 
 def _format_entropy(d: dict[str, Any]) -> list[str]:
     mode = d["mode"]
-    coef = "0.5*log(w) per layer (official code)" if mode == "tinynas" else "log(w) per layer (paper)"
+    coef = "0.5*log(w) per layer (official code)" if mode == Mode.TINYNAS else "log(w) per layer (paper)"
     lines = [f"Entropy (H_j = log(r_j^2 c_j) x sum of {coef})",
              f"  {'stage':>5} {'blocks':>7} {'width':>6} {'r':>5} {'layers':>6} {'alpha':>5} {'alpha*H':>12}"]
     start = 0
@@ -80,9 +81,9 @@ def _format_entropy(d: dict[str, Any]) -> list[str]:
         start = st["end_block"] + 1
     if any(st["resolution_used"] != st["resolution"] for st in d["stages"]):
         lines.append("  * r = 1 at and after the first SE block: the official code's SE bug (tinynas mode)")
-    pen = ("beta x exp(std L)" if mode == "tinynas" else "beta x exp(Var L)")
-    which = " (last three super-blocks)" if len(d["penalised_depths"]) == 3 and mode == "tinynas" else ""
-    rho_def = "max over stage prefixes" if mode == "tinynas" else "whole main path"
+    pen = ("beta x exp(std L)" if mode == Mode.TINYNAS else "beta x exp(Var L)")
+    which = " (last three super-blocks)" if len(d["penalised_depths"]) == 3 and mode == Mode.TINYNAS else ""
+    rho_def = "max over stage prefixes" if mode == Mode.TINYNAS else "whole main path"
     ok = "<=" if d["rho"] <= d["rho0"] * (1 + 1e-9) else ">"
     return lines + [
         f"  {'score':<14} {d['score']:>12.2f}  sum of alpha_j H_j",

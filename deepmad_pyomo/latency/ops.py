@@ -10,13 +10,14 @@ from typing import Any, Iterable, Sequence
 
 from ..errors import DesignError
 from ..space import metrics
+from ..space.families import BLOCK_TYPES, DEPTHWISE, RESNET_LIKE, BlockType
 
 FORMAT = "deepmad-pyomo/latency-model-v1"
 DEVICES = ("cpu", "cuda")
 CLOCKS = ("thread_cpu", "wall")  # what a latency is timed on: the calling thread's CPU time, or wall time
 MALLOC_MODES = ("tuned", "system")  # the CPU allocator while measuring (see measure.tune_malloc)
-FAMILIES = ("conv", "k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
-DW_TYPES = ("k1dwk1", "k1dwsek1")
+FAMILIES = BLOCK_TYPES
+DW_TYPES = tuple(sorted(DEPTHWISE))
 
 # Op types and the features each is fitted on (all in millions, except calls and block counts).
 OPS: dict[str, tuple[str, ...]] = {
@@ -149,11 +150,11 @@ def inner_block_terms(b: Any, r_in: float, first: bool, batch: int = 1,
             terms.extend(_scaled([("conv", conv_features(c.cin, c.cout, c.k2, c.res, stride, batch))], 1 - one))
         terms.extend(_bn_act(c.cout, c.res, act, batch))
 
-    if t == "conv":
+    if t == BlockType.CONV:
         spatial(convs[0], s, "relu")
         return terms
-    if t in ("k1kxk1", "kxkx"):
-        if t == "k1kxk1":
+    if t in RESNET_LIKE:
+        if t == BlockType.K1KXK1:
             pointwise(convs[0], "relu")
             spatial(convs[1], s, "relu")
             pointwise(convs[2], None)

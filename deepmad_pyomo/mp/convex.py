@@ -28,6 +28,7 @@ from typing import Any
 import casadi as ca
 
 from ..space import metrics
+from ..space.families import Mode
 from ..space.problem import ConvSpec, SuperBlockSpec
 from .formulation import FLOPS_SCALE, PARAMS_SCALE
 from .template import SymBlock, Template, variance_cap
@@ -340,7 +341,7 @@ class _Compiler:
         problem = self.t.problem
         var_depth = metrics.depth_variance(metrics.penalised_depths(terms, problem.mode))
         spread = ca.SX.sym("spread")
-        if problem.mode == "tinynas":
+        if problem.mode == Mode.TINYNAS:
             delta = 1e-8
             self.at_least(spread, ca.sqrt(ca.fmax(var_depth, 0) + delta) - math.sqrt(delta))
             spread_hi = math.inf

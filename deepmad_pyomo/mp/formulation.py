@@ -29,6 +29,7 @@ import pyomo.environ as pyo
 from ..errors import DesignError
 from ..space import metrics
 from ..space.arch import Architecture, Block
+from ..space.families import Mode
 from ..space.problem import ConvSpec, DesignProblem
 from .template import SymBlock, Template, variance_cap
 
@@ -248,7 +249,7 @@ def _add_depth_penalty(m: pyo.ConcreteModel, t: Template, terms: metrics.Network
     settings = problem.objective
     depths = metrics.penalised_depths(terms, problem.mode)
     var_max = _max_variance([(d.lb, d.ub) for d in depths])
-    if problem.mode == "tinynas":
+    if problem.mode == Mode.TINYNAS:
         m.depth_spread = pyo.Var(bounds=(0, math.sqrt(var_max)), initialize=0, doc="std of the penalised depths")
         m.depth_spread_def = pyo.Constraint(expr=m.depth_spread ** 2 >= metrics.depth_variance(depths))
     else:
@@ -405,4 +406,4 @@ def _set_depth_spread(m: pyo.ConcreteModel, data: ModelData) -> None:
     """The depth spread at the loaded depths (the variance capped at its bound in paper mode)."""
     depths = metrics.penalised_depths(data.terms, data.problem.mode)
     var = max(0.0, float(metrics.depth_variance([pyo.value(d) for d in depths])))
-    m.depth_spread.set_value(math.sqrt(var) if data.problem.mode == "tinynas" else min(var, m.depth_spread.ub))
+    m.depth_spread.set_value(math.sqrt(var) if data.problem.mode == Mode.TINYNAS else min(var, m.depth_spread.ub))
