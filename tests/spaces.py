@@ -63,3 +63,6 @@ def optimum(p: DesignProblem, depths: list[tuple[int, int]] | None = None) -> tu
         if m.objective > best and not p.check(a, m):
             best, arg = m.objective, a
     return best, arg
+
+
+TINY_SUITE = ("k1kxk1-60m", "k1dwsek1-30m")  # the two fastest CIFAR problems: the batch tests' suite

@@ -355,7 +355,7 @@ def test_command_modules_do_not_import_main():
     """``cli.main`` imports the command modules, never the other way round."""
     import ast
 
-    folder = Path(__file__).parents[1] / "deepmad_pyomo" / "cli"
+    folder = Path(__file__).parents[2] / "deepmad_pyomo" / "cli"
     for path in folder.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:

@@ -21,6 +21,8 @@ import yaml
 pytest.importorskip("distributed")
 pytest.importorskip("matplotlib")
 
+from spaces import TINY_SUITE as TINY
+
 from deepmad_pyomo.batch import suites
 from deepmad_pyomo.batch.cluster import Job, cluster_client, run_jobs
 from deepmad_pyomo.batch.compare import COLUMNS, compare
@@ -31,7 +33,6 @@ from deepmad_pyomo.nn import models as registry
 from deepmad_pyomo.solve.registry import REGISTRY
 from deepmad_pyomo.solve.results import Status
 
-TINY = ("k1kxk1-60m", "k1dwsek1-30m")  # the two fastest CIFAR problems
 TIME_LIMIT = 4.0
 
 needs_auto = pytest.mark.skipif(not REGISTRY["auto"].available(), reason="casadi and pyscipopt are needed")
@@ -95,17 +96,6 @@ def test_profiles_and_gaps_arithmetic() -> None:
     assert g["p", "b"]["gap_to_best_bound"] == pytest.approx(20 / 90)
     assert g["p", "b"]["shortfall"] == pytest.approx(0.1)
     assert g["q", "b"]["best_bound"] is None and g["q", "b"]["gap_to_best_bound"] is None
-
-
-# --------------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def tiny_suite(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("suites") / "tiny"
-    folder.mkdir()
-    for p in suites.generate("cifar"):
-        if p["name"] in TINY:
-            (folder / f"{p['name']}.yaml").write_text(suites.dump(p, "tiny"))
-    return str(folder)
 
 
 class AtomicityWatcher:

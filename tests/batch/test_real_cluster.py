@@ -20,12 +20,9 @@ import yaml
 
 pytest.importorskip("distributed")
 
+from spaces import TINY_SUITE as TINY  # noqa: E402
 from spaces import tiny_problem  # noqa: E402
 
-from deepmad_pyomo.batch import suites  # noqa: E402
-
-pytestmark = pytest.mark.cluster
-TINY = ("k1kxk1-60m", "k1dwsek1-30m")
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
 DEEPMAD = shutil.which("deepmad", path=str(Path(sys.executable).parent)) or shutil.which("deepmad")
 
@@ -81,16 +78,6 @@ def cluster(tmp_path: Path):
         yield c
     finally:
         c.close()
-
-
-@pytest.fixture
-def tiny_suite(tmp_path: Path) -> Path:
-    folder = tmp_path / "suites" / "tiny"
-    folder.mkdir(parents=True)
-    for p in suites.generate("cifar"):
-        if p["name"] in TINY:
-            (folder / f"{p['name']}.yaml").write_text(suites.dump(p, "tiny"))
-    return folder
 
 
 def _deepmad(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
