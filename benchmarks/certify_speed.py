@@ -13,8 +13,8 @@ import resource
 import time
 
 from deepmad_pyomo.certify import certify
-from deepmad_pyomo.solve.base import SolveOptions
 from deepmad_pyomo.solve.design import design
+from deepmad_pyomo.solve.options import SolveOptions
 from deepmad_pyomo.space.problem import preset
 
 

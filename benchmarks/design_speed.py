@@ -27,8 +27,8 @@ import sys
 import time
 from typing import Any
 
-from deepmad_pyomo.solve.base import SolveOptions
 from deepmad_pyomo.solve.design import design
+from deepmad_pyomo.solve.options import SolveOptions
 from deepmad_pyomo.solve.registry import DEFAULT
 from deepmad_pyomo.space.problem import preset
 

@@ -117,8 +117,8 @@ def design_check(model: L.LatencyModel, model_path: str, preset_name: str, share
                  time_limit: float, rounds: int, margin: float = 0.0) -> list[dict[str, Any]]:
     """Design ``preset_name`` with its latency budget at ``share`` of the released structure's prediction
     (designed to ``budget * (1 - margin)``), measure each design interleaved with the released structure."""
-    from deepmad_pyomo.solve.base import SolveOptions
     from deepmad_pyomo.solve.design import design
+    from deepmad_pyomo.solve.options import SolveOptions
     from deepmad_pyomo.space.problem import RELEASED_PRESET, preset
 
     released = {v: k for k, v in RELEASED_PRESET.items()}.get(preset_name)

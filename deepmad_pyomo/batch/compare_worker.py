@@ -81,7 +81,7 @@ def _solved(solve: MeasuredSolve) -> dict[str, Any]:
 def execute(payload: Payload) -> Record:
     """One run, on a worker: design, verify, measure. Returns its row (plain data)."""
     from ..solve import registry as solvers
-    from ..solve.base import SolveOptions
+    from ..solve.options import SolveOptions
 
     switched = prepare_worker()
     problem = DesignProblem.from_dict(payload["problem"])

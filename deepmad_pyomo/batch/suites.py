@@ -36,7 +36,7 @@ from typing import Any, Iterable
 import yaml
 
 from ..errors import DesignError
-from ..fileio import plain
+from ..fileio import plain, read_yaml
 from ..space.families import BlockType, Mode, default_rho0
 from ..space.problem import PRESETS, DesignProblem, load_problem, preset
 
@@ -216,7 +216,7 @@ def load_suite(spec: str) -> Suite:
         problems = []
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".yaml"):
-                problems.append(DesignProblem.from_dict(yaml.safe_load(entry.read_text()),
+                problems.append(DesignProblem.from_dict(read_yaml(entry.read_text()),
                                                         name=entry.name[:-5]))
         if not problems:
             raise DesignError("suite", f"the package holds no problems for suite {spec!r}",

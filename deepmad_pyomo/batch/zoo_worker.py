@@ -61,7 +61,7 @@ class Attempts:
 
 def _solve_escalating(problem: DesignProblem, payload: Payload, variant: str | None) -> Attempts:
     """Solve with the time limit, then, while there is no design, with twice the time, ``escalate`` times."""
-    from ..solve.base import SolveOptions
+    from ..solve.options import SolveOptions
 
     done = Attempts(time_limit=payload["time_limit"])
     for _ in range(1 + payload.get("escalate", 0)):

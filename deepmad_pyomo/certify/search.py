@@ -55,8 +55,8 @@ def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, inc
     """The design to beat (given, or from the ``auto`` route), its objective and where it came from."""
     source = "given"
     if incumbent is None:
-        from ..solve.base import SolveOptions
         from ..solve.design import design
+        from ..solve.options import SolveOptions
 
         limit = incumbent_time or min(30.0, max(20.0, time_limit / 4))
         first = design(problem, "auto", SolveOptions(time_limit=limit, formulation=formulation), progress=say)

@@ -85,8 +85,8 @@ def _solve(args: argparse.Namespace, problem: Any, warm: Any, progress: Any) -> 
                          workers=args.workers, formulation=args.formulation, progress=progress,
                          scheduler=args.scheduler, incumbent=warm)
         return result, explain(result)
-    from ..solve.base import SolveOptions
     from ..solve.design import design
+    from ..solve.options import SolveOptions
     from ..solve.registry import parse
 
     _, variant = parse(args.solver)

@@ -14,9 +14,7 @@ from .route import ROUTES, Route, RouteKind
 
 DEFAULT = "auto"
 
-SolverInfo = Route  # the former name of a registry entry
-
-__all__ = ["DEFAULT", "REGISTRY", "Route", "RouteKind", "SolverInfo", "available_names", "get", "parse"]
+__all__ = ["DEFAULT", "REGISTRY", "Route", "RouteKind", "available_names", "get", "parse"]
 
 
 class _Registry(Mapping[str, Route]):

@@ -268,8 +268,8 @@ def test_missing_model_file_is_a_design_error(tmp_path):
 
 def _budgeted(model_file):
     """A latency budget well under what the unconstrained design needs: latency binds."""
-    from deepmad_pyomo.solve.base import SolveOptions
     from deepmad_pyomo.solve.design import design
+    from deepmad_pyomo.solve.options import SolveOptions
 
     free = design(problem("k1kxk1"), "auto", SolveOptions(time_limit=20))
     assert free.architecture is not None
@@ -278,8 +278,8 @@ def _budgeted(model_file):
 
 
 def test_design_auto_meets_the_latency_budget(model_file):
-    from deepmad_pyomo.solve.base import SolveOptions
     from deepmad_pyomo.solve.design import design
+    from deepmad_pyomo.solve.options import SolveOptions
 
     p, free = _budgeted(model_file)
     res = design(p, "auto", SolveOptions(time_limit=20))
@@ -291,8 +291,8 @@ def test_design_auto_meets_the_latency_budget(model_file):
 
 def test_design_with_a_latency_margin_reports_it(model_file):
     from deepmad_pyomo.cli.design import format_result
-    from deepmad_pyomo.solve.base import SolveOptions
     from deepmad_pyomo.solve.design import design
+    from deepmad_pyomo.solve.options import SolveOptions
 
     p, _ = _budgeted(model_file)
     p = replace(p, budgets=replace(p.budgets, latency_margin=0.2))
@@ -305,8 +305,8 @@ def test_design_with_a_latency_margin_reports_it(model_file):
 
 def test_evolution_filters_by_latency(model_file):
     pytest.importorskip("deepmad_pyomo.solve.routes.evolution")
-    from deepmad_pyomo.solve.base import SolveOptions
     from deepmad_pyomo.solve.design import design
+    from deepmad_pyomo.solve.options import SolveOptions
 
     p, _ = _budgeted(model_file)
     res = design(p, "evolution", SolveOptions(time_limit=8, seed=0))
