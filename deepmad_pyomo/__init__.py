@@ -19,8 +19,8 @@ from .errors import DesignError, InfeasibleError
 from .space.arch import Architecture, Block, load, save
 from .space.metrics import Metrics, ObjectiveSettings, evaluate
 from .space.problem import DesignProblem, load_problem, preset
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["Architecture", "Block", "DesignError", "DesignProblem", "DesignResult", "InfeasibleError", "Metrics",
            "ObjectiveSettings", "SolveOptions", "Status", "build_model", "create_model", "design",
            "evaluate", "list_models", "load", "load_problem", "preset", "save", "verify", "__version__"]

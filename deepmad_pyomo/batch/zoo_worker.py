@@ -99,8 +99,8 @@ def _finish(rec: Record, cert: dict[str, Any], done: Attempts, name: str) -> Non
 
 def execute(payload: Payload) -> Record:
     """One model, on a worker: design it, verify it; returns its record (plain data)."""
-    from .. import __version__
     from ..solve import registry as solvers
+    from ..version import __version__
 
     switched = prepare_worker()
     problem = DesignProblem.from_dict(payload["problem"])

@@ -16,8 +16,8 @@ import os
 import sys
 from typing import Sequence
 
-from .. import __version__
 from ..errors import DesignError
+from ..version import __version__
 from . import architecture, batch, design, latency
 
 PROG = "deepmad"

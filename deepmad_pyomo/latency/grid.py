@@ -313,7 +313,7 @@ def device_info(device: str) -> dict[str, Any]:
     import numpy
     import torch
 
-    from .. import __version__
+    from ..version import __version__
 
     name = platform.processor() or platform.machine()
     if device.startswith("cuda"):

@@ -23,10 +23,10 @@ import random
 import time
 from typing import Any
 
-from ... import __version__
 from ...space.arch import Architecture, Block
 from ...space.metrics import evaluate
 from ...space.problem import ConvSpec, DesignProblem, SuperBlockSpec
+from ...version import __version__
 from ..options import SolveOptions
 from ..results import Status
 from ..route import Outcome, Reporter, RouteKind, register
