@@ -64,11 +64,11 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
     rec.wall_s = time.perf_counter() - t
 
 
-def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, formulation: str = "natural"
-                ) -> NodeRecord:
+def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, formulation: str = "natural",
+                node_limit: int | None = None) -> NodeRecord:
     """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
     the node's, width ranges first tightened by the relaxation to what can reach the cutoff), with the
-    cutoff."""
+    cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net)."""
     from ..solve.backends import scip
 
     t = time.perf_counter()
@@ -87,8 +87,8 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, form
     m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
     _restrict(m, rec, widths, btns, problem.width_step)
-    ans = scip.solve_model(m, time_limit, gap=1e-6)
-    rec.termination, rec.solver = ans.termination, "scip (exact)"
+    ans = scip.solve_model(m, time_limit, gap=1e-6, node_limit=node_limit)
+    rec.termination, rec.solver, rec.scip_nodes = ans.termination, "scip (exact)", ans.nodes
     if ans.termination == "infeasible":
         rec.status = NodeStatus.INFEASIBLE
     else:

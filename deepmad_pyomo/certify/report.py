@@ -57,5 +57,5 @@ def _outcome(b: dict[str, Any]) -> str:
         what = f" on {b['branch'][0]} {b['branch'][1]}" if b.get("branch") else " (to SCIP)"
         return (f"bound {b['bound']:,.2f} > cutoff: split" if b["bound"] is not None else "split") + what
     if status == NodeStatus.RETRIED:
-        return "SCIP ran out of time: retried"
+        return "SCIP reached its node limit: retried"
     return "open at the time limit"

@@ -24,20 +24,28 @@ from .tree import NodeRecord, NodeStatus, Range, children, widest
 
 CHUNK = 4  # relaxation nodes per task (each takes a fraction of a second)
 SETTLE_EVERY = 4   # rounds between waits for the exact solves (whose better designs raise the cutoff)
+EXACT_NODES = 2000  # SCIP nodes an exact solve may take before its node is halved (a work limit)
+EXACT_SAFETY_S = 60.0  # the wall-clock safety net of one exact solve
 
 
 def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4, workers: int = 1,
-            incumbent: Architecture | None = None, incumbent_time: float | None = None,
-            box_time_limit: float = 5.0, formulation: str = "natural",
-            progress: Callable[[str], None] | None = None, scheduler: str | None = None) -> DesignResult:
+            incumbent: Architecture | None = None, exact_nodes: int = EXACT_NODES,
+            box_time_limit: float = EXACT_SAFETY_S, formulation: str = "natural",
+            progress: Callable[[str], None] | None = None, scheduler: str | None = None,
+            on_incumbent: Callable[[Architecture, float, str], None] | None = None) -> DesignResult:
     """Design ``problem`` with a certificate: the result's ``bound`` is proven over the whole space.
     Nodes run in ``workers`` local processes, or on the Dask cluster at ``scheduler``; an exact solve
-    gets at most ``box_time_limit`` seconds."""
+    gets at most ``exact_nodes`` SCIP nodes (``box_time_limit`` seconds: a safety net). Work limits
+    decide the tree, so it is the same on a loaded machine; ``time_limit`` only stops the run.
+    ``on_incumbent(design, objective, source)`` hears of every design that becomes the incumbent."""
     say = progress or (lambda msg: None)
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
-    incumbent, inc_obj, source = _first_incumbent(problem, incumbent, incumbent_time, time_limit, formulation, say)
+    incumbent, inc_obj, source = _first_incumbent(problem, incumbent, time_limit, formulation, say)
+    if on_incumbent is not None and incumbent is not None:
+        on_incumbent(incumbent, inc_obj, source)
     search = Search(problem, incumbent, inc_obj, source, gap=gap, workers=workers, t0=t0, deadline=t0 + time_limit,
-                    node_time_limit=box_time_limit, formulation=formulation, say=say)
+                    node_time_limit=box_time_limit, exact_nodes=exact_nodes, formulation=formulation, say=say,
+                    on_incumbent=on_incumbent)
     executor = Executor(workers, scheduler)
     try:
         search.run(executor)
@@ -49,18 +57,14 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
                    time.perf_counter() - t0, cpu0, gap)
 
 
-def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, incumbent_time: float | None,
-                     time_limit: float, formulation: str, say: Callable[[str], None]
-                     ) -> tuple[Architecture | None, float, str]:
-    """The design to beat (given, or from the ``auto`` route), its objective and where it came from."""
+def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, time_limit: float, formulation: str,
+                     say: Callable[[str], None]) -> tuple[Architecture | None, float, str]:
+    """The design to beat (given, or the quick designs of the ``auto`` route: its relaxation, depth search
+    and neighbourhood solves, without the final polish the tree does better), its objective and where it
+    came from."""
     source = "given"
     if incumbent is None:
-        from ..solve.design import design
-        from ..solve.options import SolveOptions
-
-        limit = incumbent_time or min(30.0, max(20.0, time_limit / 4))
-        first = design(problem, "auto", SolveOptions(time_limit=limit, formulation=formulation), progress=say)
-        incumbent, source = first.architecture, "auto"
+        incumbent, source = _quick_design(problem, time_limit, formulation, say), "auto (quick designs)"
     if incumbent is None:
         return None, -math.inf, source
     broken = problem.check(incumbent)
@@ -71,17 +75,35 @@ def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, inc
     return incumbent, inc_obj, source
 
 
+def _quick_design(problem: DesignProblem, time_limit: float, formulation: str,
+                  say: Callable[[str], None]) -> Architecture | None:
+    """The best quick design of the ``auto`` route, in this process (work-limited: deterministic)."""
+    from ..solve.options import SolveOptions
+    from ..solve.route import Event, Reporter
+    from ..solve.routes.auto import DepthDecomposition
+
+    def report(event: Event, payload: object) -> None:
+        if event == Event.PROGRESS:
+            say(str(payload))
+
+    opts = SolveOptions(time_limit=max(1.0, time_limit / 2), formulation=formulation)
+    found = DepthDecomposition(problem, opts, Reporter(report), search=True, polish=False).run()
+    valid = [a for a in found.architectures if not problem.check(a)]
+    return max(valid, key=lambda a: evaluate(a, problem.objective).objective) if valid else None
+
+
 class Search:
     """One branch-and-bound run: the tree so far (records in the order they were settled), the open nodes,
     the exact solves running (one per scope and depth vector: ``exact_of``), the scopes, the incumbent and
     the cutoff it sets."""
 
     def __init__(self, problem: DesignProblem, incumbent: Architecture | None, inc_obj: float, source: str, *,
-                 gap: float, workers: int, t0: float, deadline: float, node_time_limit: float, formulation: str,
-                 say: Callable[[str], None]):
+                 gap: float, workers: int, t0: float, deadline: float, node_time_limit: float, exact_nodes: int,
+                 formulation: str, say: Callable[[str], None],
+                 on_incumbent: Callable[[Architecture, float, str], None] | None = None):
         self.problem, self.gap, self.workers = problem, gap, workers
-        self.t0, self.deadline, self.node_time_limit = t0, deadline, node_time_limit
-        self.formulation, self.say = formulation, say
+        self.t0, self.deadline, self.node_time_limit, self.exact_nodes = t0, deadline, node_time_limit, exact_nodes
+        self.formulation, self.say, self.on_incumbent = formulation, say, on_incumbent
         self.incumbent, self.inc_obj, self.source = incumbent, inc_obj, source
         root = relaxation_of(problem).root()  # compiled here, before the workers fork: they inherit it
         self.cutoff = self._cutoff_of(inc_obj)
@@ -94,7 +116,13 @@ class Search:
         self.executor: Executor | None = None
 
     def _cutoff_of(self, objective: float) -> float | None:
-        return objective + self.gap * abs(objective) if math.isfinite(objective) else None
+        """The incumbent plus the gap, rounded down so that its relative gap never exceeds the one asked for."""
+        if not math.isfinite(objective):
+            return None
+        cutoff = objective + self.gap * abs(objective)
+        while cutoff > objective and (cutoff - objective) / max(abs(objective), 1e-9) > self.gap:
+            cutoff = math.nextafter(cutoff, -math.inf)
+        return cutoff
 
     def run(self, executor: Executor) -> None:
         """Rounds until nothing is open or the time limit; then what finished of the exact solves."""
@@ -147,7 +175,8 @@ class Search:
         """Start SCIP on ``rec`` (the solve for its scope and depth vector)."""
         self.exact_of[rec.depth_key] = rec
         limit = max(1.0, min(self.node_time_limit, self.deadline - time.perf_counter()))
-        self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit, self.formulation)))
+        self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit, self.formulation,
+                                                  self.exact_nodes)))
 
     def settle(self) -> bool:
         """Wait for the exact solves started so far, in the order they were started: a better design
@@ -168,7 +197,7 @@ class Search:
         return bool(unsolved)
 
     def _halve(self, rec: NodeRecord) -> None:
-        """SCIP ran out of time: split the node's widest width range (each half a scope of its own), or
+        """SCIP reached its limit: split the node's widest width range (each half a scope of its own), or
         solve it again when it is a single design."""
         rec.branch = widest(rec, self.problem.width_step)
         if rec.branch:
@@ -181,6 +210,8 @@ class Search:
     def _new_incumbent(self, rec: NodeRecord, objective: float) -> None:
         self.incumbent, self.inc_obj = Architecture.from_dict(rec.architecture), objective
         self.source = f"node {rec.id}"
+        if self.on_incumbent is not None:
+            self.on_incumbent(self.incumbent, objective, self.source)
         self.say(f"new incumbent {self.inc_obj:,.2f} from L={[lo for lo, _ in rec.depths]}")
 
     def _raise_cutoff(self) -> None:
@@ -239,7 +270,7 @@ def _result(problem: DesignProblem, search: Search, cert: Certificate, solver: s
                           objective=m.objective if m else None, bound=cert.bound if math.isfinite(cert.bound) else None,
                           time_s=wall, cpu_s=_cpu_seconds() - cpu0, metrics=m.to_dict() if m else {}, message=message,
                           certificate=cert)
-    if result.status == Status.OPTIMAL and result.gap is not None and result.gap > gap * (1 + 1e-9):
+    if result.status == Status.OPTIMAL and result.gap is not None and result.gap > gap:
         result.status = Status.FEASIBLE
     return result
 

@@ -33,7 +33,7 @@ class NodeStatus(str, enum.Enum):
     EXACT = "exact"                  # solved to optimality by SCIP
     EXACT_PENDING = "exact-pending"  # one depth vector its relaxation cannot close: for SCIP
     COVERED = "covered"              # inside an exact solve started for its depth vector
-    RETRIED = "retried"              # SCIP ran out of time: split (or solved again)
+    RETRIED = "retried"              # SCIP reached its node (or time) limit: split (or solved again)
 
 
 @dataclass
@@ -49,6 +49,7 @@ class NodeRecord:
     bound: float | None = None      # the relaxation's bound (exact nodes: SCIP's bound)
     objective: float | None = None  # exact nodes: the optimum at the depth vector
     termination: str = ""
+    scip_nodes: int | None = None   # exact nodes: SCIP's branch-and-bound nodes
     wall_s: float = 0.0
     solver: str = ""
     branch: Branch | None = None  # what to split when not closed

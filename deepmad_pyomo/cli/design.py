@@ -10,6 +10,7 @@ from .common import emit_json, require_positive, resolve_arch, stderr_progress
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_CERTIFY_TIME_LIMIT = 120.0
+CERTIFY = "certify"  # the certifying route
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,19 +32,19 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--solver", default=DEFAULT, metavar="NAME",
                    help=f"solver route (default {DEFAULT}; see 'deepmad solvers'; variants as bonmin:B-Hyb)")
     p.add_argument("--time-limit", type=float, default=None, metavar="S",
-                   help=f"wall-clock seconds (default {DEFAULT_TIME_LIMIT:g}, {DEFAULT_CERTIFY_TIME_LIMIT:g} "
-                   "with --certify)")
+                   help=f"wall-clock seconds (default {DEFAULT_CERTIFY_TIME_LIMIT:g} for certify, "
+                   f"{DEFAULT_TIME_LIMIT:g} for the other routes)")
     p.add_argument("--gap", type=float, default=1e-4, metavar="G", help="relative optimality gap (default 1e-4)")
     p.add_argument("--mode", choices=MODES, help="objective and counting: paper (default of presets) or tinynas")
     p.add_argument("--formulation", choices=("natural", "log"), default="natural")
     p.add_argument("--certify", action="store_true",
-                   help="prove a bound over the whole design space (branch and bound over depth, width and kernel ranges)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel processes for --certify")
+                   help="the same as --solver certify (the default): prove a bound over the whole design space")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel processes (certify)")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="--certify: solve the nodes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
+                   help="certify: solve the nodes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--warm-start", metavar="ARCH",
                    help="a design to start from (file or zoo model; it must meet the problem): scip, auto, bonmin "
-                   "and evolution start from it, --certify takes it as its incumbent")
+                   "and evolution start from it, certify takes it as its incumbent")
     p.add_argument("--seed", type=int, default=0, help="random seed (evolution)")
     p.add_argument("--out", metavar="ARCH.json", help="write the architecture (loads in metrics/build/export)")
     p.add_argument("--result", metavar="RESULT.json", help="write the whole result (status, bound, tree, ...)")
@@ -53,13 +54,18 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
+    from ..solve.registry import parse
+
+    if args.certify:
+        args.solver = CERTIFY
+    parse(args.solver)
     require_positive(args.time_limit, "--time-limit")
     if not 0 <= args.gap < 1:
         raise DesignError("--gap", f"{args.gap} out of range", "0 <= gap < 1")
     require_positive(args.workers, "--workers")
-    if args.scheduler and not args.certify:
-        raise DesignError("--scheduler", "only --certify runs on a Dask cluster",
-                          "add --certify, or use 'deepmad compare/zoo --scheduler' for many designs")
+    if args.scheduler and args.solver != CERTIFY:
+        raise DesignError("--scheduler", "only the certify route runs on a Dask cluster",
+                          "drop --solver, or use 'deepmad compare/zoo --scheduler' for many designs")
     if args.scheduler and args.workers > 1:
         raise DesignError("--workers", "give --workers (local processes) or --scheduler, not both")
 
@@ -77,24 +83,19 @@ def _warm_start(spec: str | None, problem: Any) -> Any:
 
 
 def _solve(args: argparse.Namespace, problem: Any, warm: Any, progress: Any) -> tuple[Any, str | None]:
-    """The design result, and (``--certify``) the explanation of its node tree."""
-    if args.certify:
-        from ..certify import certify, explain
-
-        result = certify(problem, time_limit=args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, gap=args.gap,
-                         workers=args.workers, formulation=args.formulation, progress=progress,
-                         scheduler=args.scheduler, incumbent=warm)
-        return result, explain(result)
+    """The design result, and (a certified one) the explanation of its node tree."""
+    from ..certify import explain
     from ..solve.design import design
     from ..solve.options import SolveOptions
     from ..solve.registry import parse
 
-    _, variant = parse(args.solver)
-    result = design(problem, args.solver.partition(":")[0],
-                    SolveOptions(time_limit=args.time_limit or DEFAULT_TIME_LIMIT, gap=args.gap,
+    route, variant = parse(args.solver)
+    default_limit = DEFAULT_CERTIFY_TIME_LIMIT if route.name == CERTIFY else DEFAULT_TIME_LIMIT
+    result = design(problem, route.name,
+                    SolveOptions(time_limit=args.time_limit or default_limit, gap=args.gap,
                                  formulation=args.formulation, variant=variant, seed=args.seed,
-                                 workers=args.workers, warm_start=warm), progress=progress)
-    return result, None
+                                 workers=args.workers, scheduler=args.scheduler, warm_start=warm), progress=progress)
+    return result, explain(result) if result.certificate is not None else None
 
 
 def cmd_design(args: argparse.Namespace) -> int:
@@ -107,8 +108,7 @@ def cmd_design(args: argparse.Namespace) -> int:
     warm = _warm_start(args.warm_start, problem)
     progress = stderr_progress(not args.quiet)
     if progress:
-        progress(f"designing {problem.name} ({problem.mode} mode) with "
-                 f"{'certify' if args.certify else args.solver}")
+        progress(f"designing {problem.name} ({problem.mode} mode) with {args.solver}")
     result, why = _solve(args, problem, warm, progress)
     if args.out and result.architecture is not None:
         atomic_write_json(args.out, result.architecture.to_dict())
@@ -138,7 +138,7 @@ def format_result(result: Any, problem: Any) -> str:
         if result.bound is not None:
             lines.append(f"  bound      {result.bound:,.4f}   gap {result.gap:.2e} (proven)")
         else:
-            lines.append("  bound      none: this route proves no bound (use --certify or a global solver)")
+            lines.append("  bound      none: this route proves no bound (the default route, certify, does)")
         for budget in ("flops", "params"):
             limit = getattr(problem.budgets, budget)
             name = problem.budget_metric(budget)

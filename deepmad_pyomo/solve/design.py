@@ -76,9 +76,10 @@ def verify(problem: DesignProblem, candidates: list[Architecture]) -> Verified:
     return out
 
 
-def design(problem: DesignProblem, solver: str = "auto", options: SolveOptions | None = None,
+def design(problem: DesignProblem, solver: str = registry.DEFAULT, options: SolveOptions | None = None,
            progress: Callable[[str], None] | None = None) -> DesignResult:
-    """Design a backbone for ``problem`` with ``solver`` (see ``deepmad solvers``)."""
+    """Design a backbone for ``problem`` with ``solver`` (see ``deepmad solvers``; by default the certifying
+    route: the design comes with its proven bound and gap)."""
     opts = options or SolveOptions()
     route, variant = registry.parse(solver)
     if variant:
@@ -100,7 +101,8 @@ def design(problem: DesignProblem, solver: str = "auto", options: SolveOptions |
                           architecture=best.with_(name=problem.name) if best else None,
                           objective=m.objective if m else None, bound=outcome.bound, time_s=wall, cpu_s=cpu,
                           message=outcome.message, metrics=m.to_dict() if m else {},
-                          rejected=found.rejected, diagnostics=dict(outcome.diagnostics))
+                          rejected=found.rejected, diagnostics=dict(outcome.diagnostics),
+                          certificate=outcome.certificate)
     if result.bound is not None and result.objective is not None and result.status == Status.FEASIBLE \
             and result.gap is not None and result.gap <= opts.gap:
         result.status = Status.OPTIMAL

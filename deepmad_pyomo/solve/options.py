@@ -15,8 +15,9 @@ from ..space.arch import Architecture
 class SolveOptions:
     """``time_limit`` (s, wall), relative ``gap``, ``formulation`` (see ``mp.formulation.FORMULATIONS``),
     ``variant`` (e.g. a Bonmin algorithm or an AMPL executable), ``seed``, ``warm_start`` (an
-    architecture), ``workers``, ``extra`` (route-specific settings). A bad value raises
-    :class:`DesignError` naming the field."""
+    architecture), ``workers`` (local processes) or ``scheduler`` (a Dask scheduler's address) for routes
+    that run in parallel, ``extra`` (route-specific settings). A bad value raises :class:`DesignError`
+    naming the field."""
 
     time_limit: float = 30.0
     gap: float = 1e-4
@@ -25,6 +26,7 @@ class SolveOptions:
     seed: int = 0
     warm_start: Architecture | None = None
     workers: int = 1
+    scheduler: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -37,6 +39,8 @@ class SolveOptions:
             raise DesignError("formulation", f"unknown formulation {self.formulation!r}", ", ".join(FORMULATIONS))
         if not (_is_int(self.workers) and self.workers >= 1):
             raise DesignError("workers", f"{self.workers!r} is not a number of workers", "an integer >= 1")
+        if self.scheduler is not None and self.workers > 1:
+            raise DesignError("workers", "give workers (local processes) or a scheduler, not both")
         if not _is_int(self.seed):
             raise DesignError("seed", f"{self.seed!r} is not an integer", "an integer")
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from .results import Status
+from .results import Certificate, Status
 
 if TYPE_CHECKING:
     from ..space.arch import Architecture
@@ -30,6 +30,7 @@ class RouteKind(str, enum.Enum):
     LOCAL = "local"                  # local solvers: good designs, no bound
     GLOBAL = "global"                # a global solver: its bound is a proven bound
     HEURISTIC = "heuristic"          # a MINLP solver whose claims do not hold on this nonconvex problem
+    CERTIFIED = "certified"          # proves its design optimal within the gap (or says how far it got)
     BASELINE = "baseline"            # the search the official DeepMAD code runs
     EXTERNAL = "external"            # an executable found on PATH
 
@@ -38,13 +39,15 @@ class RouteKind(str, enum.Enum):
 class Outcome:
     """A route's raw answer; :func:`deepmad_pyomo.solve.design.design` verifies it and builds the result.
     ``bound`` must be a proven upper bound on the optimum, or ``None``; ``diagnostics`` holds what the
-    route wants to record (it ends up in the result's JSON ``details``)."""
+    route wants to record (it ends up in the result's JSON ``details``); ``certificate`` is the proof of a
+    certifying route."""
 
     status: Status
     architectures: list[Architecture] = field(default_factory=list)
     bound: float | None = None
     message: str = ""
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    certificate: Certificate | None = None
 
 
 class Event(str, enum.Enum):

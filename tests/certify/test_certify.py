@@ -42,12 +42,12 @@ def test_incumbent_must_be_feasible():
 _exact = search_module.solve_exact  # the driver starts exact solves by this name
 
 
-def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, formulation="natural"):
-    """SCIP 'runs out of time' on every first exact solve of a depth vector (the whole space's scope)."""
+def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, formulation="natural", node_limit=None):
+    """SCIP 'runs out of nodes' on every first exact solve of a depth vector (the whole space's scope)."""
     if not rec.scope:
-        rec.status, rec.termination, rec.solver = NodeStatus.RETRIED, "time_limit", "scip (exact)"
+        rec.status, rec.termination, rec.solver = NodeStatus.RETRIED, "iteration_limit", "scip (exact)"
         return rec
-    return _exact(problem, rec, time_limit, formulation)
+    return _exact(problem, rec, time_limit, formulation, node_limit)
 
 
 def test_a_depth_vector_scip_cannot_finish_is_halved_and_still_proven(monkeypatch):

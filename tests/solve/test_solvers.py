@@ -287,8 +287,9 @@ def test_warm_start_is_kept_or_bettered(route: str, limit: float) -> None:
 def test_registry_lists_every_route_with_its_kind() -> None:
     from deepmad_pyomo.solve.route import RouteKind
 
-    assert list(solvers.REGISTRY) == ["auto", "ipopt", "bonmin", "scip", "maingo", "mindtpy", "nl", "evolution"]
-    assert solvers.DEFAULT in solvers.REGISTRY
+    assert list(solvers.REGISTRY) == ["certify", "auto", "ipopt", "bonmin", "scip", "maingo", "mindtpy", "nl",
+                                      "evolution"]
+    assert solvers.DEFAULT == "certify" and solvers.get("certify").kind == RouteKind.CERTIFIED
     for name, route in solvers.REGISTRY.items():
         assert route.name == name and isinstance(route.kind, RouteKind) and route.description and route.install
         assert callable(route.run) and (route.version() is not None) == route.available()

@@ -37,6 +37,7 @@ class SolverAnswer:
     bound: float | None = None
     wall_s: float = 0.0
     solver_status: str = ""
+    nodes: int | None = None  # branch-and-bound nodes, for solvers that count them
 
     def describe(self) -> str:
         """The termination, with the solver's own words when it is an error: ``error: <what>``."""

@@ -21,12 +21,16 @@ _TERMINATION = {
 
 
 def solve_model(m: pyo.ConcreteModel, time_limit: float, gap: float = 1e-4, cpu_clock: bool = False,
-                warm_start: bool = False) -> SolverAnswer:
+                warm_start: bool = False, node_limit: int | None = None) -> SolverAnswer:
     """Solve ``m`` (maximisation) with SCIP; loads the incumbent into ``m`` when there is one.
-    ``warm_start``: hand SCIP the integer variables' current values as a (partial) starting solution."""
+    ``warm_start``: hand SCIP the integer variables' current values as a (partial) starting solution.
+    ``node_limit``: a work limit (branch-and-bound nodes, restarts included); SCIP is deterministic, so an
+    answer stopped by it does not depend on the machine's load, unlike one stopped by ``time_limit``."""
     opt = pyo.SolverFactory("scip_direct")
     opt.config.warmstart_discrete_vars = warm_start
     opt.options["limits/time"] = max(0.5, float(time_limit))
+    if node_limit is not None:
+        opt.options["limits/totalnodes"] = int(node_limit)
     opt.options["limits/gap"] = float(gap)
     opt.options["display/verblevel"] = 0  # verbose output once blocked SCIP on a pipe write
     opt.options["timing/clocktype"] = 1 if cpu_clock else 2
@@ -46,7 +50,17 @@ def solve_model(m: pyo.ConcreteModel, time_limit: float, gap: float = 1e-4, cpu_
     has = len(res.solution) > 0
     if has:
         m.solutions.load_from(res)
-    return SolverAnswer(termination, has, pyo.value(m.objective) if has else None, bound, wall, str(tc))
+    return SolverAnswer(termination, has, pyo.value(m.objective) if has else None, bound, wall, str(tc),
+                        nodes=_nodes(opt))
+
+
+def _nodes(opt: object) -> int | None:
+    """Branch-and-bound nodes of the last solve (restarts included), when the interface exposes them."""
+    model = getattr(opt, "_solver_model", None)
+    try:
+        return int(model.getNTotalNodes()) if model is not None else None
+    except Exception:  # noqa: BLE001 - a count is a nicety
+        return None
 
 
 def version() -> str | None:

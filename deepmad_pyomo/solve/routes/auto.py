@@ -6,9 +6,11 @@
 3. Quick designs: for the best depth vectors, SCIP on the exact problem (depths and kernel sizes fixed,
    widths and bottlenecks integer) with each width kept within 5% (then 15%) of its relaxed value: a
    small MINLP, solved in well under a second (a relaxation-induced neighbourhood).
-4. The best of them is re-solved in full, warm-started, with its kernel sizes and then with kernels free
-   (each for a share of the time limit). Without a quick design, the candidates are solved in full
-   (kernels fixed, then free).
+4. The best of them is re-solved in full, warm-started, with its kernel sizes and then with kernels free.
+   Without a quick design, the candidates are solved in full (kernels fixed, then free).
+
+Work limits decide the answer (depth vectors scored, Ipopt iterations, SCIP nodes), so the same problem
+gives the same design on a quiet machine and a loaded one; the time limit is only a safety net.
 """
 from __future__ import annotations
 
@@ -35,9 +37,11 @@ from ..route import Outcome, Reporter, RouteKind, register
 
 Depths = tuple[int, ...]
 CANDIDATES = 6      # depth vectors (best relaxed values) tried for a quick design
-QUICK_LIMIT = 3.0   # seconds of SCIP for one neighbourhood solve
+MAX_SCORED = 400    # depth vectors the hill-climb may score (each one Ipopt solve, ~0.05 s)
+QUICK_NODES = 1000  # SCIP nodes for one neighbourhood solve (they take tens)
+POLISH_NODES = 2000  # SCIP nodes for each full solve at the end
+QUICK_SAFETY_S = 10.0  # wall-clock safety net of one neighbourhood solve
 RADII = (0.05, 0.15)  # neighbourhoods of the relaxed widths (relative), tried in turn
-POLISH_MIN, POLISH_SHARE = 5.0, 0.2  # each full solve at the end: at most this share of the time limit
 
 
 class DepthProxy:
@@ -113,11 +117,13 @@ class DepthProxy:
 
 
 def hill_climb(proxy: DepthProxy, start: Depths, deadline: float, rep: Reporter) -> Depths:
+    """Steepest ascent over depth vectors (one step, or one block moved between super-blocks) until no
+    neighbour is better or :data:`MAX_SCORED` vectors are scored (``deadline``: a safety net)."""
     best, value = start, proxy(start)
     while time.perf_counter() < deadline:
         scored = []
         for e in proxy.neighbours(best):
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or len(proxy.cache) >= MAX_SCORED:
                 break
             scored.append((proxy(e), e))
         if not scored:
@@ -135,14 +141,14 @@ class DepthDecomposition:
     (the rounded relaxation and its neighbours): the steps of the module docstring, sharing the proxy,
     the designs found so far and the record of every exact solve."""
 
-    def __init__(self, problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool):
-        self.problem, self.opts, self.rep, self.search = problem, opts, rep, search
+    def __init__(self, problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool,
+                 polish: bool = True):
+        self.problem, self.opts, self.rep, self.search, self.polish = problem, opts, rep, search, polish
         self.t0 = time.perf_counter()
         self.deadline = self.t0 + opts.time_limit
         self.proxy = DepthProxy(problem, opts, time_limit=max(1.0, opts.time_limit / 4))
         self.archs: list[Architecture] = [opts.warm_start] if opts.warm_start is not None else []
         self.tried: list[dict[str, Any]] = []  # every exact solve, for the diagnostics
-        self.polish = max(POLISH_MIN, POLISH_SHARE * opts.time_limit)
 
     def run(self) -> Outcome:
         relax_value, xs = self.proxy.relaxation()
@@ -155,19 +161,23 @@ class DepthDecomposition:
         self.rep.progress(f"Ipopt on the continuous relaxation: {relax_value:,.2f} (a local optimum, not a bound)")
         ranked = self.candidates(self.proxy.clip([xs[i] for i in self.proxy.depth_idx]))
         self.quick_designs(ranked)
-        self.full_solves(ranked)
+        if self.polish or self.best_so_far() is None:
+            self.full_solves(ranked)
         diagnostics: dict[str, Any] = {"relaxation": relax_value, "depth_vectors_scored": len(self.proxy.cache),
                                        "exact_solves": self.tried}
         if not self.archs:
-            return Outcome(Status.ERROR, message="no depth vector gave a feasible architecture in the time limit",
-                           diagnostics=diagnostics)
+            ends = sorted({str(s["scip"]) for s in self.tried}) or ["no time left for SCIP"]
+            return Outcome(Status.ERROR, diagnostics=diagnostics,
+                           message=f"no feasible design at the {len(ranked)} most promising depth vectors "
+                           f"({len(self.tried)} SCIP solves: {', '.join(ends)}); the problem may be infeasible "
+                           "or need more work")
         return Outcome(Status.FEASIBLE, self.archs, diagnostics=diagnostics)
 
     def candidates(self, start: Depths) -> list[Depths]:
         """The depth vectors to design at, best relaxed value first (those with a relaxed point only)."""
         proxy = self.proxy
         if self.search:
-            best = hill_climb(proxy, start, self.t0 + 0.3 * self.opts.time_limit, self.rep)
+            best = hill_climb(proxy, start, self.t0 + 0.5 * self.opts.time_limit, self.rep)
             ranked = [best] + [d for d in sorted(proxy.cache, key=lambda d: -proxy.cache[d][0])[:CANDIDATES]
                                if d != best]
         else:
@@ -183,23 +193,23 @@ class DepthDecomposition:
             if incumbent is not None and self.proxy.cache[d][0] <= self.value(incumbent):
                 break
             for radius in RADII:
-                if self.exact(d, self.proxy.kernels(d), QUICK_LIMIT, radius) != Termination.INFEASIBLE:
+                if self.exact(d, self.proxy.kernels(d), QUICK_NODES, radius) != Termination.INFEASIBLE:
                     break
 
     def full_solves(self, ranked: list[Depths]) -> None:
         """Step 4: the best design's depth vector solved in full, warm-started: with its kernel sizes, then
-        with kernels free (each for a share of the time: on the inverted-residual families SCIP seldom
-        closes the full problem); with no quick design, the candidates are solved in full."""
+        with kernels free (each for :data:`POLISH_NODES` nodes: on the inverted-residual families SCIP
+        seldom closes the full problem); with no quick design, the candidates are solved in full."""
         incumbent = self.best_so_far()
         if incumbent is None:
             for d in ranked:
-                if self.exact(d, self.proxy.kernels(d), math.inf) == Termination.OPTIMAL and not self.search:
+                if self.exact(d, self.proxy.kernels(d), POLISH_NODES) == Termination.OPTIMAL and not self.search:
                     break
         elif self.search:
-            self.exact(_depths(incumbent), [b.k for b in incumbent.blocks], self.polish, warm=incumbent)
+            self.exact(_depths(incumbent), [b.k for b in incumbent.blocks], POLISH_NODES, warm=incumbent)
         incumbent = self.best_so_far()
         if incumbent is not None:
-            self.exact(_depths(incumbent), None, self.polish, warm=incumbent)
+            self.exact(_depths(incumbent), None, POLISH_NODES, warm=incumbent)
 
     def value(self, arch: Architecture) -> float:
         return evaluate(arch, self.problem.objective).objective
@@ -207,12 +217,13 @@ class DepthDecomposition:
     def best_so_far(self) -> Architecture | None:
         return max(self.archs, key=self.value) if self.archs else None
 
-    def exact(self, d: Depths, kernels: list[int] | None, limit: float, radius: float | None = None,
+    def exact(self, d: Depths, kernels: list[int] | None, nodes: int, radius: float | None = None,
               warm: Architecture | None = None) -> Termination | None:
         """SCIP on the exact problem at depths ``d`` (and ``kernels``, when given; widths within ``radius``
-        of the relaxed point, when given; from ``warm``, when given) for at most ``limit`` seconds. Its
+        of the relaxed point, when given; from ``warm``, when given) for at most ``nodes`` nodes. Its
         termination, or ``None`` when no time is left."""
-        left = min(limit, self.deadline - time.perf_counter())
+        safety = QUICK_SAFETY_S if radius is not None else math.inf
+        left = min(safety, self.deadline - time.perf_counter())
         if left < 0.5:
             return None
         m = build_pyomo_model(self.problem, FormulationOptions(formulation=self.opts.formulation, depths=list(d),
@@ -221,10 +232,10 @@ class DepthDecomposition:
             self.proxy.restrict(m, d, radius)
         if warm is not None:
             load_architecture(m, warm)
-        ans = scip.solve_model(m, left, self.opts.gap, warm_start=warm is not None)
+        ans = scip.solve_model(m, left, self.opts.gap, warm_start=warm is not None, node_limit=nodes)
         self.tried.append({"depths": list(d), "kernels": kernels or "free", "radius": radius,
                            "relaxed": self.proxy.cache[d][0], "scip": ans.describe(), "objective": ans.objective,
-                           "wall_s": round(ans.wall_s, 2)})
+                           "nodes": ans.nodes, "wall_s": round(ans.wall_s, 2)})
         where = f"SCIP at L={list(d)}" + (f", widths within {radius:.0%} of the relaxation" if radius
                                            else ", kernels fixed" if kernels else ", kernels free")
         if ans.has_solution:

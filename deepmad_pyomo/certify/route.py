@@ -1,0 +1,26 @@
+"""The certifying route, ``certify``: the default of ``design()`` and ``deepmad design``.
+
+It runs :func:`.search.certify` (in the child process that :func:`deepmad_pyomo.solve.design.design`
+supervises) and hands back its design with the proven bound and the certificate.
+"""
+from __future__ import annotations
+
+from ..solve.options import SolveOptions
+from ..solve.route import Outcome, Reporter, RouteKind, register
+from ..solve.routes.auto import casadi_and_scip_version
+from ..space.arch import Architecture
+from ..space.problem import DesignProblem
+from .search import certify
+
+
+@register("certify", RouteKind.CERTIFIED,
+          "branch and bound over depth, width and kernel ranges: a convex relaxation bounded by Ipopt, single "
+          "depth vectors solved exactly by SCIP; the design comes with its proven bound and gap (default)",
+          install="pip install casadi pyscipopt", probe=casadi_and_scip_version)
+def run_certify(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
+    result = certify(problem, time_limit=opts.time_limit, gap=opts.gap, workers=opts.workers,
+                     incumbent=opts.warm_start, formulation=opts.formulation, progress=rep.progress,
+                     scheduler=opts.scheduler, on_incumbent=rep.incumbent)
+    designs: list[Architecture] = [result.architecture] if result.architecture is not None else []
+    return Outcome(result.status, designs, bound=result.bound, message=result.message,
+                   certificate=result.certificate)
