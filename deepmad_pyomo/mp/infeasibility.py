@@ -57,8 +57,8 @@ class Budget(str, enum.Enum):
 
 
 # (model quantity, its budget constraint, the quantity's unit in the budget's) per budget
-_MODEL = {Budget.FLOPS: ("flops", "flops_budget", FLOPS_SCALE), Budget.PARAMS: ("params", "params_budget", PARAMS_SCALE),
-          Budget.LAYERS: ("layers", "layers_budget", 1.0), Budget.LATENCY: ("latency", "latency_budget", 1.0)}
+_MODEL = {Budget.FLOPS: ("flops", "flops_budget", FLOPS_SCALE),
+          Budget.PARAMS: ("params", "params_budget", PARAMS_SCALE), Budget.LAYERS: ("layers", "layers_budget", 1.0), Budget.LATENCY: ("latency", "latency_budget", 1.0)}
 
 Budgets = dict[Budget, float]  # budget values; a budget not there is not enforced
 
