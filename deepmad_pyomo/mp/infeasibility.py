@@ -27,7 +27,8 @@ from __future__ import annotations
 import enum
 import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyomo.environ as pyo
@@ -173,7 +174,7 @@ def _budget_value(problem: DesignProblem, budget: Budget, quantity: float) -> fl
     return value / (1 - problem.budgets.latency_margin) if budget == Budget.LATENCY else value
 
 
-def needs(problem: DesignProblem, arch: Architecture, budgets: Budgets | Any) -> Budgets:
+def needs(problem: DesignProblem, arch: Architecture, budgets: Iterable[Budget]) -> Budgets:
     """The least value of each of ``budgets`` that ``arch`` meets, computed exactly from the architecture."""
     m = evaluate(arch, problem.objective, problem.resolution)
     out: Budgets = {}
@@ -208,17 +209,17 @@ def _model(problem: DesignProblem, budgets: Budgets, minimise: Budget | None, rh
     return m
 
 
-def _witness(problem: DesignProblem, m: pyo.ConcreteModel, budgets: Budgets, rho: bool) -> Budgets | None:
-    """What the design SCIP left in ``m`` needs of each budget, or ``None`` when it fails the exact
-    re-check (rho, the template: SCIP meets them only to its tolerance)."""
+def _witness(problem: DesignProblem, m: pyo.ConcreteModel, budgets: Iterable[Budget], rho: bool) -> Budgets | None:
+    """What the design SCIP left in ``m`` needs of each of ``budgets``, or ``None`` when it fails the exact
+    re-check of the template (and of rho, when ``rho``): SCIP meets them only to its tolerance."""
     try:
         arch = decode(m)
     except DesignError:
         return None
-    faults = with_budgets(problem, {}).check(arch)
+    unbudgeted = with_budgets(problem, {})
     if not rho:
-        faults = [f for f in faults if not f.startswith("effectiveness")]
-    return None if faults else needs(problem, arch, budgets)
+        unbudgeted = replace(unbudgeted, objective=replace(unbudgeted.objective, rho0=math.inf))
+    return None if unbudgeted.check(arch) else needs(problem, arch, budgets)
 
 
 def solve(problem: DesignProblem, budgets: Budgets, clock: Clock, minimise: Budget | None = None,
@@ -324,7 +325,7 @@ def _scaled(problem: DesignProblem, base: Budgets, clock: Clock) -> Combination 
             hi, found = mid, _cover(_times(base, mid), ans.needs)
         else:
             lo = mid
-    return Combination(_named(found), Method.SCALED, scale=round(hi, 4))
+    return Combination(_named(found), Method.SCALED, scale=_round_up(hi, SHOWN_DIGITS))
 
 
 def combination(problem: DesignProblem, base: Budgets, raised: bool, clock: Clock) -> Combination | None:
