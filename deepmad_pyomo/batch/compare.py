@@ -6,8 +6,10 @@ the batch is planned, resumed and written by :mod:`.engine`.
 Files under ``--out`` (every one written atomically, as soon as each run finishes):
 
 - ``runs/<key>.json``: one record per run: the source of truth; a rerun of the same command skips every
-  run whose record is there and final (same problem, solver, formulation, time limit and gap), so an
-  interrupted comparison resumes where it stopped;
+  run whose record is there with a result (same problem, solver, formulation, time limit and gap), so an
+  interrupted comparison resumes where it stopped. A run that failed (status failed, error or
+  unavailable: :func:`.engine.is_failure`) is run again, its new record saying why it failed before
+  (``previous_failure``), unless ``keep_failed``;
 - ``results.csv``, ``results.json``: all rows of this comparison, with the per-problem best known bound
   and objective and each run's gap to them;
 - ``results.md``: a Markdown summary per configuration and a table of every run;
@@ -33,20 +35,20 @@ from .compare_report import (
 )
 from .compare_worker import FORMAT, execute, failure_row, problem_size
 from .engine import (
-    BatchStatus,
     Payload,
     RunKind,
     check_time_limit,
+    is_failure,
     plain_problem,
     problem_hash,
     run_planned,
     selected,
 )
+from .paths import inside
 from .suites import Suite, load_suites
 
-# Statuses that end a run for good: every solver status. A task failure or a solver missing on the
-# worker is redone on resume.
-FINAL = frozenset(s.value for s in Status)
+# Statuses that end a run: a solver's answer. The others (failed, error, unavailable) are run again.
+FINAL = frozenset(s.value for s in Status if not is_failure(s.value))
 TABLES = ("results.csv", "results.json", "results.md")
 
 
@@ -99,18 +101,20 @@ def plan(suites: Sequence[Suite], solver_specs: Sequence[str], formulations: Seq
 
 
 def record_path(out: Path, payload: Payload) -> Path:
-    return out / "runs" / f"{safe_name(payload['key'])}.json"
+    return inside(out, "runs", f"{safe_name(payload['key'])}.json")
 
 
-def reusable(record: Any, payload: Payload) -> bool:
-    """A final record of the same run: same key, problem content, solver, formulation, time limit and gap."""
-    return (isinstance(record, dict) and record.get("format") == FORMAT and record.get("status") in FINAL
+def matches(record: Any, payload: Payload) -> bool:
+    """A record of the same run: same key, problem content, solver, formulation, time limit and gap."""
+    return (isinstance(record, dict) and record.get("format") == FORMAT
             and all(record.get(k) == payload[k] for k in ("key", "problem_hash", "solver", "formulation",
                                                           "time_limit"))
             and record.get("gap_tolerance") == payload["gap"])
 
 
-RUNS = RunKind(name="compare", execute=execute, record_path=record_path, reusable=reusable, failure=failure_row)
+RUNS = RunKind(name="compare", execute=execute, record_path=record_path, matches=matches,
+               finished=lambda r: r.get("status") in FINAL, status=lambda r: r.get("status"),
+               message=lambda r: r.get("message"), failure=failure_row)
 
 
 @dataclass
@@ -134,22 +138,23 @@ class CompareResult:
 def compare(suites: str | Sequence[str], solvers: Sequence[str], formulations: Sequence[str] = ("natural",),
             time_limit: float = 60.0, out: str | Path = "compare", *, workers: int | None = None,
             scheduler: str | None = None, gap: float = 1e-4, only: str | None = None, progress: bool = True,
-            retries: int = 2, figures: bool = True, client: Any = None) -> CompareResult:
-    """Run (or resume) a comparison; write its files under ``out``; return what it did."""
+            retries: int = 2, figures: bool = True, client: Any = None, keep_failed: bool = False) -> CompareResult:
+    """Run (or resume) a comparison; write its files under ``out``; return what it did. ``keep_failed``:
+    keep the records of failed runs instead of running them again."""
     p = plan(load_suites(suites), solvers, formulations, time_limit, gap, only)
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     header = p.header()
     t0 = time.perf_counter()
     outcome = run_planned(RUNS, out, p.payloads, workers=workers, scheduler=scheduler, retries=retries,
-                          progress=progress, client=client,
+                          progress=progress, client=client, keep_failed=keep_failed,
                           on_change=lambda records: write_tables(out, records, header, figures))
     rows = write_tables(out, outcome.records, header, figures)
     files = [str(out / n) for n in TABLES]
     if figures:
         files += [str(f) for f in write_figures(out, rows)]
     return CompareResult(out=out, runs=len(p.payloads), reused=outcome.reused, done=outcome.done,
-                         failed=sum(r["status"] == BatchStatus.FAILED.value for r in rows),
+                         failed=outcome.failed,
                          wall_s=time.perf_counter() - t0, files=files, rows=rows, workers=outcome.workers)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from ..fileio import atomic_write_json, atomic_write_text
 from ..solve.results import Status
-from .engine import BatchStatus, Record
+from .engine import Record, is_failure
 
 TABLES_FORMAT = "deepmad-pyomo/compare-v1"
 COLUMNS = ("suite", "problem", "family", "resolution", "flops_budget", "params_budget", "solver", "formulation",
@@ -22,8 +22,6 @@ COLUMNS = ("suite", "problem", "family", "resolution", "flops_budget", "params_b
            "wall_s", "time_limit", "n_vars", "n_int_vars", "n_constraints", "log10_points", "message", "worker",
            "problem_hash")
 FIGURES = ("profiles", "gaps", "time_vs_size")
-# A run counted as failed in the summary: no answer from the solver.
-NO_ANSWER = (BatchStatus.FAILED.value, BatchStatus.UNAVAILABLE.value, Status.ERROR.value)
 
 
 def config_label(solver: str, formulation: str) -> str:
@@ -83,13 +81,13 @@ def summary_rows(rows: Sequence[dict[str, Any]], tol: float = 0.01) -> list[dict
         sf = [r["shortfall"] for r in ok if r.get("shortfall") is not None]
         mem = [r["peak_private_mb"] for r in sel if r.get("peak_private_mb")]
         out.append({"config": c, "runs": len(sel), "verified_designs": sum(bool(r.get("verified")) for r in sel),
-                    "optimal": sum(r["status"] == "optimal" for r in sel), "proved_bound": sum(
+                    "optimal": sum(r["status"] == Status.OPTIMAL.value for r in sel), "proved_bound": sum(
                         r.get("bound") is not None for r in sel),
                     "best_known": len(best), "mean_gap_to_best_bound": sum(gb) / len(gb) if gb else None,
                     "mean_shortfall": sum(sf) / len(sf) if sf else None,
                     "time_sgm_s": shifted_geomean([r["time_s"] or 0.0 for r in sel]),
                     "max_peak_private_mb": max(mem) if mem else None,
-                    "failed": sum(r["status"] in NO_ANSWER for r in sel)})
+                    "failed": sum(is_failure(r["status"]) for r in sel)})
     return out
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..solve.results import Status
 from ..space.problem import DesignProblem
 from .cluster import prepare_worker, worker_info
-from .engine import BatchStatus, MeasuredSolve, Payload, Record, measured_design
+from .engine import BatchStatus, MeasuredSolve, Payload, Record, failure_reason, measured_design
 from .suites import family
 
 FORMAT = "deepmad-pyomo/compare-run-v1"
@@ -66,7 +66,8 @@ def _solved(solve: MeasuredSolve) -> dict[str, Any]:
     res = solve.result
     out: dict[str, Any] = {"status": res.status.value, "objective": res.objective, "bound": res.bound,
                            "gap": res.gap, "time_s": round(res.time_s, 3), "cpu_s": round(res.cpu_s, 3),
-                           "message": res.message, "solver_label": res.solver}
+                           "message": failure_reason(res.message, res.status.value, res.solver),
+                           "solver_label": res.solver}
     if res.architecture is not None:
         from ..nn.verify import verify
 
@@ -108,7 +109,7 @@ def execute(payload: Payload) -> Record:
 
 
 def failure_row(payload: Payload, exc: BaseException) -> Record:
-    """The row of a run whose task failed for good (redone on resume)."""
+    """The row of a run whose task failed for good (run again on resume unless failures are kept)."""
     return {"format": FORMAT, "key": payload["key"], "suite": payload["suite"], "problem": payload["problem"]["name"],
             "solver": payload["solver"], "formulation": payload["formulation"], "time_limit": payload["time_limit"],
             "gap_tolerance": payload["gap"], "problem_hash": payload["problem_hash"],

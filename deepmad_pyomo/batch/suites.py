@@ -39,6 +39,7 @@ from ..errors import DesignError
 from ..fileio import plain, read_yaml
 from ..space.families import BlockType, Mode, default_rho0
 from ..space.problem import PRESETS, DesignProblem, load_problem, preset
+from .paths import check_plain_name
 
 SUITES = ("paper", "imagenet", "cifar")
 GENERATED = ("imagenet", "cifar")  # the suites written to suite_data/ ("paper" is the presets)
@@ -208,7 +209,8 @@ def _sort_key(p: DesignProblem) -> tuple[Any, ...]:
 
 def load_suite(spec: str) -> Suite:
     """A shipped suite by name (:data:`SUITES`), or a folder of YAML/JSON problem files (named after the
-    folder). Problems are ordered by family, resolution and FLOPs budget."""
+    folder). Problems are ordered by family, resolution and FLOPs budget. The folder's name and the
+    problems' names must be plain names (:func:`~.paths.check_plain_name`): they become file names."""
     if spec == "paper":
         return Suite(spec, tuple(sorted((preset(n) for n in PRESETS), key=_sort_key)))
     if spec in SUITES:
@@ -228,11 +230,14 @@ def load_suite(spec: str) -> Suite:
         if not files:
             raise DesignError("suite", f"folder {spec!r} holds no .yaml/.json design problems")
         problems = [load_problem(f) for f in files]
+        for f, prob in zip(files, problems):  # the names become file names: refused before any run
+            check_plain_name(prob.name, f"{f}: name")
         names = [p.name for p in problems]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise DesignError("suite", f"folder {spec!r}: problem name {dup[0]!r} used twice")
-        return Suite(path.resolve().name, tuple(sorted(problems, key=_sort_key)))
+        name = check_plain_name(path.resolve().name, f"suite folder {spec}")
+        return Suite(name, tuple(sorted(problems, key=_sort_key)))
     raise DesignError("suite", f"unknown suite {spec!r} (and no such folder)", ", ".join(SUITES))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from ..solve.results import Status
 from ..space.problem import DesignProblem
 from .cluster import prepare_worker, worker_info
-from .engine import BatchStatus, MeasuredSolve, Payload, Record, measured_design
+from .engine import BatchStatus, MeasuredSolve, Payload, Record, failure_reason, measured_design
 from .suites import family
 
 FORMAT = "deepmad-pyomo/zoo-record-v1"
@@ -87,7 +87,7 @@ def _finish(rec: Record, cert: dict[str, Any], done: Attempts, name: str) -> Non
                 time_limit_used=done.time_limit, attempts=done.log,
                 time_s=round(sum(a["time_s"] for a in done.log), 3), cpu_s=round(res.cpu_s, 3),
                 peak_rss_mb=round(mem.children_peak_mb, 1), peak_private_mb=round(mem.children_private_mb, 1),
-                message=res.message)
+                message=failure_reason(res.message, res.status.value, res.solver))
     if res.architecture is not None:
         from ..nn.verify import verify
 
@@ -126,7 +126,7 @@ def execute(payload: Payload) -> Record:
 
 
 def failure_record(payload: Payload, exc: BaseException) -> Record:
-    """The record of a model whose task failed for good (redone on resume)."""
+    """The record of a model whose task failed for good (run again on resume unless failures are kept)."""
     rec = _record(payload, DesignProblem.from_dict(payload["problem"]))
     rec["certificate"] = {"solver": payload["solver"], "requested_solver": payload["solver"],
                           "time_limit": payload["time_limit"], "gap_tolerance": payload["gap"],

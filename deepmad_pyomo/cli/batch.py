@@ -1,6 +1,6 @@
 """``deepmad compare`` and ``deepmad zoo``: the command-line side of :mod:`~deepmad_pyomo.batch.compare` and
 :mod:`~deepmad_pyomo.batch.zoo`. Progress bars go to stderr; ``--json`` prints a summary as JSON on stdout,
-otherwise a short human summary."""
+otherwise a short human summary. Both exit with :func:`exit_status` (:data:`EXIT_HELP`)."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,13 @@ from .common import comma_list, emit_json, positive_float, positive_int
 
 SUITE_HELP = ("a suite name (paper, imagenet, cifar) or a folder of YAML/JSON design problems; several "
               "separated by commas")
+EXIT_HELP = ("exit status: 0 when every run produced a result, 1 when some failed (status failed, error or "
+             "unavailable, counted in the summary), 2 on bad input")
+
+
+def exit_status(failed: int) -> int:
+    """0 when every run produced a result, 1 when some failed (both commands, with or without --json)."""
+    return 1 if failed else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +34,9 @@ def _add_cluster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retries", type=int, default=2, metavar="N",
                    help="reruns of a run whose task raised (a run whose worker died is rerun by Dask itself; "
                         "default 2)")
+    p.add_argument("--keep-failed", action="store_true",
+                   help="keep the records of runs that failed (failed, error, unavailable) instead of running them "
+                        "again")
     p.add_argument("--only", metavar="PATTERN", help="only the problems whose name matches this shell pattern")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -40,7 +50,9 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> None:
                                    "architecture, bound, gap, status, time, memory) is written as it finishes "
                                    "(OUT/runs/, OUT/results.csv|json|md, atomically); rerunning the same command "
                                    "resumes without redoing finished runs. At the end: Dolan-More profiles, gaps "
-                                   "to the best known bound and time against size (PNG and SVG).")
+                                   "to the best known bound and time against size (PNG and SVG). A run that failed "
+                                   "(failed, error, unavailable) is run again by the next rerun unless "
+                                   "--keep-failed.", epilog=EXIT_HELP)
     p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
     p.add_argument("--solvers", required=True, type=comma_list, metavar="LIST",
                    help="comma-separated solver names (see the solver registry), e.g. auto,scip,bonmin:B-Hyb")
@@ -60,10 +72,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     res = compare(args.suite, args.solvers, args.formulations, args.time_limit, args.out, workers=args.workers,
                   scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
-                  retries=args.retries, figures=not args.no_plots)
+                  retries=args.retries, figures=not args.no_plots, keep_failed=args.keep_failed)
     if args.json:
         emit_json(res.to_dict())
-        return 0
+        return exit_status(res.failed)
     print(f"{res.runs} runs ({res.reused} reused from {res.out}, {res.done} done now, {res.failed} failed) "
           f"in {res.wall_s:.1f} s on {res.workers} workers")
     print(f"{'configuration':<28} {'runs':>4} {'verified':>8} {'optimal':>7} {'best':>4} {'time sgm':>9}")
@@ -72,7 +84,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"{s['config']:<28} {s['runs']:>4} {s['verified_designs']:>8} {s['optimal']:>7} {s['best_known']:>4} "
               f"{t:>9}")
     print("files: " + ", ".join(res.files))
-    return 0 if not res.failed else 1
+    return exit_status(res.failed)
 
 
 # --------------------------------------------------------------------------------------------- zoo
@@ -86,7 +98,8 @@ def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
                                    "model (OUT/<suite>/<problem>.json: problem, architecture, metrics, certificate, "
                                    "verification), a table (OUT/README.md) and a picture (OUT/zoo.png|svg). The "
                                    "records are registered models: create_model('<suite>-<problem>') builds them "
-                                   "when OUT is models/ or a folder of DEEPMAD_MODELS. Reruns skip finished models.")
+                                   "when OUT is models/ or a folder of DEEPMAD_MODELS. Reruns skip finished models "
+                                   "and run failed ones again unless --keep-failed.", epilog=EXIT_HELP)
     p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
     p.add_argument("--solver", default=DEFAULT, metavar="NAME", help=f"solver (default: {DEFAULT})")
     p.add_argument("--time-limit", type=positive_float, default=DEFAULT_TIME_LIMIT, metavar="S",
@@ -109,13 +122,14 @@ def cmd_zoo(args: argparse.Namespace) -> int:
            + (f" --escalate {args.escalate}" if args.escalate != 1 else ""))
     res = build_zoo(args.suite, args.out, args.solver, args.time_limit, workers=args.workers,
                     scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
-                    retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate)
+                    retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate,
+                    keep_failed=args.keep_failed)
     if args.json:
         emit_json(res.to_dict())
-        return 0 if not res.failed else 1
+        return exit_status(res.failed)
     rate = res.models_per_minute
-    print(f"{res.models} models ({res.reused} reused, {res.designed} designed now, {res.failed} without an "
-          f"architecture) in {res.wall_s:.1f} s on {res.workers} workers"
+    print(f"{res.models} models ({res.reused} reused, {res.designed} designed now, {res.failed} failed, "
+          f"{res.without_architecture} without an architecture) in {res.wall_s:.1f} s on {res.workers} workers"
           + (f" ({rate:.2f} models/min)" if rate else ""))
     for r in res.to_dict()["records"]:
         obj = "-" if r["objective"] is None else f"{r['objective']:,.1f}"
@@ -124,7 +138,7 @@ def cmd_zoo(args: argparse.Namespace) -> int:
         ver = {True: "verified", False: "MISMATCH", None: "-"}[r["verified"]]
         print(f"  {r['name']:<36} {r['status']:<10} {obj:>12} {macs:>9} {params:>8} {ver}")
     print("files: " + ", ".join(res.files))
-    return 0 if not res.failed else 1
+    return exit_status(res.failed)
 
 
-__all__ = ["add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo", "register"]
+__all__ = ["EXIT_HELP", "add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo", "exit_status", "register"]

@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import multiprocessing as mp
+import shutil
 import threading
 import time
 from importlib import resources
@@ -26,6 +27,8 @@ from spaces import TINY_SUITE as TINY
 from deepmad_pyomo.batch import suites
 from deepmad_pyomo.batch.cluster import Job, cluster_client, run_jobs
 from deepmad_pyomo.batch.compare import COLUMNS, compare
+from deepmad_pyomo.batch.engine import RunKind, is_failure, run_planned
+from deepmad_pyomo.batch.paths import inside
 from deepmad_pyomo.batch.zoo import build_zoo, references
 from deepmad_pyomo.cli.batch import add_compare_parser, add_zoo_parser
 from deepmad_pyomo.errors import DesignError
@@ -310,6 +313,59 @@ def check_a_dying_worker_costs_only_its_task(client, tmp_path: Path) -> None:
     assert len(client.scheduler_info()["workers"]) == 2  # the nanny restarted the dead worker
 
 
+def check_failed_runs_are_counted_and_run_again(client, tmp_path: Path) -> None:
+    """Every failure (task raised, solver error, solver missing) is counted; a rerun runs the failed runs
+    again, their new record saying why they failed before; ``keep_failed`` keeps them."""
+    def execute(payload: dict) -> dict:  # a local function: Dask ships it by value
+        if payload["status"] == "raise":
+            raise RuntimeError("boom")
+        return {"key": payload["key"], "status": payload["status"], "message": f"{payload['status']} now"}
+
+    kind = RunKind(name="t", execute=execute, record_path=lambda out, p: inside(out, f"{p['key']}.json"),
+                   matches=lambda r, p: isinstance(r, dict) and r.get("key") == p["key"],
+                   finished=lambda r: not is_failure(r["status"]), status=lambda r: r["status"],
+                   message=lambda r: r["message"],
+                   failure=lambda p, e: {"key": p["key"], "status": "failed", "message": f"task failed: {e}"})
+    payloads = [{"key": k, "status": k} for k in ("feasible", "error", "unavailable", "raise")]
+    def run(keep_failed: bool = False):
+        return run_planned(kind, tmp_path, payloads, client=client, retries=0, progress=False, keep_failed=keep_failed)
+
+    first = run()
+    assert (first.reused, first.done, first.failed) == (0, 1, 3)
+    again = run()
+    assert (again.reused, again.done, again.failed) == (1, 0, 3)
+    raised = json.loads((tmp_path / "raise.json").read_text())
+    assert raised["previous_failure"] == {"status": "failed", "message": "task failed: boom"}
+    assert json.loads((tmp_path / "error.json").read_text())["previous_failure"]["message"] == "error now"
+    kept = run(keep_failed=True)
+    assert (kept.reused, kept.done, kept.failed) == (4, 0, 3)
+
+
+def check_cli_counts_failures_as_the_records_do(client, tiny_suite: str, tmp_path: Path, capsys) -> None:
+    """A solver missing on the workers: both commands count the failed runs as their records and
+    results.md do, exit 1, and run them again on rerun unless --keep-failed."""
+    if shutil.which("couenne"):
+        return
+    address = client.scheduler.address
+    common = ["--suite", tiny_suite, "--time-limit", "4", "--scheduler", address, "--no-progress"]
+    compare_argv = ["compare", *common, "--solvers", "nl:couenne", "--out", str(tmp_path / "c"), "--no-plots"]
+    zoo_argv = ["zoo", *common, "--solver", "nl:couenne", "--out", str(tmp_path / "z"), "--no-plot"]
+    for argv, line in ((compare_argv, "0 done now, 2 failed"), (zoo_argv, "0 designed now, 2 failed")):
+        capsys.readouterr()
+        args = _parser().parse_args(argv)
+        assert args.func(args) == 1 and line in capsys.readouterr().out
+        args = _parser().parse_args([*argv, "--json", "--keep-failed"])
+        assert args.func(args) == 1
+        summary = json.loads(capsys.readouterr().out)
+        assert (summary["reused"], summary["failed"]) == (2, 2)
+        args = _parser().parse_args([*argv, "--json"])
+        assert args.func(args) == 1 and json.loads(capsys.readouterr().out)["reused"] == 0
+    assert "| nl:couenne/natural | 2 | 0 | 0 | 0 | 0 | - | - |" in (tmp_path / "c" / "results.md").read_text()
+    for record in (tmp_path / "c" / "runs").glob("*.json"):
+        data = json.loads(record.read_text())
+        assert data["status"] == "unavailable" and data["message"] and data["previous_failure"]["message"]
+
+
 def check_certify_boxes_on_the_cluster(client) -> None:
     """``certify(scheduler=...)`` solves its boxes as Dask tasks: the same tree and answer as local processes."""
     from spaces import tiny_problem
@@ -337,6 +393,8 @@ def test_on_a_two_process_local_cluster(tiny_suite: str, tmp_path: Path, monkeyp
             ("compare", check_compare_resume_atomic_and_plots, (tiny_suite, tmp_path / "compare")),
             ("zoo", check_zoo_records_registry_and_picture, (tiny_suite, tmp_path / "zoo", monkeypatch)),
             ("cli", check_cli_on_an_existing_scheduler, (tiny_suite, tmp_path / "cli", capsys)),
+            ("failures", check_failed_runs_are_counted_and_run_again, (tmp_path / "failures",)),
+            ("cli failures", check_cli_counts_failures_as_the_records_do, (tiny_suite, tmp_path / "cli-f", capsys)),
             ("certify", check_certify_boxes_on_the_cluster, ()),
             ("worker death", check_a_dying_worker_costs_only_its_task, (tmp_path / "death",)),
         ]:

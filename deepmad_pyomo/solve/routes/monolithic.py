@@ -5,6 +5,9 @@ is hard (the root bound is about twice the optimum); ``deepmad design --certify`
 """
 from __future__ import annotations
 
+import enum
+import math
+import time
 from typing import Any
 
 from ...mp.formulation import (
@@ -20,6 +23,8 @@ from ..backends.answer import Termination
 from ..options import SolveOptions
 from ..results import Status
 from ..route import Outcome, Reporter, RouteKind, register
+
+MAINGO_MARGIN_S = 0.5  # MAiNGO's CPU limit ends this long before the route's time limit
 
 _SCIP_STATUS = {Termination.OPTIMAL: Status.FEASIBLE, Termination.TIME_LIMIT: Status.TIME_LIMIT,
                 Termination.ITERATION_LIMIT: Status.TIME_LIMIT}  # design() upgrades FEASIBLE within the gap
@@ -55,33 +60,83 @@ def maingo_version() -> str | None:
     return f"MAiNGO {'.'.join(map(str, solver.version()))}" if solver.available() else None
 
 
+class MaingoEnd(str, enum.Enum):
+    """How MAiNGO ended (its ``RETCODE`` names)."""
+
+    GLOBALLY_OPTIMAL = "GLOBALLY_OPTIMAL"
+    INFEASIBLE = "INFEASIBLE"
+    FEASIBLE_POINT = "FEASIBLE_POINT"  # stopped by a limit with a design
+    NO_FEASIBLE_POINT_FOUND = "NO_FEASIBLE_POINT_FOUND"  # stopped by a limit without one
+    OTHER = "OTHER"
+
+    @classmethod
+    def of(cls, retcode: Any) -> MaingoEnd:
+        name = getattr(retcode, "name", str(retcode).split(".")[-1])
+        return cls.__members__.get(name, cls.OTHER)
+
+
+_MAINGO_STATUS = {MaingoEnd.GLOBALLY_OPTIMAL: Status.FEASIBLE,  # design() upgrades it within the gap
+                  MaingoEnd.INFEASIBLE: Status.INFEASIBLE, MaingoEnd.FEASIBLE_POINT: Status.TIME_LIMIT,
+                  MaingoEnd.NO_FEASIBLE_POINT_FOUND: Status.TIME_LIMIT}
+
+
+def maingo_bound(bound: float | None, objective: float | None) -> float | None:
+    """MAiNGO's upper bound when it is a valid one: finite, and not below the design it found."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    if objective is not None and bound < objective - 1e-6 * max(1.0, abs(objective)):
+        return None
+    return bound
+
+
+def stopped_message(cpu_limit: int, cpu_s: float, objective: float | None, bound: float | None) -> str:
+    """What MAiNGO reached when a limit stopped it: its best design (or none) and its bound."""
+    limit = f"its time limit ({cpu_limit:g} s CPU)" if cpu_s >= 0.95 * cpu_limit else f"a limit after {cpu_s:.1f} s CPU"
+    best = "no design" if objective is None else f"a best design of objective {objective:,.2f}"
+    if bound is None:
+        return f"MAiNGO stopped at {limit} with {best} and no valid bound"
+    gap = "" if objective is None else f", gap {100 * max(0.0, bound - objective) / max(abs(objective), 1e-9):.2f}%"
+    return f"MAiNGO stopped at {limit} with {best}, bound {bound:,.2f}{gap}"
+
+
 @register("maingo", RouteKind.GLOBAL, "MAiNGO (appsi_maingo) on the monolithic MINLP", install="pip install maingopy",
           probe=maingo_version)
 def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     from pyomo.contrib.appsi.solvers import MAiNGO
 
+    t0 = time.perf_counter()
     m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
     _inline_named_expressions(m)  # appsi_maingo does not know named Expression components
     rep.progress(f"MAiNGO on the monolithic MINLP ({m.nvariables()} variables)")
     solver = MAiNGO()
-    solver.config.time_limit = opts.time_limit  # MAiNGO counts CPU time; design() enforces wall time
+    # MAiNGO counts CPU time in whole seconds; design() kills the route past its wall time: stop before
+    cpu_limit = max(1, math.floor(opts.time_limit - (time.perf_counter() - t0) - MAINGO_MARGIN_S))
+    solver.config.time_limit = cpu_limit
     solver.config.mip_gap = opts.gap
     solver.config.load_solution = False
     solver.maingo_options = {"writeResultFile": False, "loggingDestination": 0}  # no files in the cwd
     res = solver.solve(m)
-    tc = str(res.termination_condition).split(".")[-1]
-    bound = res.best_objective_bound if res.best_objective_bound not in (None, float("inf")) else None
-    diagnostics = {"termination": tc}
-    if "infeasible" in tc.lower():
+    end = MaingoEnd.of(solver._mymaingo.get_status())
+    cpu_s = float(res.cpu_time or 0.0)
+    diagnostics = {"termination": end.value, "maingo_cpu_s": round(cpu_s, 2)}
+    if end == MaingoEnd.INFEASIBLE:
         return Outcome(Status.INFEASIBLE, message="MAiNGO proved the problem infeasible", diagnostics=diagnostics)
-    archs = []
-    if res.best_feasible_objective is not None:
+    archs, objective = [], None
+    if res.best_feasible_objective is not None and end in (MaingoEnd.GLOBALLY_OPTIMAL, MaingoEnd.FEASIBLE_POINT):
         res.solution_loader.load_vars()
         arch = decode(m)
         archs.append(arch)
-        rep.incumbent(arch, evaluate(arch, problem.objective).objective, "MAiNGO")
-    status = Status.FEASIBLE if "optimal" in tc.lower() else Status.TIME_LIMIT if archs else Status.ERROR
-    return Outcome(status, archs, bound=bound, diagnostics=diagnostics)
+        objective = evaluate(arch, problem.objective).objective
+        rep.incumbent(arch, objective, "MAiNGO")
+    bound = maingo_bound(res.best_objective_bound, objective)
+    status = _MAINGO_STATUS.get(end, Status.ERROR)
+    if status == Status.TIME_LIMIT:
+        message = stopped_message(cpu_limit, cpu_s, objective, bound)
+    elif status == Status.ERROR:
+        message = f"MAiNGO ended with status {solver._mymaingo.get_status()}"
+    else:
+        message = ""
+    return Outcome(status, archs, bound=bound, message=message, diagnostics=diagnostics)
 
 
 def _inline_named_expressions(m: Any) -> None:
