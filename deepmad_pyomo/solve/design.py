@@ -119,3 +119,5 @@ def explain_infeasibility(problem: DesignProblem, result: DesignResult, opts: So
         result.status = Status.INFEASIBLE
         result.message = why.message
         result.smallest_budgets = why.smallest
+        if why.combination is not None:
+            result.diagnostics["smallest_combination"] = why.combination.to_dict()
