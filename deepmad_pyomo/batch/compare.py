@@ -45,6 +45,7 @@ from .engine import (
     selected,
 )
 from .paths import inside
+from .plots import CERTIFIED_ROUTE
 from .suites import Suite, load_suites
 
 # Statuses that end a run: a solver's answer. The others (failed, error, unavailable) are run again.
@@ -85,18 +86,23 @@ def _check_configurations(solver_specs: Sequence[str], formulations: Sequence[st
 
 
 def plan(suites: Sequence[Suite], solver_specs: Sequence[str], formulations: Sequence[str], time_limit: float,
-         gap: float = 1e-4, only: str | None = None) -> Plan:
-    """Every (problem, solver, formulation) run; ``only``: a shell pattern on problem names."""
+         gap: float = 1e-4, only: str | None = None, certified: bool = True) -> Plan:
+    """Every (problem, solver, formulation) run; ``only``: a shell pattern on problem names. ``certified``:
+    the ``certify`` route runs too (when not asked for), so every route is judged against a proof."""
     _check_configurations(solver_specs, formulations)
     check_time_limit(time_limit)
+    reference = certified and CERTIFIED_ROUTE not in [s.partition(":")[0] for s in solver_specs]
     p = Plan(list(suites), list(dict.fromkeys(solver_specs)), list(dict.fromkeys(formulations)), time_limit, gap)
+    configurations = [(s, f) for s in p.solvers for f in p.formulations]
+    if reference:  # once per problem
+        configurations.append((CERTIFIED_ROUTE, "natural"))
+        p.solvers.append(CERTIFIED_ROUTE)
     for suite, prob in selected(suites, only):
         h = problem_hash(prob)
-        for s in p.solvers:
-            for f in p.formulations:
-                p.payloads.append({"key": f"{suite.name}/{prob.name}/{s}/{f}", "suite": suite.name,
-                                   "problem": plain_problem(prob), "problem_hash": h, "solver": s, "formulation": f,
-                                   "time_limit": float(time_limit), "gap": float(gap)})
+        for s, f in configurations:
+            p.payloads.append({"key": f"{suite.name}/{prob.name}/{s}/{f}", "suite": suite.name,
+                               "problem": plain_problem(prob), "problem_hash": h, "solver": s, "formulation": f,
+                               "time_limit": float(time_limit), "gap": float(gap)})
     return p
 
 
@@ -138,10 +144,12 @@ class CompareResult:
 def compare(suites: str | Sequence[str], solvers: Sequence[str], formulations: Sequence[str] = ("natural",),
             time_limit: float = 60.0, out: str | Path = "compare", *, workers: int | None = None,
             scheduler: str | None = None, gap: float = 1e-4, only: str | None = None, progress: bool = True,
-            retries: int = 2, figures: bool = True, client: Any = None, keep_failed: bool = False) -> CompareResult:
+            retries: int = 2, figures: bool = True, client: Any = None, keep_failed: bool = False,
+            certified: bool = True) -> CompareResult:
     """Run (or resume) a comparison; write its files under ``out``; return what it did. ``keep_failed``:
-    keep the records of failed runs instead of running them again."""
-    p = plan(load_suites(suites), solvers, formulations, time_limit, gap, only)
+    keep the records of failed runs instead of running them again; ``certified``: add the ``certify``
+    route (each problem's certified bound, which every route's gap is measured against)."""
+    p = plan(load_suites(suites), solvers, formulations, time_limit, gap, only, certified)
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     header = p.header()

@@ -25,6 +25,9 @@ FAMILY_COLORS = {"k1kxk1": "tab:blue", "kxkx": "tab:cyan", "k1dwk1": "tab:green"
 RES_MARKERS = {224: "o", 288: "s", 32: "^"}
 
 
+CERTIFIED_ROUTE = "certify"  # the route whose bound is each problem's certified bound
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -127,21 +130,30 @@ def performance_profiles(rows: Sequence[dict[str, Any]], stem: str | Path, tol: 
 
 
 def gaps(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with ``best_bound``, ``best_objective``, ``gap_to_best_bound`` and ``shortfall`` added.
-    The best bound is the least proven upper bound over all configurations of the problem."""
+    """Rows with ``best_bound``, ``best_objective``, ``gap_to_best_bound``, ``certified_bound``,
+    ``gap_to_certified`` and ``shortfall`` added. The best bound is the least proven upper bound over all
+    configurations of the problem; the certified bound is the one the ``certify`` route proved for it."""
     best_obj = _best_objective(rows)
     best_bound: dict[str, float] = {}
+    certified: dict[str, float] = {}
     for r in rows:
         if r.get("bound") is not None and r.get("status") not in ("error", "unavailable"):
             best_bound[r["problem_id"]] = min(best_bound.get(r["problem_id"], math.inf), r["bound"])
+            if str(r.get("solver", "")).partition(":")[0] == CERTIFIED_ROUTE:
+                certified[r["problem_id"]] = min(certified.get(r["problem_id"], math.inf), r["bound"])
     out = []
     for r in rows:
         p, obj = r["problem_id"], r.get("objective")
-        bb, bo = best_bound.get(p), best_obj.get(p)
-        out.append({**r, "best_bound": bb, "best_objective": bo,
-                    "gap_to_best_bound": None if bb is None or obj is None else max(0.0, bb - obj) / max(abs(obj), 1e-9),
+        bb, bo, cb = best_bound.get(p), best_obj.get(p), certified.get(p)
+        out.append({**r, "best_bound": bb, "best_objective": bo, "gap_to_best_bound": _gap(bb, obj),
+                    "certified_bound": cb, "gap_to_certified": _gap(cb, obj),
                     "shortfall": None if bo is None or obj is None else max(0.0, bo - obj) / max(abs(bo), 1e-9)})
     return out
+
+
+def _gap(bound: float | None, objective: float | None) -> float | None:
+    """How far ``objective`` may be from the optimum that ``bound`` bounds, relative to it."""
+    return None if bound is None or objective is None else max(0.0, bound - objective) / max(abs(objective), 1e-9)
 
 
 def gap_plot(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DesignError
+from ..solve.registry import DEFAULT
 from ..solve.results import Status
 from .engine import (
     Payload,
@@ -39,7 +40,7 @@ from .zoo_readme import (
 )
 from .zoo_worker import FORMAT, execute, failure_record, model_name
 
-DEFAULT_TIME_LIMIT = 20.0
+DEFAULT_TIME_LIMIT = 120.0  # a safety net: the default route (certify) stops on its work limits
 
 
 def plan(suites: Sequence[Suite], solver: str, time_limit: float, gap: float = 1e-4,
@@ -113,7 +114,7 @@ class ZooResult:
                 "records": [{k: v for k, v in summary_row(r).items() if k != "architecture"} for r in self.records]}
 
 
-def build_zoo(suites: str | Sequence[str], out: str | Path = "models", solver: str = "auto",
+def build_zoo(suites: str | Sequence[str], out: str | Path = "models", solver: str = DEFAULT,
               time_limit: float = DEFAULT_TIME_LIMIT, *, workers: int | None = None, scheduler: str | None = None,
               gap: float = 1e-4, only: str | None = None, progress: bool = True, retries: int = 2,
               figure: bool = True, command: str | None = None, client: Any = None, escalate: int = 1,

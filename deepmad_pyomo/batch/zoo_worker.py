@@ -15,7 +15,14 @@ from typing import Any
 from ..solve.results import Status
 from ..space.problem import DesignProblem
 from .cluster import prepare_worker, worker_info
-from .engine import BatchStatus, MeasuredSolve, Payload, Record, failure_reason, measured_design
+from .engine import (
+    BatchStatus,
+    MeasuredSolve,
+    Payload,
+    Record,
+    failure_reason,
+    measured_design,
+)
 from .suites import family
 
 FORMAT = "deepmad-pyomo/zoo-record-v1"

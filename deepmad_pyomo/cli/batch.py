@@ -63,6 +63,9 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reused to resume)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    p.add_argument("--no-certified", action="store_true",
+                   help="do not add the certify route (by default it runs on every problem, and every route's "
+                   "gap to its certified bound is reported)")
     _add_cluster_args(p)
     p.set_defaults(func=cmd_compare)
 
@@ -72,7 +75,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     res = compare(args.suite, args.solvers, args.formulations, args.time_limit, args.out, workers=args.workers,
                   scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
-                  retries=args.retries, figures=not args.no_plots, keep_failed=args.keep_failed)
+                  retries=args.retries, figures=not args.no_plots, keep_failed=args.keep_failed,
+                  certified=not args.no_certified)
     if args.json:
         emit_json(res.to_dict())
         return exit_status(res.failed)

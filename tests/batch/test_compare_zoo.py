@@ -164,13 +164,19 @@ def check_compare_resume_atomic_and_plots(client, tiny_suite: str, tmp_path: Pat
     with AtomicityWatcher(out) as watch:
         res = compare(tiny_suite, ["auto"], ["natural", "log"], TIME_LIMIT, out, client=client, progress=False)
     assert not watch.bad and watch.reads > 0
-    assert (res.runs, res.reused, res.done) == (4, 0, 4)
+    assert (res.runs, res.reused, res.done) == (6, 0, 6)  # and the certified reference, once per problem
     assert not list(out.rglob("*.tmp"))
     rows = list(csv.DictReader((out / "results.csv").open()))
-    assert len(rows) == 4 and set(rows[0]) == set(COLUMNS)
-    assert {(r["problem"], r["formulation"]) for r in rows} == {(p, f) for p in TINY for f in ("natural", "log")}
+    assert len(rows) == 6 and set(rows[0]) == set(COLUMNS)
+    assert {(r["problem"], r["formulation"]) for r in rows if r["solver"] == "auto"} == \
+        {(p, f) for p in TINY for f in ("natural", "log")}
+    assert {(r["problem"], r["formulation"]) for r in rows if r["solver"] == "certify"} == {(p, "natural") for p in TINY}
     data = json.loads((out / "results.json").read_text())
-    assert len(data["rows"]) == 4
+    assert len(data["rows"]) == 6
+    for r in data["rows"]:  # every route's gap to the problem's certified bound, where certify proved one
+        certified = [c for c in data["rows"] if c["problem"] == r["problem"] and c["solver"] == "certify"]
+        if certified[0]["bound"] is not None and r["objective"] is not None:
+            assert r["gap_to_certified"] is not None and r["certified_bound"] == certified[0]["bound"]
     for r in data["rows"]:
         assert r["status"] in ("feasible", "optimal", "time_limit", "error")
         assert r["time_s"] > 0 and r["n_vars"] > 0 and r["log10_points"] > 0
@@ -185,14 +191,14 @@ def check_compare_resume_atomic_and_plots(client, tiny_suite: str, tmp_path: Pat
 
     # interrupted run: one record lost mid-write (truncated), another finished (marked to see it is kept)
     records = sorted((out / "runs").glob("*.json"))
-    assert len(records) == 4
+    assert len(records) == 6
     kept = json.loads(records[0].read_text())
     kept["message"] = "finished before the interruption"
     records[0].write_text(json.dumps(kept))
     records[1].write_text(records[1].read_text()[:40])
     again = compare(tiny_suite, ["auto"], ["natural", "log"], TIME_LIMIT, out, client=client, progress=False,
                     figures=False)
-    assert (again.runs, again.reused, again.done) == (4, 3, 1)
+    assert (again.runs, again.reused, again.done) == (6, 5, 1)
     assert json.loads(records[0].read_text())["message"] == "finished before the interruption"
     assert json.loads(records[1].read_text())["status"] != "failed"
     with pytest.raises(DesignError, match="formulation"):
@@ -262,7 +268,7 @@ def check_cli_on_an_existing_scheduler(client, tiny_suite: str, tmp_path: Path, 
                                  "--no-plots", "--no-progress", "--json"])
     args.func(args)
     summary = json.loads(capsys.readouterr().out)
-    assert (summary["runs"], summary["done"], summary["workers"]) == (1, 1, 2)
+    assert (summary["runs"], summary["done"], summary["workers"]) == (2, 2, 2)  # auto, and certify for the certified bound
     assert summary["summary"][0]["config"] == "auto/natural"
 
 
@@ -348,7 +354,7 @@ def check_cli_counts_failures_as_the_records_do(client, tiny_suite: str, tmp_pat
         return
     address = client.scheduler.address
     common = ["--suite", tiny_suite, "--time-limit", "4", "--scheduler", address, "--no-progress"]
-    compare_argv = ["compare", *common, "--solvers", "nl:couenne", "--out", str(tmp_path / "c"), "--no-plots"]
+    compare_argv = ["compare", *common, "--solvers", "nl:couenne", "--out", str(tmp_path / "c"), "--no-plots", "--no-certified"]
     zoo_argv = ["zoo", *common, "--solver", "nl:couenne", "--out", str(tmp_path / "z"), "--no-plot"]
     for argv, line in ((compare_argv, "0 done now, 2 failed"), (zoo_argv, "0 designed now, 2 failed")):
         capsys.readouterr()
