@@ -105,7 +105,7 @@ def _kill_when_busy(cluster: Cluster, run: subprocess.Popen, timeout: float = 12
 
 
 def test_zoo_and_certify_survive_a_worker_killed_mid_run(cluster: Cluster, tiny_suite: Path, tmp_path: Path):
-    common = ["zoo", "--suite", str(tiny_suite), "--time-limit", "6", "--no-progress", "--json"]
+    common = ["zoo", "--suite", str(tiny_suite), "--no-progress", "--json"]  # certified, the default
     local = _deepmad(*common, "--out", str(tmp_path / "local"), "--workers", "1")
     assert local.returncode == 0, local.stderr
     run = subprocess.Popen([DEEPMAD, *common, "--out", str(tmp_path / "remote"), "--scheduler", cluster.address],
@@ -118,7 +118,8 @@ def test_zoo_and_certify_survive_a_worker_killed_mid_run(cluster: Cluster, tiny_
     assert set(here) == set(there) == set(TINY)
     for name in TINY:
         assert there[name]["architecture"] is not None and there[name]["verification"]["match"]
-        assert there[name]["certificate"]["status"] == here[name]["certificate"]["status"], name
+        assert there[name]["architecture"] == here[name]["architecture"], name  # work limits decide: same design
+        assert there[name]["certificate"]["status"] == here[name]["certificate"]["status"] == "optimal", name
 
     # certify on the surviving worker (and a fresh one, started the same way) gives the local tree
     cluster.workers[0] = _start(DASK, "worker", cluster.address, "--nworkers", "1", "--nthreads", "1",
