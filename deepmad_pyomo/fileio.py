@@ -85,6 +85,10 @@ def parse_json(text: str, path: str | Path, valid: str | None = None) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise DesignError(str(path), f"not valid JSON (line {e.lineno}: {e.msg})", valid) from None
+    except RecursionError:
+        raise DesignError(str(path), "not valid JSON (nested too deeply)", valid) from None
+    except ValueError as e:  # a number Python cannot hold, as an integer of more than 4300 digits
+        raise DesignError(str(path), f"not valid JSON ({_first_line(e)})", valid) from None
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -106,7 +110,17 @@ def parse_yaml(text: str, path: str | Path, valid: str | None = None) -> Any:
     try:
         return read_yaml(text)
     except yaml.YAMLError as e:
-        raise DesignError(str(path), f"not valid YAML: {str(e).splitlines()[0]}", valid) from None
+        raise DesignError(str(path), f"not valid YAML: {_first_line(e)}", valid) from None
+    except RecursionError:
+        raise DesignError(str(path), "not valid YAML (nested too deeply)", valid) from None
+    except (ValueError, TypeError, OverflowError) as e:  # a value PyYAML cannot build: 2001-13-45, !!float abc
+        raise DesignError(str(path), f"not valid YAML ({_first_line(e)})", valid) from None
+
+
+def _first_line(error: Exception) -> str:
+    """The first line of an error's message, cut to 100 characters."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    return lines[0][:100]
 
 
 def read_json(path: str | Path, what: str = "file", valid: str | None = None) -> Any:

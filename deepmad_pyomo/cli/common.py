@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -64,8 +65,20 @@ def require_positive(value: Number | None, field: str) -> Number | None:
 
 # ------------------------------------------------------------------------------------------ output
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout (what every ``--json`` prints)."""
-    print(json.dumps(data, indent=1))
+    """Print ``data`` as strict JSON on stdout (what every ``--json`` prints): a number that is not finite
+    (the objective of a design whose depth penalty is beyond a float is ``-inf``) is written as ``null``."""
+    print(json.dumps(finite(data), indent=1, allow_nan=False))
+
+
+def finite(data: Any) -> Any:
+    """``data`` with every float that is not finite replaced by ``None``, in nested dicts, lists and tuples."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite(v) for v in data]
+    return data
 
 
 def stderr_progress(enabled: bool) -> Callable[[str], None] | None:
