@@ -52,7 +52,7 @@ MAX_BLOCKS = Limit("MAX_BLOCKS", 64, "rows (stem, super-blocks, head)")
 MAX_BTN_RATIO = Limit("MAX_BTN_RATIO", 64, "x out (btn_ratio)")
 MAX_WEIGHT = Limit("MAX_WEIGHT", 1_000_000, "(alpha, beta)")
 # ------------------------------------------------------------------------------ a whole network
-MAX_LAYERS = Limit("MAX_LAYERS", 4096, "main-path conv layers")
+MAX_LAYERS = Limit("MAX_LAYERS", 2048, "main-path conv layers")
 MAX_MACS = Limit("MAX_MACS", 10 ** 13, "multiply-accumulates")
 MAX_PARAMS = Limit("MAX_PARAMS", 2 * 10 ** 9, "params")
 
