@@ -20,10 +20,11 @@ from typing import Any
 
 from ..errors import DesignError
 from .families import BLOCK_TYPES, BlockType
-from .limits import MAX_BLOCKS, MAX_CLASSES, MAX_DEPTH, MAX_KERNEL, MAX_RESOLUTION, MAX_WIDTH, Limit, clipped, quoted
+from .limits import MAX_BLOCKS, MAX_CLASSES, MAX_DEPTH, MAX_KERNEL, MAX_RESOLUTION, MAX_WIDTH, Limit, key_name, quoted
 
 FORMAT = "deepmad-pyomo/architecture-v1"
 ROW_KEYS = ("type", "in", "out", "btn", "k", "s", "L")
+REQUIRED = ("in", "out", "k")  # besides type, and btn for a super-block
 TOP_KEYS = ("format", "name", "resolution", "num_classes", "blocks", "meta")
 # The integer fields of a block row: (attribute, key in files, limit; None: checked otherwise).
 SIZES: tuple[tuple[str, str, Limit | None], ...] = (
@@ -80,20 +81,28 @@ class Block:
         """A block from its JSON row; errors name the field as ``<where>.<key>``."""
         if not isinstance(d, dict):
             raise DesignError(where, f"expected an object, got {type(d).__name__}")
-        unknown = sorted(map(str, set(d) - set(ROW_KEYS)))
+        unknown = sorted(set(d) - set(ROW_KEYS), key=quoted)
         if unknown:
-            raise DesignError(f"{where}.{clipped(unknown[0])}", "unknown key", ", ".join(ROW_KEYS))
+            raise DesignError(f"{where}.{key_name(unknown[0])}", "unknown key", ", ".join(ROW_KEYS))
         btype = d.get("type")
         if not isinstance(btype, str) or btype not in BLOCK_TYPES:
             raise DesignError(f"{where}.type", f"unknown block type {quoted(btype)}", ", ".join(BLOCK_TYPES))
-        for key in ("in", "out", "k"):
+        for key in REQUIRED:
             if key not in d:
                 raise DesignError(f"{where}.{key}", "missing")
         if btype != BlockType.CONV and "btn" not in d:
             raise DesignError(f"{where}.btn", f"missing (required for {btype})")
-        vals = {key: count(d[key], f"{where}.{key}", limit) for _, key, limit in SIZES if d.get(key) is not None}
+        vals = {key: count(d[key], f"{where}.{key}", limit) for _, key, limit in SIZES
+                if key in REQUIRED or d.get(key) is not None}
         return cls(type=btype, c_in=vals["in"], c_out=vals["out"], k=vals["k"], s=vals.get("s", 1),
                    btn=vals.get("btn"), L=vals.get("L", 1))
+
+
+def _name(v: Any) -> str | None:
+    """An architecture's name: a string (a number is read as one); none when empty."""
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (str, int, float))):
+        raise DesignError("architecture.name", f"expected a string, got {quoted(v)}")
+    return str(v) if v not in (None, "") else None
 
 
 def count(v: Any, where: str, limit: Limit | None = None) -> int:
@@ -168,9 +177,9 @@ class Architecture:
             d = {"blocks": d}
         if not isinstance(d, dict) or "blocks" not in d:
             raise DesignError("architecture", "expected an object with a 'blocks' list")
-        unknown = sorted(map(str, set(d) - set(TOP_KEYS)))
+        unknown = sorted(set(d) - set(TOP_KEYS), key=quoted)
         if unknown:
-            raise DesignError(f"architecture.{clipped(unknown[0])}", "unknown key", ", ".join(TOP_KEYS))
+            raise DesignError(f"architecture.{key_name(unknown[0])}", "unknown key", ", ".join(TOP_KEYS))
         if d.get("format", FORMAT) != FORMAT:
             raise DesignError("architecture.format", f"unknown format {quoted(d['format'])}", FORMAT)
         rows = d["blocks"]
@@ -182,7 +191,7 @@ class Architecture:
         blocks = [Block.from_dict(b, f"blocks[{i}]") for i, b in enumerate(rows)]
         kw = dict(resolution=count(d.get("resolution", 224), "resolution", MAX_RESOLUTION),
                   num_classes=count(d.get("num_classes", 1000), "num_classes", MAX_CLASSES),
-                  name=d.get("name"), meta=d.get("meta") or {})
+                  name=_name(d.get("name")), meta=d.get("meta") or {})
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return cls(blocks=tuple(blocks), **kw)
 

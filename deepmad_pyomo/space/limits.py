@@ -90,10 +90,16 @@ def quoted(value: Any) -> str:
     return clipped(_SHORT_REPR.repr(value))
 
 
+def key_name(key: Any) -> str:
+    """A mapping key as an error's field names it: as written when it is a plain word, else quoted."""
+    plain = isinstance(key, str) and key.isprintable() and not any(ch.isspace() for ch in key) and key
+    return clipped(key) if plain else quoted(key)
+
+
 def clipped(text: str) -> str:
     """``text`` cut to :data:`QUOTED_CHARS` characters, ``...`` marking the cut."""
     return text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS - 3] + "..."
 
 
 __all__ = ["LIMITS", "Limit", "MAX_BLOCKS", "MAX_BTN_RATIO", "MAX_CLASSES", "MAX_DEPTH", "MAX_KERNEL", "MAX_LAYERS",
-           "MAX_MACS", "MAX_PARAMS", "MAX_RESOLUTION", "MAX_WEIGHT", "MAX_WIDTH", "clipped", "number", "quoted"]
+           "MAX_MACS", "MAX_PARAMS", "MAX_RESOLUTION", "MAX_WEIGHT", "MAX_WIDTH", "clipped", "key_name", "number", "quoted"]

@@ -36,7 +36,7 @@ from ..errors import DesignError
 from .blocks import Block
 from .families import SUPER_BLOCK_TYPES, BlockType, Mode
 from .limits import (MAX_BLOCKS, MAX_BTN_RATIO, MAX_CLASSES, MAX_DEPTH, MAX_KERNEL, MAX_LAYERS, MAX_MACS, MAX_PARAMS,
-                     MAX_RESOLUTION, MAX_WEIGHT, MAX_WIDTH, Limit, clipped, number, quoted)
+                     MAX_RESOLUTION, MAX_WEIGHT, MAX_WIDTH, Limit, key_name, number, quoted)
 from .metrics import inner_block, stage_ends
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "problem.schema.json"
@@ -186,10 +186,10 @@ class _Section(BaseModel):
     def _known_keys(cls, data: Any) -> Any:
         """Refuse the first unknown key, listing the known ones (pydantic's own error lists none)."""
         if isinstance(data, dict):
-            unknown = sorted(map(str, set(data) - set(cls.model_fields)))
+            unknown = sorted(set(data) - set(cls.model_fields), key=quoted)
             if unknown:
                 raise PydanticCustomError("unknown_key", "unknown key",
-                                          {"key": clipped(unknown[0]),
+                                          {"key": key_name(unknown[0]),
                                            "valid": ", ".join(sorted(cls.model_fields))})
         return data
 
@@ -307,13 +307,14 @@ class ProblemFile(_Section):
 
     def _widths_hold_steps(self) -> None:
         """Every width and bottleneck range holds a multiple of ``width_step`` (a fixed conv width need not)."""
+        step = self.width_step
         for where, sp in self._convs():
             fixed_conv = isinstance(sp, ConvFile) and sp.out[0] == sp.out[1]
-            if not fixed_conv:
-                _holds_step(sp.out, self.width_step, f"{where}.out")
+            if not fixed_conv and not _holds_step(sp.out, step):
+                raise _invalid(f"range {list(sp.out)} holds no multiple of {step}",
+                               f"a range holding one, such as {_around(sp.out, step)}", key=f"{where}.out")
             if isinstance(sp, SuperBlockFile):
-                key, what = ("btn_ratio", "bottleneck widths (btn_ratio x out)") if sp.btn_ratio else ("btn", "range")
-                _holds_step(_btn_range(sp), self.width_step, f"{where}.{key}", what)
+                _bottlenecks_hold_steps(sp, step, where)
 
     def _deepest_buildable(self) -> None:
         """The template's deepest design has at most :data:`MAX_LAYERS` main-path conv layers."""
@@ -332,16 +333,30 @@ def _btn_range(sp: SuperBlockFile) -> tuple[int, int]:
     return max(lo, 1), hi
 
 
-def _holds_step(rng: tuple[int, int], step: int, where: str, what: str = "range") -> None:
-    """Refuse a width range ``rng`` (``what`` it is, in words) that holds no multiple of ``step``."""
-    lo, hi = rng
+def _bottlenecks_hold_steps(sp: SuperBlockFile, step: int, where: str) -> None:
+    """The bottleneck widths of super-block ``sp`` (at ``where``) hold a multiple of ``step``."""
+    lo, hi = _btn_range(sp)
+    if not sp.btn_ratio:
+        if not _holds_step((lo, hi), step):
+            raise _invalid(f"range [{lo}, {hi}] holds no multiple of {step}",
+                           f"a range holding one, such as {_around((lo, hi), step)}", key=f"{where}.btn")
+        return
     if lo > hi:
-        raise _invalid(f"{what} form an empty range [{lo}, {hi}]", "btn and btn_ratio x out ranges that overlap",
-                       key=where)
-    if math.ceil(lo / step) > hi // step:
-        around = f"[{max(step, step * (lo // step))}, {step * math.ceil(hi / step)}]"
-        raise _invalid(f"{what} [{lo}, {hi}] holds no multiple of {step}",
-                       f"a range holding one, such as {around}", key=where)
+        raise _invalid(f"btn_ratio x out gives bottleneck widths outside btn {list(sp.btn or ())}",
+                       "btn and btn_ratio x out ranges that overlap", key=f"{where}.btn_ratio")
+    if not _holds_step((lo, hi), step):
+        raise _invalid(f"btn_ratio x out gives bottleneck widths [{lo}, {hi}], none a multiple of {step}",
+                       f"a btn_ratio that reaches a width of {step * math.ceil(lo / step)}", key=f"{where}.btn_ratio")
+
+
+def _holds_step(rng: tuple[int, int], step: int) -> bool:
+    """Whether ``rng`` holds a multiple of ``step``."""
+    return math.ceil(rng[0] / step) <= rng[1] // step
+
+
+def _around(rng: tuple[int, int], step: int) -> str:
+    """The smallest range of multiples of ``step`` around ``rng``."""
+    return f"[{max(step, step * (rng[0] // step))}, {step * math.ceil(rng[1] / step)}]"
 
 
 def _layers_per_block(block_type: BlockType) -> int:
