@@ -66,17 +66,22 @@ def safe_name(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ reading
+MAX_FILE_CHARS = 64 << 20  # the longest file read: problem, architecture and model files are kilobytes
 def read_text(path: str | Path, what: str = "file", valid: str | None = None) -> str:
-    """The text of ``path``. A missing or unreadable file, or one that is not UTF-8 text, raises a
-    :class:`DesignError` whose field is the path; ``what`` names the file's kind in the message and ``valid``
-    says what the file should be."""
+    """The text of ``path``. A missing or unreadable file, one that is not UTF-8 text, or one larger than
+    :data:`MAX_FILE_CHARS` characters (``/dev/zero``) raises a :class:`DesignError` whose field is the path; ``what``
+    names the file's kind in the message and ``valid`` says what the file should be."""
     path = Path(path)
     try:
-        return path.read_text()
+        with path.open(encoding="utf-8") as f:
+            text = f.read(MAX_FILE_CHARS + 1)
     except OSError as e:
         raise DesignError(str(path), f"cannot read {what}: {e.strerror or e}", valid) from None
     except UnicodeDecodeError as e:
         raise DesignError(str(path), f"not a text file ({e.reason} at byte {e.start})", valid) from None
+    if len(text) > MAX_FILE_CHARS:
+        raise DesignError(str(path), f"longer than {MAX_FILE_CHARS >> 20} Mi characters", valid)
+    return text
 
 
 def parse_json(text: str, path: str | Path, valid: str | None = None) -> Any:

@@ -231,6 +231,6 @@ def resolve_arch(spec: str, resolution: int | None = None, num_classes: int | No
     return a.with_(**changes) if changes else a
 
 
-__all__ = ["ARCH_HELP", "EXIT_HELP", "Exit", "MAX_SECONDS", "MAX_WORKERS", "Output", "Parser", "add_output",
+__all__ = ["ARCH_HELP", "EXIT_HELP", "MAX_SECONDS", "MAX_WORKERS", "Exit", "Output", "Parser", "add_output",
            "check_output", "check_outputs", "comma_list", "emit_json", "finite", "positive_float", "positive_int",
            "require_positive", "resolve_arch", "seconds", "stderr_progress", "worker_count"]

@@ -18,9 +18,9 @@ import sys
 from typing import Sequence
 
 from ..errors import DesignError
+from ..space.limits import clipped
 from ..version import __version__
 from . import architecture, batch, design, latency
-from ..space.limits import clipped
 from .common import EXIT_HELP, Exit, Parser, check_outputs
 
 PROG = "deepmad"

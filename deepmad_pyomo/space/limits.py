@@ -101,5 +101,5 @@ def clipped(text: str) -> str:
     return text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS - 3] + "..."
 
 
-__all__ = ["LIMITS", "Limit", "MAX_BLOCKS", "MAX_BTN_RATIO", "MAX_CLASSES", "MAX_DEPTH", "MAX_KERNEL", "MAX_LAYERS",
-           "MAX_MACS", "MAX_PARAMS", "MAX_RESOLUTION", "MAX_WEIGHT", "MAX_WIDTH", "clipped", "key_name", "number", "quoted"]
+__all__ = ["LIMITS", "MAX_BLOCKS", "MAX_BTN_RATIO", "MAX_CLASSES", "MAX_DEPTH", "MAX_KERNEL", "MAX_LAYERS", "MAX_MACS",
+           "MAX_PARAMS", "MAX_RESOLUTION", "MAX_WEIGHT", "MAX_WIDTH", "Limit", "clipped", "key_name", "number", "quoted"]

@@ -344,3 +344,13 @@ def test_every_output_option_is_checked():
         for action in p._actions:
             if "--out" in action.option_strings or "--result" in action.option_strings:
                 assert action.dest in declared, (p.prog, action.option_strings)
+
+
+@pytest.mark.parametrize("argv", [["metrics", "/dev/zero"], ["metrics", "deepmad-R18", "--spec", "/dev/zero"],
+                                  ["design", "--spec", "/dev/zero"]])
+def test_endless_input_files(capsys, argv):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    t = time.perf_counter()
+    assert_refused(run(capsys, *argv), "/dev/zero", "longer than 64 Mi characters")
+    assert time.perf_counter() - t < 10
