@@ -311,8 +311,7 @@ class ProblemFile(_Section):
         for where, sp in self._convs():
             fixed_conv = isinstance(sp, ConvFile) and sp.out[0] == sp.out[1]
             if not fixed_conv and not _holds_step(sp.out, step):
-                raise _invalid(f"range {list(sp.out)} holds no multiple of {step}",
-                               f"a range holding one, such as {_around(sp.out, step)}", key=f"{where}.out")
+                raise _invalid(f"range {list(sp.out)} holds no multiple of {step}", key=f"{where}.out")
             if isinstance(sp, SuperBlockFile):
                 _bottlenecks_hold_steps(sp, step, where)
 
@@ -338,8 +337,7 @@ def _bottlenecks_hold_steps(sp: SuperBlockFile, step: int, where: str) -> None:
     lo, hi = _btn_range(sp)
     if not sp.btn_ratio:
         if not _holds_step((lo, hi), step):
-            raise _invalid(f"range [{lo}, {hi}] holds no multiple of {step}",
-                           f"a range holding one, such as {_around((lo, hi), step)}", key=f"{where}.btn")
+            raise _invalid(f"range [{lo}, {hi}] holds no multiple of {step}", key=f"{where}.btn")
         return
     if lo > hi:
         raise _invalid(f"btn_ratio x out gives bottleneck widths outside btn {list(sp.btn or ())}",
@@ -352,11 +350,6 @@ def _bottlenecks_hold_steps(sp: SuperBlockFile, step: int, where: str) -> None:
 def _holds_step(rng: tuple[int, int], step: int) -> bool:
     """Whether ``rng`` holds a multiple of ``step``."""
     return math.ceil(rng[0] / step) <= rng[1] // step
-
-
-def _around(rng: tuple[int, int], step: int) -> str:
-    """The smallest range of multiples of ``step`` around ``rng``."""
-    return f"[{max(step, step * (rng[0] // step))}, {step * math.ceil(rng[1] / step)}]"
 
 
 def _layers_per_block(block_type: BlockType) -> int:
