@@ -35,10 +35,11 @@ class Limit:
         """The valid values in words: ``an integer from 1 to 256``."""
         return f"an integer from {number(least)} to {number(self.most)}"
 
-    def check(self, value: float, field: str, least: int = 1) -> None:
-        """Raise a :class:`DesignError` naming ``field`` when ``value`` is above the limit."""
+    def check(self, value: float, field: str, valid: str | None = None) -> None:
+        """Raise a :class:`DesignError` naming ``field`` when ``value`` is above the limit (``valid``: what is,
+        by default an integer from 1 to the limit)."""
         if value > self.most:
-            raise DesignError(field, self.exceeded(value), self.valid(least))
+            raise DesignError(field, self.exceeded(value), valid or self.valid())
 
 
 # ------------------------------------------------------------------------------- one architecture

@@ -269,3 +269,13 @@ def test_messages_quote_little():
     for _ in range(9):
         nested = [nested] * 9  # 9^9 leaves by reference
     assert len(limits.quoted(nested)) <= limits.QUOTED_CHARS
+
+
+@pytest.mark.parametrize("value,hint", [(math.inf, "not a finite number"), (math.nan, "not a finite number"),
+                                        (True, "not a finite number"), (1e300, "MAX_MACS")])
+def test_budgets_made_in_python_are_checked(value, hint):
+    """``with_budgets(flops=inf)`` is no 'no budget': refused like the same value in a file."""
+    with pytest.raises(DesignError) as e:
+        R18.with_budgets(flops=value)
+    assert e.value.field == "budgets.flops" and hint in str(e.value)
+    assert R18.with_budgets(flops=None).budgets.flops is None
