@@ -163,6 +163,12 @@ Weight = Annotated[float, Field(ge=0, json_schema_extra={"maximum": MAX_WEIGHT.m
                    _at_most(MAX_WEIGHT, f"a number >= 0 and <= {number(MAX_WEIGHT.most)}")]
 Fraction = Annotated[float, Field(ge=0, lt=1), WrapValidator(_as_written)]
 Ratio = Annotated[float, Field(ge=1), WrapValidator(_as_written)]
+Macs = _positive(MAX_MACS)
+Params = _positive(MAX_PARAMS)
+Layers = _count(MAX_LAYERS)
+Resolution = _count(MAX_RESOLUTION)
+Classes = _count(MAX_CLASSES)
+Channels = _count(MAX_WIDTH)
 WidthRange = _range_type(True, MAX_WIDTH)
 DepthRange = _range_type(True, MAX_DEPTH)
 RatioRange = _range_type(False, MAX_BTN_RATIO)
@@ -226,11 +232,10 @@ class BudgetsFile(_Section):
     """Upper bounds on the design; at least one of flops, params, layers, latency_ms."""
 
     model_config = ConfigDict(title="Budgets")
-    flops: _positive(MAX_MACS) | None = Field(None, description="MACs (paper mode) or the official count "
-                                                                "(tinynas mode)")
-    params: _positive(MAX_PARAMS) | None = Field(None, description="all params (paper mode) or without the "
-                                                                   "classifier (tinynas mode)")
-    layers: _count(MAX_LAYERS) | None = Field(None, description="main-path conv layers")
+    flops: Macs | None = Field(None, description="MACs (paper mode) or the official count (tinynas mode)")
+    params: Params | None = Field(None, description="all params (paper mode) or without the classifier "
+                                                    "(tinynas mode)")
+    layers: Layers | None = Field(None, description="main-path conv layers")
     latency_ms: Positive | None = Field(None, description="predicted latency; needs latency_model")
     latency_model: str | None = Field(None, description="file written by 'deepmad latency profile --out', "
                                                         "relative to the problem file")
@@ -274,10 +279,10 @@ class ProblemFile(_Section):
     head: ConvFile | None = Field(None, description="a 1x1 conv after the last super-block")
     budgets: BudgetsFile
     objective: ObjectiveFile = ObjectiveFile()
-    resolution: _count(MAX_RESOLUTION) = Field(224, description="input side in pixels")
-    num_classes: _count(MAX_CLASSES) = 1000
-    in_channels: _count(MAX_WIDTH) = 3
-    width_step: _count(MAX_WIDTH) = Field(8, description="every width and bottleneck width is a multiple of this")
+    resolution: Resolution = Field(224, description="input side in pixels")
+    num_classes: Classes = 1000
+    in_channels: Channels = 3
+    width_step: Channels = Field(8, description="every width and bottleneck width is a multiple of this")
     max_width_ratio: Ratio | None = Field(4.0, description="a super-block widens by at most this factor; "
                                                            "null: no limit")
 
