@@ -345,7 +345,8 @@ def _bottlenecks_hold_steps(sp: SuperBlockFile, step: int, where: str) -> None:
             raise _invalid(f"range [{lo}, {hi}] holds no multiple of {step}", key=f"{where}.btn")
         return
     if lo > hi:
-        raise _invalid(f"btn_ratio x out gives bottleneck widths outside btn {list(sp.btn or ())}",
+        within = f"btn {list(sp.btn)}" if sp.btn else str(MAX_WIDTH)
+        raise _invalid(f"btn_ratio x out gives no bottleneck width within {within}",
                        "btn and btn_ratio x out ranges that overlap", key=f"{where}.btn_ratio")
     if not _holds_step((lo, hi), step):
         raise _invalid(f"btn_ratio x out gives bottleneck widths [{lo}, {hi}], none a multiple of {step}",
