@@ -37,9 +37,9 @@ def default_log(x: Any) -> Any:
 
 
 def default_exp(x: Any) -> Any:
-    """``exp`` of a number, or Pyomo's ``exp`` of an expression."""
+    """``exp`` of a number (``inf`` where that overflows), or Pyomo's ``exp`` of an expression."""
     if type(x) in (int, float) or isinstance(x, Real):
-        return math.exp(x)
+        return safe_exp(x)
     from pyomo.environ import exp
 
     return exp(x)
