@@ -66,17 +66,22 @@ def safe_name(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ reading
+MAX_FILE_CHARS = 64 << 20  # the longest file read: problem, architecture and model files are kilobytes
 def read_text(path: str | Path, what: str = "file", valid: str | None = None) -> str:
-    """The text of ``path``. A missing or unreadable file, or one that is not UTF-8 text, raises a
-    :class:`DesignError` whose field is the path; ``what`` names the file's kind in the message and ``valid``
-    says what the file should be."""
+    """The text of ``path``. A missing or unreadable file, one that is not UTF-8 text, or one larger than
+    :data:`MAX_FILE_CHARS` characters (``/dev/zero``) raises a :class:`DesignError` whose field is the path; ``what``
+    names the file's kind in the message and ``valid`` says what the file should be."""
     path = Path(path)
     try:
-        return path.read_text()
+        with path.open(encoding="utf-8") as f:
+            text = f.read(MAX_FILE_CHARS + 1)
     except OSError as e:
         raise DesignError(str(path), f"cannot read {what}: {e.strerror or e}", valid) from None
     except UnicodeDecodeError as e:
         raise DesignError(str(path), f"not a text file ({e.reason} at byte {e.start})", valid) from None
+    if len(text) > MAX_FILE_CHARS:
+        raise DesignError(str(path), f"longer than {MAX_FILE_CHARS >> 20} Mi characters", valid)
+    return text
 
 
 def parse_json(text: str, path: str | Path, valid: str | None = None) -> Any:
@@ -85,6 +90,10 @@ def parse_json(text: str, path: str | Path, valid: str | None = None) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise DesignError(str(path), f"not valid JSON (line {e.lineno}: {e.msg})", valid) from None
+    except RecursionError:
+        raise DesignError(str(path), "not valid JSON (nested too deeply)", valid) from None
+    except ValueError as e:  # a number Python cannot hold, as an integer of more than 4300 digits
+        raise DesignError(str(path), f"not valid JSON ({_first_line(e)})", valid) from None
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -106,7 +115,17 @@ def parse_yaml(text: str, path: str | Path, valid: str | None = None) -> Any:
     try:
         return read_yaml(text)
     except yaml.YAMLError as e:
-        raise DesignError(str(path), f"not valid YAML: {str(e).splitlines()[0]}", valid) from None
+        raise DesignError(str(path), f"not valid YAML: {_first_line(e)}", valid) from None
+    except RecursionError:
+        raise DesignError(str(path), "not valid YAML (nested too deeply)", valid) from None
+    except (ValueError, TypeError, OverflowError) as e:  # a value PyYAML cannot build: 2001-13-45, !!float abc
+        raise DesignError(str(path), f"not valid YAML ({_first_line(e)})", valid) from None
+
+
+def _first_line(error: Exception) -> str:
+    """The first line of an error's message, cut to 100 characters."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    return lines[0][:100]
 
 
 def read_json(path: str | Path, what: str = "file", valid: str | None = None) -> Any:

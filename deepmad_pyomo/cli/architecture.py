@@ -7,7 +7,7 @@ from typing import Any
 
 from ..fileio import plain
 from ..space.families import Mode
-from .common import ARCH_HELP, emit_json, resolve_arch
+from .common import ARCH_HELP, Output, add_output, emit_json, resolve_arch
 from .latency import add_build_latency_arguments, build_latency, format_build_latency
 
 
@@ -188,7 +188,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:
                                    "format (stdout, or a file written atomically).")
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     p.add_argument("--format", required=True, choices=("json", "tinynas"), help="output format")
-    p.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
+    add_output(p, "--out", Output.FILE, metavar="FILE", help="write here (atomically) instead of stdout")
     p.set_defaults(func=cmd_export)
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from .common import comma_list, emit_json, positive_float, positive_int
+from .common import (
+    Output,
+    add_output,
+    comma_list,
+    emit_json,
+    positive_float,
+    seconds,
+    worker_count,
+)
 
 SUITE_HELP = ("a suite name (paper, imagenet, cifar) or a folder of YAML/JSON design problems; several "
               "separated by commas")
@@ -25,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _add_cluster_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=positive_int, metavar="N",
+    g.add_argument("--workers", type=worker_count, metavar="N",
                    help="worker processes of the embedded Dask LocalCluster, 1 thread each (default: one per CPU "
                         "core)")
     g.add_argument("--scheduler", metavar="ADDRESS",
@@ -58,10 +66,10 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated solver names (see the solver registry), e.g. auto,scip,bonmin:B-Hyb")
     p.add_argument("--formulations", type=comma_list, default=["natural"], metavar="LIST",
                    help="comma-separated formulations: natural, log (default: natural)")
-    p.add_argument("--time-limit", type=positive_float, default=60.0, metavar="S",
+    p.add_argument("--time-limit", type=seconds, default=60.0, metavar="S",
                    help="wall-clock seconds per run (default 60)")
     p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reused to resume)")
+    add_output(p, "--out", Output.FOLDER, required=True, metavar="DIR", help="output folder (created; reused to resume)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--no-certified", action="store_true",
                    help="do not add the certify route (by default it runs on every problem, and every route's "
@@ -106,10 +114,10 @@ def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
                                    "and run failed ones again unless --keep-failed.", epilog=EXIT_HELP)
     p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
     p.add_argument("--solver", default=DEFAULT, metavar="NAME", help=f"solver (default: {DEFAULT})")
-    p.add_argument("--time-limit", type=positive_float, default=DEFAULT_TIME_LIMIT, metavar="S",
+    p.add_argument("--time-limit", type=seconds, default=DEFAULT_TIME_LIMIT, metavar="S",
                    help=f"wall-clock seconds per model (default {DEFAULT_TIME_LIMIT:g})")
     p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder, e.g. models")
+    add_output(p, "--out", Output.FOLDER, required=True, metavar="DIR", help="output folder, e.g. models")
     p.add_argument("--escalate", type=int, default=1, metavar="N",
                    help="a problem with no design in the time limit is tried again with twice the time, N times "
                         "(default 1; 0: never)")

@@ -1,21 +1,27 @@
-"""What every command of the command line shares: argument types and checks, the JSON output, progress
-lines on stderr, and the ARCH argument's resolver.
+"""What every command of the command line shares: exit statuses, argument types and checks, output paths,
+the JSON output, progress lines on stderr, and the ARCH argument's resolver.
 
 Two kinds of bad argument, one place each: a value argparse can judge alone (not a number, not positive)
-fails in its ``type=`` function (:func:`positive_int`, :func:`positive_float`: a usage error); anything
-checked after parsing (a value the library checks too, or one option against another) raises
-:class:`~deepmad_pyomo.errors.DesignError` (:func:`require_positive`), which :func:`deepmad_pyomo.cli.main.main`
-turns into one line on stderr and exit status 2.
+fails in its ``type=`` function (:func:`positive_int`, :func:`positive_float`: a usage error, one line by
+:class:`Parser`); anything checked after parsing (a value the library checks too, one option against
+another, an output path) raises :class:`~deepmad_pyomo.errors.DesignError` (:func:`require_positive`,
+:func:`check_outputs`), which :func:`deepmad_pyomo.cli.main.main` turns into one line on stderr. Both exit
+with :attr:`Exit.BAD_INPUT` before any work starts.
 """
 from __future__ import annotations
 
 import argparse
+import enum
+import errno
 import json
+import math
+import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, NoReturn, TypeVar
 
 from ..errors import DesignError
+from ..space.limits import clipped, quoted
 
 ARCH_HELP = ("an architecture: our JSON file, an official TinyNAS structure file, or a registered model "
              "name (see the model registry)")
@@ -23,6 +29,30 @@ ARCH_HELP = ("an architecture: our JSON file, an official TinyNAS structure file
 FILE_SUFFIXES = {".json", ".txt", ".py", ".yaml", ".yml"}
 
 Number = TypeVar("Number", int, float)
+MAX_WORKERS = 256                  # --workers: processes or Dask workers
+MAX_SECONDS = 30 * 24 * 3600.0     # --time-limit: 30 days
+
+
+class Exit(enum.IntEnum):
+    """The exit statuses of ``deepmad`` (its ``--help`` lists them)."""
+
+    OK = 0
+    FAILED = 1            # the run failed: no design found in time, a count mismatch, failed batch runs
+    BAD_INPUT = 2         # bad input, refused before any work (one line on stderr)
+    INFEASIBLE = 2        # a problem proven to have no design: its budgets are bad input too
+    INTERRUPTED = 130     # Ctrl-C; what was written is complete
+
+
+EXIT_HELP = ("exit status: 0 done; 1 the run failed (no design in the time limit, a count mismatch, failed "
+             "batch runs); 2 bad input, refused before any work with one line on stderr naming the field, or a "
+             "problem proven infeasible (the smallest feasible budgets are printed); 130 interrupted.")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line (the usage itself is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(Exit.BAD_INPUT, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
 
 
 # --------------------------------------------------------------------------------- argument types
@@ -38,13 +68,29 @@ def positive_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """argparse type: a number > 0."""
+    """argparse type: a finite number > 0."""
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text}")
+    return v
+
+
+def seconds(text: str) -> float:
+    """argparse type: a time limit, a finite number of seconds > 0 and at most :data:`MAX_SECONDS`."""
+    v = positive_float(text)
+    if v > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text} s is more than the {MAX_SECONDS:.0f} s (30 days) allowed")
+    return v
+
+
+def worker_count(text: str) -> int:
+    """argparse type: a number of workers from 1 to :data:`MAX_WORKERS`."""
+    v = positive_int(text)
+    if v > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text} workers is more than the {MAX_WORKERS} allowed")
     return v
 
 
@@ -62,10 +108,96 @@ def require_positive(value: Number | None, field: str) -> Number | None:
     return value
 
 
+# ------------------------------------------------------------------------------------ output paths
+class Output(enum.Enum):
+    """What an output option names: a file (written atomically) or a folder (created, filled, resumed)."""
+
+    FILE = "file"
+    FOLDER = "folder"
+
+
+def add_output(p: argparse.ArgumentParser, flag: str, kind: Output, **kwargs: Any) -> None:
+    """Declare the output path option ``flag`` of a command: :func:`check_outputs` checks it before the
+    command runs."""
+    action = p.add_argument(flag, **kwargs)
+    p.set_defaults(outputs=(*(p.get_default("outputs") or ()), (action.dest, flag, kind)))
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every output path the command line names (:func:`add_output`) can be written: a
+    :class:`DesignError` naming the option otherwise, before any work starts."""
+    for dest, flag, kind in getattr(args, "outputs", ()):
+        value = getattr(args, dest, None)
+        if value is not None:
+            check_output(value, flag, kind)
+
+
+def check_output(path: str, flag: str, kind: Output) -> None:
+    """``path`` can be written as ``kind``: the target is no folder (a file) or no file (a folder), and
+    the nearest existing folder on its way can be written in. Nothing is created."""
+    if not path or "\0" in path:
+        raise DesignError(flag, f"{quoted(path)} is not a path", f"a {kind.value} path")
+    try:
+        _check_target(Path(path), flag, kind)
+    except OSError as e:  # a name too long, a folder that cannot be read
+        raise DesignError(flag, f"{clipped(path)}: {e.strerror or e}", f"a {kind.value} path you may write") from None
+
+
+def _check_target(target: Path, flag: str, kind: Output) -> None:
+    """The checks of :func:`check_output` (which turns an ``OSError`` into one line)."""
+    path = clipped(str(target))
+    if kind == Output.FILE and target.is_dir():
+        raise DesignError(flag, f"{path} is a folder", f"a file path, such as {target / 'out.json'}")
+    if kind == Output.FILE and target.exists() and not target.is_file():
+        raise DesignError(flag, f"{path} is not a regular file", "a path to a regular file")
+    if kind == Output.FOLDER and target.exists() and not target.is_dir():
+        raise DesignError(flag, f"{path} is a file", "a folder (created when missing)")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise DesignError(flag, f"{path} is not writable", f"a {kind.value} you may write")
+    ancestor = _nearest_existing(target if kind == Output.FOLDER else target.parent)
+    if not ancestor.is_dir():
+        raise DesignError(flag, f"{ancestor} is a file, so no folder can be made under it", "a path under a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise DesignError(flag, f"cannot write in {ancestor} (permission denied)", "a folder you may write in")
+    _check_name_lengths(target, ancestor, flag)
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or the nearest of its parents that exists (as an absolute path)."""
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_name_lengths(target: Path, ancestor: Path, flag: str) -> None:
+    """No part of ``target`` is longer than the file system of ``ancestor`` allows."""
+    try:
+        longest = os.pathconf(ancestor, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    for part in target.parts:
+        if len(os.fsencode(part)) > longest:
+            raise DesignError(flag, f"{os.strerror(errno.ENAMETOOLONG).lower()}: {clipped(part)}",
+                              f"names of at most {longest} bytes")
+
+
 # ------------------------------------------------------------------------------------------ output
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout (what every ``--json`` prints)."""
-    print(json.dumps(data, indent=1))
+    """Print ``data`` as strict JSON on stdout (what every ``--json`` prints): a number that is not finite
+    (the objective of a design whose depth penalty is beyond a float is ``-inf``) is written as ``null``."""
+    print(json.dumps(finite(data), indent=1, allow_nan=False))
+
+
+def finite(data: Any) -> Any:
+    """``data`` with every float that is not finite replaced by ``None``, in nested dicts, lists and tuples."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite(v) for v in data]
+    return data
 
 
 def stderr_progress(enabled: bool) -> Callable[[str], None] | None:
@@ -99,5 +231,6 @@ def resolve_arch(spec: str, resolution: int | None = None, num_classes: int | No
     return a.with_(**changes) if changes else a
 
 
-__all__ = ["ARCH_HELP", "comma_list", "emit_json", "positive_float", "positive_int", "require_positive",
-           "resolve_arch", "stderr_progress"]
+__all__ = ["ARCH_HELP", "EXIT_HELP", "MAX_SECONDS", "MAX_WORKERS", "Exit", "Output", "Parser", "add_output",
+           "check_output", "check_outputs", "comma_list", "emit_json", "finite", "positive_float", "positive_int",
+           "require_positive", "resolve_arch", "seconds", "stderr_progress", "worker_count"]

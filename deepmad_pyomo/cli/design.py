@@ -6,7 +6,16 @@ import sys
 from typing import Any
 
 from ..errors import DesignError
-from .common import emit_json, require_positive, resolve_arch, stderr_progress
+from .common import (
+    Exit,
+    Output,
+    add_output,
+    emit_json,
+    resolve_arch,
+    seconds,
+    stderr_progress,
+    worker_count,
+)
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_CERTIFY_TIME_LIMIT = 120.0
@@ -31,7 +40,7 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--spec", metavar="FILE", help="a design problem file (YAML or JSON)")
     p.add_argument("--solver", default=DEFAULT, metavar="NAME",
                    help=f"solver route (default {DEFAULT}; see 'deepmad solvers'; variants as bonmin:B-Hyb)")
-    p.add_argument("--time-limit", type=float, default=None, metavar="S",
+    p.add_argument("--time-limit", type=seconds, default=None, metavar="S",
                    help=f"wall-clock seconds (default {DEFAULT_CERTIFY_TIME_LIMIT:g} for certify, "
                    f"{DEFAULT_TIME_LIMIT:g} for the other routes)")
     p.add_argument("--gap", type=float, default=1e-4, metavar="G", help="relative optimality gap (default 1e-4)")
@@ -39,15 +48,17 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--formulation", choices=("natural", "log"), default="natural")
     p.add_argument("--certify", action="store_true",
                    help="the same as --solver certify (the default): prove a bound over the whole design space")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel processes (certify)")
+    p.add_argument("--workers", type=worker_count, default=1, metavar="N", help="parallel processes (certify)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="certify: solve the nodes on an existing Dask cluster, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--warm-start", metavar="ARCH",
                    help="a design to start from (file or zoo model; it must meet the problem): scip, auto, bonmin "
                    "and evolution start from it, certify takes it as its incumbent")
     p.add_argument("--seed", type=int, default=0, help="random seed (evolution)")
-    p.add_argument("--out", metavar="ARCH.json", help="write the architecture (loads in metrics/build/export)")
-    p.add_argument("--result", metavar="RESULT.json", help="write the whole result (status, bound, tree, ...)")
+    add_output(p, "--out", Output.FILE, metavar="ARCH.json",
+               help="write the architecture (loads in metrics/build/export)")
+    add_output(p, "--result", Output.FILE, metavar="RESULT.json",
+               help="write the whole result (status, bound, tree, ...)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_design)
@@ -59,10 +70,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
     if args.certify:
         args.solver = CERTIFY
     parse(args.solver)
-    require_positive(args.time_limit, "--time-limit")
     if not 0 <= args.gap < 1:
         raise DesignError("--gap", f"{args.gap} out of range", "0 <= gap < 1")
-    require_positive(args.workers, "--workers")
     if args.scheduler and args.solver != CERTIFY:
         raise DesignError("--scheduler", "only the certify route runs on a Dask cluster",
                           "drop --solver, or use 'deepmad compare/zoo --scheduler' for many designs")
@@ -124,8 +133,8 @@ def cmd_design(args: argparse.Namespace) -> int:
             print(f"architecture written to {args.out}")
     if result.status == Status.INFEASIBLE:
         print(f"deepmad: error: {problem.name}: {result.message}", file=sys.stderr)
-        return 2
-    return 0 if result.architecture is not None else 1
+        return Exit.INFEASIBLE
+    return Exit.OK if result.architecture is not None else Exit.FAILED
 
 
 def format_result(result: Any, problem: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..latency.ops import CLOCKS, DEVICES, MALLOC_MODES
 from ..latency.report import DEFAULT_REPEATS
-from .common import emit_json, require_positive, stderr_progress
+from .common import Output, add_output, emit_json, require_positive, stderr_progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
                          description="Time convolutions, BatchNorm, activations, adds, pools, SE gates, classifiers "
                          "and small whole networks over a grid of shapes (warm-up, repeats in several shuffled "
                          "passes, medians), fit a model per op type and report its error on held-out shapes.")
-    pp.add_argument("--out", required=True, metavar="MODEL.json", help="write the model here (atomically)")
+    add_output(pp, "--out", Output.FILE, required=True, metavar="MODEL.json", help="write the model here (atomically)")
     pp.add_argument("--device", default="cpu", choices=DEVICES, help="where to run (default cpu)")
     pp.add_argument("--threads", type=int, default=1, metavar="N",
                     help="intra-op threads on the CPU (default 1: the stable setting on a shared machine)")

@@ -6,7 +6,8 @@ their handlers ``cmd_<name>(args) -> int``: :mod:`.architecture` (metrics, build
 :mod:`.common`. This module imports them; they never import it.
 
 Bad input raises :class:`~deepmad_pyomo.errors.DesignError` anywhere below; :func:`main` alone turns
-it (and ``OSError`` from reading or writing files) into one line on stderr and exit status 2.
+it (and ``OSError`` from reading or writing files) into one line on stderr and exit status 2
+(:class:`~.common.Exit` lists the statuses). Output paths are checked before a command runs.
 Heavy modules (torch, the solvers) are imported inside the commands that need them.
 """
 from __future__ import annotations
@@ -17,15 +18,16 @@ import sys
 from typing import Sequence
 
 from ..errors import DesignError
+from ..space.limits import clipped
 from ..version import __version__
 from . import architecture, batch, design, latency
+from .common import EXIT_HELP, Exit, Parser, check_outputs
 
 PROG = "deepmad"
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="DeepMAD CNN backbone design as a Pyomo MINLP.")
+    parser = Parser(prog=PROG, description="DeepMAD CNN backbone design as a Pyomo MINLP.", epilog=EXIT_HELP)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in (architecture, design, batch, latency):
@@ -36,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _error(message: str) -> int:
     one_line = " ".join(str(message).split())
     print(f"{PROG}: error: {one_line}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return Exit.BAD_INPUT
 
 
 def _quiet_stdout() -> None:
@@ -53,20 +55,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # usage errors (2), --help and --version (0)
-        return e.code if isinstance(e.code, int) else (EXIT_OK if e.code is None else EXIT_BAD_INPUT)
+        return e.code if isinstance(e.code, int) else (Exit.OK if e.code is None else Exit.BAD_INPUT)
     try:
-        return int(args.func(args) or EXIT_OK)
+        check_outputs(args)
+        return int(args.func(args) or Exit.OK)
     except DesignError as e:
         return _error(str(e))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; files written so far are complete (compare and zoo resume when rerun)",
               file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return Exit.INTERRUPTED
     except BrokenPipeError:  # stdout closed early: stop quietly
         _quiet_stdout()
-        return EXIT_FAILED
+        return Exit.FAILED
     except OSError as e:
-        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        where = f"{clipped(str(e.filename))}: " if getattr(e, "filename", None) else ""
         return _error(f"{where}{e.strerror or e}")
 
 

@@ -14,8 +14,11 @@ from typing import Callable
 
 from torch import Tensor, nn
 
+from ..errors import DesignError
 from ..space.blocks import Architecture, Block
 from ..space.families import WITH_SE, BlockType
+from ..space.limits import MAX_LAYERS, MAX_MACS, MAX_PARAMS, number
+from ..space.metrics import network_terms
 
 Activation = Callable[[], nn.Module]
 
@@ -123,6 +126,7 @@ class DeepMADNet(nn.Module):
     """A backbone built from an architecture, with a global-pool + linear classifier."""
 
     def __init__(self, arch: Architecture, num_classes: int | None = None):
+        check_buildable(arch, num_classes)
         super().__init__()
         blocks = list(arch.blocks)
         head = blocks.pop() if len(blocks) > 1 and blocks[-1].type == BlockType.CONV else None
@@ -141,6 +145,17 @@ class DeepMADNet(nn.Module):
         return self.classifier(self.flatten(self.pool(self.forward_features(x))))
 
 
+def check_buildable(arch: Architecture, num_classes: int | None = None) -> None:
+    """Refuse, before anything is built, a network beyond :data:`MAX_LAYERS`, :data:`MAX_MACS` or
+    :data:`MAX_PARAMS` (a :class:`DesignError` naming the limit)."""
+    terms = network_terms(arch.blocks, arch.resolution, num_classes or arch.num_classes)
+    for name, value, limit in (("layers", terms.layers, MAX_LAYERS), ("macs", terms.macs, MAX_MACS),
+                               ("params", terms.params, MAX_PARAMS)):
+        if value > limit.most:
+            raise DesignError(f"architecture.{name}", f"{limit.exceeded(round(value))}: too large to build",
+                              f"at most {number(limit.most)}")
+
+
 def build_model(arch: Architecture, num_classes: int | None = None) -> nn.Module:
     """The ``torch.nn.Module`` of ``arch`` (``num_classes`` defaults to ``arch.num_classes``).
 
@@ -151,4 +166,4 @@ def build_model(arch: Architecture, num_classes: int | None = None) -> nn.Module
 
 
 __all__ = ["BasicBlock", "Bottleneck", "ConvBN", "DeepMADNet", "InvertedResidual", "SqueezeExcite",
-           "build_block", "build_model"]
+           "build_block", "build_model", "check_buildable"]

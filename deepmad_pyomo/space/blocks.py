@@ -14,13 +14,33 @@ Files (our JSON and the official TinyNAS structure files) are read and written b
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import DesignError
 from .families import BLOCK_TYPES, BlockType
+from .limits import (
+    MAX_BLOCKS,
+    MAX_CLASSES,
+    MAX_DEPTH,
+    MAX_KERNEL,
+    MAX_RESOLUTION,
+    MAX_WIDTH,
+    Limit,
+    key_name,
+    quoted,
+)
 
 FORMAT = "deepmad-pyomo/architecture-v1"
+ROW_KEYS = ("type", "in", "out", "btn", "k", "s", "L")
+REQUIRED = ("in", "out", "k")  # besides type, and btn for a super-block
+TOP_KEYS = ("format", "name", "resolution", "num_classes", "blocks", "meta")
+# The integer fields of a block row: (attribute, key in files, limit; None: checked otherwise).
+SIZES: tuple[tuple[str, str, Limit | None], ...] = (
+    ("c_in", "in", MAX_WIDTH), ("c_out", "out", MAX_WIDTH), ("btn", "btn", MAX_WIDTH), ("k", "k", MAX_KERNEL),
+    ("s", "s", None), ("L", "L", MAX_DEPTH))
+STRIDES = (1, 2)
 
 
 def se_width(btn: int) -> int:
@@ -71,30 +91,44 @@ class Block:
         """A block from its JSON row; errors name the field as ``<where>.<key>``."""
         if not isinstance(d, dict):
             raise DesignError(where, f"expected an object, got {type(d).__name__}")
-        unknown = set(d) - {"type", "in", "out", "btn", "k", "s", "L"}
+        unknown = sorted(set(d) - set(ROW_KEYS), key=quoted)
         if unknown:
-            raise DesignError(f"{where}.{sorted(unknown)[0]}", "unknown key",
-                              "type, in, out, btn, k, s, L")
+            raise DesignError(f"{where}.{key_name(unknown[0])}", "unknown key", ", ".join(ROW_KEYS))
         btype = d.get("type")
-        if btype not in BLOCK_TYPES:
-            raise DesignError(f"{where}.type", f"unknown block type {btype!r}", ", ".join(BLOCK_TYPES))
-        for key in ("in", "out", "k"):
+        if not isinstance(btype, str) or btype not in BLOCK_TYPES:
+            raise DesignError(f"{where}.type", f"unknown block type {quoted(btype)}", ", ".join(BLOCK_TYPES))
+        for key in REQUIRED:
             if key not in d:
                 raise DesignError(f"{where}.{key}", "missing")
         if btype != BlockType.CONV and "btn" not in d:
             raise DesignError(f"{where}.btn", f"missing (required for {btype})")
-        vals = {key: _positive_int(d[key], f"{where}.{key}") for key in ("in", "out", "k", "s", "btn", "L")
-                if d.get(key) is not None}
+        vals = {key: count(d[key], f"{where}.{key}", limit) for _, key, limit in SIZES
+                if key in REQUIRED or d.get(key) is not None}
         return cls(type=btype, c_in=vals["in"], c_out=vals["out"], k=vals["k"], s=vals.get("s", 1),
                    btn=vals.get("btn"), L=vals.get("L", 1))
 
 
-def _positive_int(v: Any, where: str) -> int:
-    """``v`` as an int >= 1 (whole floats accepted), else a :class:`DesignError` naming ``where``."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
-        raise DesignError(where, f"expected a positive integer, got {v!r}")
+def _name(v: Any) -> str | None:
+    """An architecture's name: a string (a number is read as one); none when empty."""
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (str, int, float))):
+        raise DesignError("architecture.name", f"expected a string, got {quoted(v)}")
+    return str(v) if v not in (None, "") else None
+
+
+def count(v: Any, where: str, limit: Limit | None = None) -> int:
+    """``v`` as an int from 1 to ``limit`` (whole floats accepted), else a :class:`DesignError` naming
+    ``where``: booleans, strings, NaN, infinities and fractions are refused."""
+    valid = limit.valid() if limit else "an integer >= 1"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise DesignError(where, f"expected a positive integer, got {quoted(v)}", valid)
+    if isinstance(v, float) and not math.isfinite(v):
+        raise DesignError(where, f"{quoted(v)} is not a finite number", valid)
+    if v != int(v):
+        raise DesignError(where, f"expected a positive integer, got {quoted(v)}", valid)
     if v < 1:
-        raise DesignError(where, f"must be positive, got {v!r}", "an integer >= 1")
+        raise DesignError(where, f"must be positive, got {quoted(v)}", valid)
+    if limit:
+        limit.check(v, where)
     return int(v)
 
 
@@ -153,14 +187,21 @@ class Architecture:
             d = {"blocks": d}
         if not isinstance(d, dict) or "blocks" not in d:
             raise DesignError("architecture", "expected an object with a 'blocks' list")
+        unknown = sorted(set(d) - set(TOP_KEYS), key=quoted)
+        if unknown:
+            raise DesignError(f"architecture.{key_name(unknown[0])}", "unknown key", ", ".join(TOP_KEYS))
         if d.get("format", FORMAT) != FORMAT:
-            raise DesignError("architecture.format", f"unknown format {d['format']!r}", FORMAT)
-        if not isinstance(d["blocks"], list) or not d["blocks"]:
+            raise DesignError("architecture.format", f"unknown format {quoted(d['format'])}", FORMAT)
+        rows = d["blocks"]
+        if not isinstance(rows, list) or not rows:
             raise DesignError("architecture.blocks", "expected a non-empty list of blocks")
-        blocks = [Block.from_dict(b, f"blocks[{i}]") for i, b in enumerate(d["blocks"])]
-        kw = dict(resolution=_positive_int(d.get("resolution", 224), "resolution"),
-                  num_classes=_positive_int(d.get("num_classes", 1000), "num_classes"),
-                  name=d.get("name"), meta=d.get("meta") or {})
+        MAX_BLOCKS.check(len(rows), "architecture.blocks")
+        if not isinstance(d.get("meta") or {}, dict):
+            raise DesignError("architecture.meta", f"expected an object, got {type(d['meta']).__name__}")
+        blocks = [Block.from_dict(b, f"blocks[{i}]") for i, b in enumerate(rows)]
+        kw = dict(resolution=count(d.get("resolution", 224), "resolution", MAX_RESOLUTION),
+                  num_classes=count(d.get("num_classes", 1000), "num_classes", MAX_CLASSES),
+                  name=_name(d.get("name")), meta=d.get("meta") or {})
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return cls(blocks=tuple(blocks), **kw)
 
@@ -170,30 +211,54 @@ def validate(arch: Architecture) -> None:
     blocks = arch.blocks
     if not blocks:
         raise DesignError("blocks", "empty architecture")
+    MAX_BLOCKS.check(len(blocks), "blocks")
     if blocks[0].type != BlockType.CONV:
-        raise DesignError("blocks[0].type", f"the first block must be the stem conv, got {str(blocks[0].type)!r}",
+        raise DesignError("blocks[0].type", f"the first block must be the stem conv, got {quoted(str(blocks[0].type))}",
                           BlockType.CONV)
     for i, b in enumerate(blocks):
-        where = f"blocks[{i}]"
-        if b.type not in BLOCK_TYPES:
-            raise DesignError(f"{where}.type", f"unknown block type {b.type!r}", ", ".join(BLOCK_TYPES))
-        for name in ("c_in", "c_out", "k", "s", "L"):
-            if not isinstance(getattr(b, name), int) or getattr(b, name) < 1:
-                key = {"c_in": "in", "c_out": "out"}.get(name, name)
-                raise DesignError(f"{where}.{key}", f"must be a positive integer, got {getattr(b, name)!r}")
-        if b.s not in (1, 2):
-            raise DesignError(f"{where}.s", f"stride {b.s} not supported", "1 or 2")
-        if b.k % 2 == 0:
-            raise DesignError(f"{where}.k", f"kernel size {b.k} must be odd", "1, 3, 5, 7, ...")
-        if b.type == BlockType.CONV:
-            if b.L != 1:
-                raise DesignError(f"{where}.L", "a plain conv has no depth", "1")
-        elif b.btn is None or not isinstance(b.btn, int) or b.btn < 1:
-            raise DesignError(f"{where}.btn", f"must be a positive integer for {b.type}, got {b.btn!r}")
+        _validate_block(b, f"blocks[{i}]")
         if i and b.c_in != blocks[i - 1].c_out:
-            raise DesignError(f"{where}.in", f"{b.c_in} does not chain with blocks[{i - 1}].out = "
+            raise DesignError(f"blocks[{i}].in", f"{b.c_in} does not chain with blocks[{i - 1}].out = "
                               f"{blocks[i - 1].c_out}", str(blocks[i - 1].c_out))
-    n2 = sum(b.s == 2 for b in blocks)
+    _validate_sizes(arch)
+
+
+def _validate_block(b: Block, where: str) -> None:
+    """The fields of one block: type, positive integers within their limits, stride, odd kernel, depth, btn."""
+    if b.type not in BLOCK_TYPES:
+        raise DesignError(f"{where}.type", f"unknown block type {quoted(b.type)}", ", ".join(BLOCK_TYPES))
+    for name, key, limit in SIZES:
+        value = getattr(b, name)
+        if name == "btn" and (value is None or b.type == BlockType.CONV):
+            continue
+        if not _is_count(value):
+            raise DesignError(f"{where}.{key}", f"must be a positive integer, got {quoted(value)}",
+                              limit.valid() if limit else None)
+        if limit:
+            limit.check(value, f"{where}.{key}")
+    if b.s not in STRIDES:
+        raise DesignError(f"{where}.s", f"stride {quoted(b.s)} not supported", "1 or 2")
+    if b.k % 2 == 0:
+        raise DesignError(f"{where}.k", f"kernel size {b.k} must be odd", "1, 3, 5, 7, ...")
+    if b.type == BlockType.CONV:
+        if b.L != 1:
+            raise DesignError(f"{where}.L", "a plain conv has no depth", "1")
+    elif b.btn is None:
+        raise DesignError(f"{where}.btn", f"must be a positive integer for {b.type}, got None", MAX_WIDTH.valid())
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _validate_sizes(arch: Architecture) -> None:
+    """Resolution and classes: positive integers within their limits; the input side halves evenly."""
+    for name, limit in (("resolution", MAX_RESOLUTION), ("num_classes", MAX_CLASSES)):
+        value = getattr(arch, name)
+        if not _is_count(value):
+            raise DesignError(name, f"must be a positive integer, got {quoted(value)}", limit.valid())
+        limit.check(value, name)
+    n2 = sum(b.s == 2 for b in arch.blocks)
     if arch.resolution % (2 ** n2):
         raise DesignError("resolution", f"{arch.resolution} does not halve evenly through {n2} stride-2 blocks",
                           f"a multiple of {2 ** n2}")

@@ -37,9 +37,9 @@ def default_log(x: Any) -> Any:
 
 
 def default_exp(x: Any) -> Any:
-    """``exp`` of a number, or Pyomo's ``exp`` of an expression."""
+    """``exp`` of a number (``inf`` where that overflows), or Pyomo's ``exp`` of an expression."""
     if type(x) in (int, float) or isinstance(x, Real):
-        return math.exp(x)
+        return safe_exp(x)
     from pyomo.environ import exp
 
     return exp(x)
@@ -287,9 +287,21 @@ def depth_variance(depths: Sequence[Any]) -> Any:
 
 
 def depth_penalty_value(depths: Sequence[float], settings: ObjectiveSettings) -> float:
-    """``beta*exp(Var(L))`` (paper) or ``beta*exp(std(L))`` (tinynas), for numbers."""
+    """``beta*exp(Var(L))`` (paper) or ``beta*exp(std(L))`` (tinynas), for numbers: ``inf`` where it is
+    beyond a float (a variance above about 709 with depths that differ by 50 or more), never an error."""
     var = max(0.0, float(depth_variance(depths)))
-    return settings.beta * math.exp(math.sqrt(var) if settings.mode == Mode.TINYNAS else var)
+    if settings.beta == 0:
+        return 0.0
+    exponent = math.sqrt(var) if settings.mode == Mode.TINYNAS else var
+    return settings.beta * safe_exp(exponent)
+
+
+def safe_exp(x: float) -> float:
+    """``math.exp(x)``, ``inf`` where that overflows."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 def rho_terms(terms: NetworkTerms, mode: Mode) -> list[tuple[Any, Any]]:

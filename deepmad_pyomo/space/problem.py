@@ -2,6 +2,7 @@
 settings and the input resolution; YAML or JSON files (docs/problems.md), and the paper's presets."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -11,6 +12,7 @@ from ..errors import DesignError
 from ..fileio import read_data, read_yaml
 from .blocks import Architecture
 from .families import BlockType, Mode
+from .limits import MAX_LAYERS, MAX_MACS, MAX_PARAMS, number, quoted
 from .metrics import MODES, Metrics, ObjectiveSettings, evaluate
 from .released import RELEASED
 from .schema import validate_problem
@@ -61,6 +63,19 @@ class Budgets:
     latency_ms: float | None = None
     latency_model: str | None = None
     latency_margin: float = 0.0
+
+    def __post_init__(self) -> None:
+        """The limits hold where budgets are made in Python too (``with_budgets``): finite, positive, within
+        :data:`MAX_MACS`, :data:`MAX_PARAMS`, :data:`MAX_LAYERS`; ``None`` is no budget."""
+        for name, limit in (("flops", MAX_MACS), ("params", MAX_PARAMS), ("layers", MAX_LAYERS), ("latency_ms", None)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise DesignError(f"budgets.{name}", f"{quoted(value)} is not a finite number > 0",
+                                  "a finite number > 0, or none for no budget")
+            if limit:
+                limit.check(value, f"budgets.{name}", f"a number > 0 and <= {number(limit.most)}")
 
     @property
     def latency_limit_ms(self) -> float | None:

@@ -13,7 +13,12 @@ from deepmad_pyomo.batch import compare, suites, zoo
 from deepmad_pyomo.batch.compare_report import summary_rows
 from deepmad_pyomo.batch.engine import FAILURES, BatchStatus, is_failure
 from deepmad_pyomo.batch.paths import check_plain_name, inside, is_plain_name
-from deepmad_pyomo.cli.batch import EXIT_HELP, add_compare_parser, add_zoo_parser, exit_status
+from deepmad_pyomo.cli.batch import (
+    EXIT_HELP,
+    add_compare_parser,
+    add_zoo_parser,
+    exit_status,
+)
 from deepmad_pyomo.errors import DesignError
 from deepmad_pyomo.solve.results import Status
 

@@ -9,7 +9,14 @@ import pytest
 from spaces import tiny_problem
 
 from deepmad_pyomo.mp import infeasibility as inf
-from deepmad_pyomo.mp.infeasibility import Budget, Cause, Infeasibility, Method, explain, feasible
+from deepmad_pyomo.mp.infeasibility import (
+    Budget,
+    Cause,
+    Infeasibility,
+    Method,
+    explain,
+    feasible,
+)
 from deepmad_pyomo.solve.design import design
 from deepmad_pyomo.solve.options import SolveOptions
 from deepmad_pyomo.solve.results import Status

@@ -156,3 +156,19 @@ def test_zoo_file_stem_names_and_duplicates(tmp_path, monkeypatch) -> None:
     assert "anon" in names
     assert registry.get_architecture("deepmad-R18").blocks[0].c_out == 32  # the released one wins
     assert registry.get_architecture("anon").resolution == 224
+
+
+@pytest.mark.parametrize("blocks,resolution,field", [
+    ([Block("conv", 3, 16, 3, 1)] + [Block("k1kxk1", 16, 16, 3, 1, 8, 200)] * 4, 8, "architecture.layers"),
+    ([Block("conv", 3, 16384, 31, 1), Block("conv", 16384, 16384, 31, 1)], 1, "architecture.params"),
+    ([Block("conv", 3, 16384, 31, 1), Block("conv", 16384, 16384, 31, 1)], 4096, "architecture.macs"),
+])
+def test_too_large_to_build_is_refused_before_building(blocks, resolution, field) -> None:
+    """Valid architectures beyond MAX_LAYERS, MAX_PARAMS or MAX_MACS: refused naming the limit, nothing built."""
+    from deepmad_pyomo.nn.verify import verify
+
+    arch = Architecture(tuple(blocks), resolution=resolution)
+    for build in (build_model, verify):
+        with pytest.raises(DesignError) as e:
+            build(arch)
+        assert e.value.field == field and "MAX_" in str(e.value) and "too large to build" in str(e.value)
