@@ -79,15 +79,17 @@ def _quick_design(problem: DesignProblem, time_limit: float, formulation: str,
                   say: Callable[[str], None]) -> Architecture | None:
     """The best quick design of the ``auto`` route, in this process (work-limited: deterministic)."""
     from ..solve.options import SolveOptions
-    from ..solve.route import Event, Reporter
+    from ..solve.route import Reporter
     from ..solve.routes.auto import DepthDecomposition
 
-    def report(event: Event, payload: object) -> None:
-        if event == Event.PROGRESS:
-            say(str(payload))
+    class Relay(Reporter):
+        """The route's progress lines, handed on as they are (``say`` adds its own timestamps)."""
+
+        def progress(self, message: str) -> None:
+            say(message)
 
     opts = SolveOptions(time_limit=max(1.0, time_limit / 2), formulation=formulation)
-    found = DepthDecomposition(problem, opts, Reporter(report), search=True, polish=False).run()
+    found = DepthDecomposition(problem, opts, Relay(), search=True, polish=False).run()
     valid = [a for a in found.architectures if not problem.check(a)]
     return max(valid, key=lambda a: evaluate(a, problem.objective).objective) if valid else None
 
