@@ -4,18 +4,21 @@ Two sources, scanned lazily on first use:
 
 - the released DeepMAD structures shipped in ``deepmad_pyomo/space/released/`` (``deepmad-R18``, ...;
   :data:`deepmad_pyomo.space.released.RELEASED`);
-- the model zoo: ``*.json`` files under the repository's ``models/`` folder and under every folder of
-  the ``DEEPMAD_MODELS`` environment variable (``os.pathsep``-separated). A file holds an architecture
+- the model zoo: ``*.json`` files under every folder of the ``DEEPMAD_MODELS`` environment variable
+  (``os.pathsep``-separated), the repository's ``models/`` folder (a checkout or an editable install) and
+  ``<prefix>/share/deepmad-pyomo/models`` (where ``pip install .`` puts the committed zoo). A file holds an architecture
   (:meth:`Architecture.to_dict`) or a record whose ``architecture`` key holds one; its name is the
   record's ``name``, else the architecture's, else the file stem. Other JSON files are ignored.
 
-The first source to claim a name keeps it (released first, then ``DEEPMAD_MODELS``, then ``models/``).
+The first source to claim a name keeps it (released first, then ``DEEPMAD_MODELS``, then ``models/``,
+then the installed zoo).
 """
 from __future__ import annotations
 
 import contextlib
 import fnmatch
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -29,7 +32,8 @@ if TYPE_CHECKING:
     from torch import nn
 
 ENV_VAR = "DEEPMAD_MODELS"
-_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"  # a checkout (or an editable install)
+_INSTALLED_MODELS = Path(sys.prefix) / "share" / "deepmad-pyomo" / "models"  # where a wheel puts the zoo
 
 Loader = Callable[[], Architecture]
 _registry: tuple[tuple[Path, ...], dict[str, Loader]] | None = None  # (folders scanned, names)
@@ -38,7 +42,7 @@ _registry: tuple[tuple[Path, ...], dict[str, Loader]] | None = None  # (folders 
 def zoo_folders() -> list[Path]:
     """The folders scanned for ``*.json`` architectures, in priority order."""
     extra = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
-    return extra + [_REPO_MODELS]
+    return extra + [_REPO_MODELS, _INSTALLED_MODELS]
 
 
 def _zoo_entry(path: Path) -> tuple[str, dict[str, Any]] | None:

@@ -13,17 +13,21 @@ from ..fileio import parse_json, read_text
 from . import tinynas
 from .blocks import FORMAT, Architecture, Block, se_width, validate
 
-KINDS = "our architecture JSON or a TinyNAS structure file"
+KINDS = "our architecture JSON (or a zoo record or design result holding one) or a TinyNAS structure file"
 
 
 def load(path: str | Path, **overrides: Any) -> Architecture:
-    """Our JSON or an official TinyNAS structure file (told apart by content); ``overrides`` replace the
+    """Our JSON (an architecture, or a file that holds one under ``architecture``: a zoo record, a design
+    result) or an official TinyNAS structure file (told apart by content); ``overrides`` replace the
     file's ``resolution``, ``num_classes`` or ``name`` where not ``None``."""
     path = Path(path)
     text = read_text(path, valid=KINDS)
     if tinynas.looks_like_tinynas(text):
         return tinynas.loads(text, name=path.stem, **overrides)
-    return Architecture.from_dict(parse_json(text, path, KINDS), **overrides)
+    data = parse_json(text, path, KINDS)
+    if isinstance(data, dict) and "blocks" not in data and isinstance(data.get("architecture"), dict):
+        data = data["architecture"]  # a zoo record or a design result
+    return Architecture.from_dict(data, **overrides)
 
 
 def save(arch: Architecture, path: str | Path) -> None:
