@@ -1,4 +1,5 @@
-"""Decomposition over depths: the routes ``auto`` (the default) and ``ipopt``.
+"""Decomposition over depths: the routes ``auto`` and ``ipopt`` (heuristics; auto's quick designs are also
+the certify route's first incumbent).
 
 1. Ipopt on the continuous relaxation gives fractional depths (a local point, not a bound).
 2. ``auto`` only: a hill-climb over integer depth vectors, each scored by Ipopt with the depths fixed
@@ -267,8 +268,8 @@ def casadi_and_scip_version() -> str | None:
 
 @register("auto", RouteKind.DECOMPOSITION,
           "Ipopt relaxation, hill-climb over integer depth vectors scored by Ipopt, SCIP on the exact problem near "
-          "the best ones' relaxed widths, then a warm-started full solve (default: the best design within "
-          "seconds; no optimality proof)", install="pip install casadi pyscipopt", probe=casadi_and_scip_version)
+          "the best ones' relaxed widths, then a warm-started full solve (a good design "
+          "within seconds; no optimality proof)", install="pip install casadi pyscipopt", probe=casadi_and_scip_version)
 def run_auto(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     return DepthDecomposition(problem, opts, rep, search=True).run()
 
