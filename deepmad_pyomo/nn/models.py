@@ -138,7 +138,7 @@ def create_model(name: str, pretrained: bool = False, num_classes: int | None = 
     from .network import DeepMADFeatures, build_model, with_in_chans
 
     if kwargs:
-        raise DesignError(f"create_model.{sorted(kwargs)[0]}", "unknown option", ", ".join(CREATE_OPTIONS))
+        raise DesignError(f"create_model.{min(kwargs)}", "unknown option", ", ".join(CREATE_OPTIONS))
     if pretrained:
         raise DesignError("pretrained", "no pretrained weights are published for deepmad-pyomo models",
                           "pretrained=False")

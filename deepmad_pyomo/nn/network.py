@@ -376,6 +376,22 @@ def build_model(arch: Architecture, num_classes: int | None = None, drop_path_ra
     return DeepMADNet(arch, num_classes, drop_path_rate)
 
 
-__all__ = ["BasicBlock", "Bottleneck", "ConvBN", "DeepMADFeatures", "DeepMADNet", "DropPath", "FeatureInfo",
-           "IMAGENET_MEAN", "IMAGENET_STD", "InvertedResidual", "SqueezeExcite", "build_block", "build_model",
-           "check_buildable", "default_cfg", "stage_feature_info", "with_in_chans"]
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "BasicBlock",
+    "Bottleneck",
+    "ConvBN",
+    "DeepMADFeatures",
+    "DeepMADNet",
+    "DropPath",
+    "FeatureInfo",
+    "InvertedResidual",
+    "SqueezeExcite",
+    "build_block",
+    "build_model",
+    "check_buildable",
+    "default_cfg",
+    "stage_feature_info",
+    "with_in_chans",
+]
