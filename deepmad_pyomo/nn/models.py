@@ -21,7 +21,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import DesignError
 from ..fileio import read_json_or_none
@@ -115,22 +115,40 @@ def get_architecture(name: str) -> Architecture:
     return models[name]()
 
 
-def create_model(name: str, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
-    """Build the registered architecture ``name`` as a ``torch.nn.Module``.
+CREATE_OPTIONS = ("pretrained", "num_classes", "in_chans", "drop_path_rate", "features_only", "out_indices",
+                  "device", "dtype")
 
-    ``kwargs``: ``device`` (where the weights are created, e.g. ``'meta'``) and ``dtype``.
+
+def create_model(name: str, pretrained: bool = False, num_classes: int | None = None, in_chans: int = 3,
+                 drop_path_rate: float = 0.0, features_only: bool = False, out_indices: Sequence[int] | None = None,
+                 device: Any = None, dtype: Any = None, **kwargs: Any) -> nn.Module:
+    """Build the registered architecture ``name`` as a ``torch.nn.Module``, with timm's options.
+
+    - ``pretrained``: no weights are published; ``True`` raises :class:`DesignError`.
+    - ``num_classes``: classifier outputs (default the architecture's); ``0``: no classifier, ``forward``
+      returns the pooled features.
+    - ``in_chans``: input channels of the stem conv.
+    - ``drop_path_rate``: stochastic depth on residual blocks, linear from 0 to this rate over the blocks.
+    - ``features_only``: a :class:`~deepmad_pyomo.nn.network.DeepMADFeatures` returning one feature map
+      per stage (``out_indices`` selects which, default all) with its ``feature_info``.
+    - ``device`` (where the weights are created, e.g. ``'meta'``) and ``dtype``.
     """
     import torch
 
-    from .network import build_model
+    from .network import DeepMADFeatures, build_model, with_in_chans
 
-    unknown = set(kwargs) - {"device", "dtype"}
-    if unknown:
-        raise DesignError(f"create_model.{sorted(unknown)[0]}", "unknown option", "device, dtype")
-    arch = get_architecture(name)
-    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    if kwargs:
+        raise DesignError(f"create_model.{min(kwargs)}", "unknown option", ", ".join(CREATE_OPTIONS))
+    if pretrained:
+        raise DesignError("pretrained", "no pretrained weights are published for deepmad-pyomo models",
+                          "pretrained=False")
+    if out_indices is not None and not features_only:
+        raise DesignError("out_indices", "only used with features_only=True", "features_only=True")
+    arch = with_in_chans(get_architecture(name), in_chans)
     with torch.device(device) if device is not None else contextlib.nullcontext():
-        model = build_model(arch, num_classes)
+        model: nn.Module = build_model(arch, 0 if features_only else num_classes, drop_path_rate)
+        if features_only:
+            model = DeepMADFeatures(model, out_indices)  # type: ignore[arg-type]
     return model.to(dtype=dtype) if dtype is not None else model
 
 

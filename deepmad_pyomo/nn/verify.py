@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..space.arch import Architecture
 from ..space.metrics import network_terms
-from .network import build_model
+from .network import build_model, with_in_chans
 
 CONVENTION = ("MACs = multiply-accumulates of conv and linear layers; "
               "counted by torch FlopCounterMode (2 FLOPs per MAC) / 2")
@@ -55,10 +55,14 @@ def count_module(module: nn.Module, input_size: Sequence[int], require_conv: boo
     return Counted(macs=flops // 2, params=sum(p.numel() for p in module.parameters()))
 
 
-def analytic_counts(arch: Architecture) -> Counted:
+def analytic_counts(arch: Architecture, num_classes: int | None = None) -> Counted:
     """MACs and params of ``arch`` at its resolution, from the formulas of :mod:`deepmad_pyomo.space.metrics`
-    (the values ``metrics.evaluate`` reports, without the objective, which needs one alpha per stage)."""
-    terms = network_terms(arch.blocks, arch.resolution, arch.num_classes)
+    (the values ``metrics.evaluate`` reports, without the objective, which needs one alpha per stage).
+
+    ``num_classes`` (default ``arch.num_classes``) sizes the classifier; ``0`` (no classifier, which an
+    architecture cannot hold) counts the backbone alone: ``network_terms`` prices a classifier of 0
+    outputs as 0 MACs and 0 params."""
+    terms = network_terms(arch.blocks, arch.resolution, arch.num_classes if num_classes is None else num_classes)
     return Counted(macs=round(terms.macs), params=round(terms.params))
 
 
@@ -79,19 +83,28 @@ class Verification:
 
 
 def verify(arch: Architecture, resolution: int | None = None, num_classes: int | None = None,
-           model: nn.Module | None = None) -> Verification:
+           model: nn.Module | None = None, in_chans: int | None = None) -> Verification:
     """Build ``arch`` on the meta device (or take ``model``: a module claimed to be ``arch``), count it
-    at ``resolution`` (default ``arch.resolution``) and compare exactly with the analytic metrics."""
-    arch = arch.with_(resolution=resolution or arch.resolution, num_classes=num_classes or arch.num_classes)
+    at ``resolution`` (default ``arch.resolution``) and compare exactly with the analytic metrics.
+
+    ``num_classes`` (default ``arch.num_classes``; ``0``: no classifier) and ``in_chans`` (input
+    channels of the stem; default the architecture's) verify the network ``create_model`` builds with
+    those options: the analytic count is that of the modified architecture."""
+    if in_chans is not None:
+        arch = with_in_chans(arch, in_chans)
+    arch = arch.with_(resolution=resolution or arch.resolution)
+    classes = arch.num_classes if num_classes is None else num_classes
+    if classes > 0:
+        arch = arch.with_(num_classes=classes)
     res = arch.resolution
     if model is None:
         with torch.device("meta"):
-            model = build_model(arch)
+            model = build_model(arch, classes)
     counted = count_module(model, (1, arch.blocks[0].c_in, res, res))
-    analytic = analytic_counts(arch)
+    analytic = analytic_counts(arch, classes)
     return Verification(macs_analytic=analytic.macs, macs_counted=counted.macs,
                         params_analytic=analytic.params, params_counted=counted.params,
-                        match=analytic == counted, resolution=res, num_classes=arch.num_classes)
+                        match=analytic == counted, resolution=res, num_classes=classes)
 
 
 __all__ = ["CONVENTION", "Counted", "Verification", "analytic_counts", "count_module", "verify"]
