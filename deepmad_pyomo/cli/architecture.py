@@ -7,7 +7,7 @@ from typing import Any
 
 from ..fileio import plain
 from ..space.families import Mode
-from .common import ARCH_HELP, Output, add_output, emit_json, resolve_arch
+from .common import ARCH_HELP, Output, add_output, emit_json, positive_int, resolve_arch
 from .latency import add_build_latency_arguments, build_latency, format_build_latency
 
 
@@ -182,27 +182,76 @@ def format_verification(a: Any, v: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------------ export
+ARCH_FORMATS = ("json", "tinynas")
+MODEL_FORMATS = ("onnx", "torchscript", "pt2")
+
+
 def add_export_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write an architecture as our JSON or an official TinyNAS structure file",
+    p = sub.add_parser("export", help="write an architecture as JSON or TinyNAS structure, or its model as "
+                                      "ONNX, TorchScript or torch.export (.pt2)",
                        description="Convert an architecture to our JSON or to the official TinyNAS structure "
-                                   "format (stdout, or a file written atomically).")
+                                   "format (stdout, or a file written atomically); or export its torch module "
+                                   "(eval mode, deterministic random weights, seed 0: no trained weights exist) "
+                                   "as ONNX, TorchScript or a torch.export program with a dynamic batch "
+                                   "dimension, then load the file back and compare it with torch at batch 1 and "
+                                   "3 (exit 1 when they differ). ONNX needs: pip install 'deepmad-pyomo[export]'.")
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
-    p.add_argument("--format", required=True, choices=("json", "tinynas"), help="output format")
-    add_output(p, "--out", Output.FILE, metavar="FILE", help="write here (atomically) instead of stdout")
+    p.add_argument("--format", required=True, choices=ARCH_FORMATS + MODEL_FORMATS, help="output format")
+    add_output(p, "--out", Output.FILE, metavar="FILE", help="write here (atomically) instead of stdout "
+                                                              "(required for onnx, torchscript and pt2)")
+    p.add_argument("--batch", type=positive_int, metavar="N", help="batch size of the example input the model "
+                                                                   "is exported with (default 2; the exported "
+                                                                   "batch dimension is dynamic)")
+    p.add_argument("--num-classes", type=positive_int, metavar="K", help="classifier outputs (default: the "
+                                                                         "architecture's)")
+    p.add_argument("--resolution", type=positive_int, metavar="R", help="input side (default: the "
+                                                                        "architecture's)")
+    p.add_argument("--json", action="store_true", help="print the check as JSON (onnx, torchscript, pt2)")
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from ..errors import DesignError
     from ..fileio import atomic_write_text
+
+    if args.format in MODEL_FORMATS:
+        return _export_model(args)
+    for flag, value in (("--batch", args.batch), ("--json", args.json or None)):
+        if value is not None:
+            raise DesignError(flag, f"only for a model export, not --format {args.format}",
+                              ", ".join(MODEL_FORMATS))
     from ..space import tinynas as tinynas_io
 
-    a = resolve_arch(args.arch)
+    a = resolve_arch(args.arch, resolution=args.resolution, num_classes=args.num_classes)
     text = a.to_json() + "\n" if args.format == "json" else tinynas_io.dumps(a)
     if args.out:
         atomic_write_text(args.out, text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _export_model(args: argparse.Namespace) -> int:
+    from ..errors import DesignError
+    from ..nn import export as ex
+
+    ex.require(args.format)  # a missing onnx / onnxruntime: one line, before any work
+    if not args.out:
+        raise DesignError("--out", f"required for --format {args.format}", "a file path")
+    a = resolve_arch(args.arch, resolution=args.resolution, num_classes=args.num_classes)
+    c = ex.export_model(a, args.format, args.out, batch=args.batch or 2)
+    if args.json:
+        emit_json({"name": a.name, "resolution": a.resolution, "num_classes": a.num_classes,
+                   "export_batch": args.batch or 2, "seed": ex.SEED, **c.to_dict()})
+    else:
+        print(f"{a.name or 'architecture'}: {args.format} for {a.resolution}x{a.resolution} input, "
+              f"{a.num_classes} classes, dynamic batch -> {args.out}")
+        if c.checker:
+            print(f"  {c.checker}")
+        print(f"  check vs torch at batch {', '.join(map(str, c.batches))}: max |diff| {c.max_abs_diff:.3g}, "
+              f"tolerance {c.tolerance:.3g} ({c.rtol:g} x output scale {c.output_scale:.3g} + {c.atol:g}): "
+              f"{'ok' if c.ok else 'FAILED'}")
+    return 0 if c.ok else 1
 
 
 # ----------------------------------------------------------------------------------------- presets
