@@ -11,7 +11,6 @@ ONNX needs the ``onnx`` and ``onnxruntime`` packages (``pip install 'deepmad-pyo
 """
 from __future__ import annotations
 
-import importlib
 import io
 import warnings
 from dataclasses import asdict, dataclass
@@ -22,7 +21,6 @@ from ..errors import DesignError
 from ..fileio import atomic_write_bytes
 
 FORMATS = ("onnx", "torchscript", "pt2")
-REQUIRES = {"onnx": ("onnx", "onnxruntime"), "torchscript": (), "pt2": ()}
 INSTALL_HINT = "pip install 'deepmad-pyomo[export]'"
 CHECK_BATCHES = (1, 3)
 RTOL = 1e-4   # relative to the largest absolute torch output
@@ -56,11 +54,13 @@ def require(fmt: str) -> None:
     """The packages ``fmt`` needs can be imported: a :class:`DesignError` naming the install command otherwise."""
     if fmt not in FORMATS:
         raise DesignError("--format", f"unknown export format {fmt!r}", ", ".join(FORMATS))
-    for mod in REQUIRES[fmt]:
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            raise DesignError("--format", f"{fmt} export needs the {mod} package: {INSTALL_HINT}") from None
+    if fmt != "onnx":
+        return
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        raise DesignError("--format", f"{fmt} export needs the {e.name} package: {INSTALL_HINT}") from None
 
 
 def seeded_model(arch: Any, num_classes: int | None = None) -> Any:
@@ -79,7 +79,7 @@ def _inputs(arch: Any, batch: int) -> Any:
     import torch
 
     g = torch.Generator().manual_seed(SEED + batch)
-    return torch.randn(batch, 3, arch.resolution, arch.resolution, generator=g)
+    return torch.randn(batch, arch.blocks[0].c_in, arch.resolution, arch.resolution, generator=g)
 
 
 def _to_bytes(model: Any, fmt: str, example: Any) -> bytes:

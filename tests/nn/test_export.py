@@ -89,11 +89,10 @@ def test_export_missing_dependency(missing, tmp_path, capsys, monkeypatch):
 
     def fake_import(name, *args, **kwargs):
         if name == missing or name.startswith(missing + "."):
-            raise ImportError(f"No module named {name!r}")
+            raise ImportError(f"No module named {name!r}", name=name)  # as a missing module does
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    monkeypatch.setattr(ex.importlib, "import_module", lambda name: fake_import(name))
     out = tmp_path / "m.onnx"
     assert main(["export", NAME, "--format", "onnx", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
