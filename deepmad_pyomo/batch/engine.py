@@ -21,7 +21,6 @@ measured in time and memory).
 """
 from __future__ import annotations
 
-import enum
 import fnmatch
 import hashlib
 import json
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..enums import StrEnum
 from ..errors import DesignError
 from ..fileio import atomic_write_json, read_json_or_none
 from ..solve.results import Status
@@ -42,7 +42,7 @@ Payload = dict[str, Any]  # what a worker gets for one run: plain data, with a u
 Record = dict[str, Any]  # what a run leaves: plain data, written as JSON
 
 
-class BatchStatus(str, enum.Enum):
+class BatchStatus(StrEnum):
     """Statuses a batch gives a run besides the solver's own (:class:`~deepmad_pyomo.solve.results.Status`)."""
 
     UNAVAILABLE = "unavailable"  # the solver is not installed on the worker

@@ -10,7 +10,6 @@ from typing import Any, Sequence
 from ..fileio import atomic_write_text
 from ..space.families import Mode, default_rho0
 
-RELEASED = ("deepmad-R18", "deepmad-R50", "deepmad-29M-224")
 # torchvision ResNets: MACs/params measured on hand-built equivalents; their entropy from a
 # main-path-equivalent architecture (the max-pool folded into the first block's stride; shortcut
 # projections and pooling do not enter the entropy, so only the main-path widths, depths and
@@ -49,12 +48,12 @@ def resnet_architecture(name: str) -> Any:
 def references() -> list[dict[str, Any]]:
     """Reference points for the zoo picture: the released DeepMAD structures (entropy, MACs, params by
     :mod:`metrics`) and ResNet-18/50 (measured MACs/params; entropy of the main-path equivalent)."""
-    from ..nn import models as registry
     from ..space.metrics import ObjectiveSettings, evaluate
+    from ..space.released import RELEASED
 
     out = []
-    for name in RELEASED:
-        arch = registry.get_architecture(name)
+    for name, released in RELEASED.items():
+        arch = released.load()
         rho0 = default_rho0(b.type for b in arch.super_blocks)
         m = evaluate(arch, ObjectiveSettings(alpha=None, beta=10.0, rho0=rho0, mode=Mode.PAPER))
         out.append({"name": name, "kind": "released", "macs": m.macs, "params": m.params, "objective": m.objective,

@@ -7,11 +7,11 @@ from the ids.
 """
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..enums import StrEnum
 from ..mp.relaxation import Node
 from ..space.problem import DesignProblem
 
@@ -20,11 +20,8 @@ Branch = tuple[str, int, int]  # what to split: (kind, index, cut), kind "depth"
 DEPTH_FIRST = 3.0  # depth candidates' scores are weighted up by this
 
 
-class NodeStatus(str, enum.Enum):
+class NodeStatus(StrEnum):
     """Where a node stands; members are their strings (they compare, hash, format and serialise as them)."""
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
     OPEN = "open"                    # not settled at the time limit
     CLOSED = "closed"                # its relaxation's bound <= the cutoff

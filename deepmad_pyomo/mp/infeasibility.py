@@ -24,7 +24,6 @@ undecided, never guessed. :func:`explain` asks, in turn:
 """
 from __future__ import annotations
 
-import enum
 import math
 import time
 from collections.abc import Iterable
@@ -33,6 +32,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from ..enums import StrEnum
 from ..errors import DesignError
 from ..solve.backends import scip
 from ..solve.backends.answer import Termination
@@ -48,7 +48,7 @@ MAX_SCALE = 2.0 ** 20
 SHOWN_DIGITS = 4  # significant digits of the scaled combination's values (rounded up)
 
 
-class Budget(str, enum.Enum):
+class Budget(StrEnum):
     """A budget of :class:`~deepmad_pyomo.space.problem.Budgets`, by its field name."""
 
     FLOPS = "flops"
@@ -64,7 +64,7 @@ _MODEL = {Budget.FLOPS: ("flops", "flops_budget", FLOPS_SCALE),
 Budgets = dict[Budget, float]  # budget values; a budget not there is not enforced
 
 
-class Decision(str, enum.Enum):
+class Decision(StrEnum):
     """What one SCIP check proved."""
 
     FEASIBLE = "feasible"  # a design was found (and re-checked)
@@ -72,7 +72,7 @@ class Decision(str, enum.Enum):
     UNDECIDED = "undecided"  # time ran out, or SCIP's design failed the re-check
 
 
-class Cause(str, enum.Enum):
+class Cause(StrEnum):
     """What makes a problem infeasible."""
 
     BUDGETS = "budgets"  # some budgets, alone or together
@@ -81,7 +81,7 @@ class Cause(str, enum.Enum):
     UNDECIDED = "undecided"  # the checks did not tell in their time
 
 
-class Method(str, enum.Enum):
+class Method(StrEnum):
     """How a :class:`Combination` was found (see the module docstring)."""
 
     EACH_AT_LEAST = "each_at_least"

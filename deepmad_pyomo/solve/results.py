@@ -1,16 +1,16 @@
 """The outcome of a design solve, kept apart from the Pyomo model (as Pyomo's contrib.solver does)."""
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import InitVar, asdict, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from ..enums import StrEnum
 from ..space.arch import Architecture
 
 
-class Status(str, enum.Enum):
+class Status(StrEnum):
     OPTIMAL = "optimal"        # proven within the requested gap
     FEASIBLE = "feasible"      # a verified design, no proof of optimality
     INFEASIBLE = "infeasible"  # proven: no architecture meets the budgets and bounds

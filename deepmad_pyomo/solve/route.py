@@ -7,11 +7,11 @@ can run here. :mod:`deepmad_pyomo.solve.registry` looks routes up by name.
 """
 from __future__ import annotations
 
-import enum
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..enums import StrEnum
 from .results import Certificate, Status
 
 if TYPE_CHECKING:
@@ -20,11 +20,8 @@ if TYPE_CHECKING:
     from .options import SolveOptions
 
 
-class RouteKind(str, enum.Enum):
+class RouteKind(StrEnum):
     """What a route's answer means. Members are their strings."""
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
     DECOMPOSITION = "decomposition"  # a heuristic built from exact subproblem solves
     LOCAL = "local"                  # local solvers: good designs, no bound
@@ -50,11 +47,8 @@ class Outcome:
     certificate: Certificate | None = None
 
 
-class Event(str, enum.Enum):
+class Event(StrEnum):
     """What a running route reports."""
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
     PROGRESS = "progress"    # payload: a line of text
     INCUMBENT = "incumbent"  # payload: (architecture as a dict, objective, where it came from)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Callable, Generic, TypeVar
 
+from ..enums import StrEnum
 from ..errors import DesignError
 
 T = TypeVar("T")
@@ -35,11 +36,8 @@ POLL_S = 0.5       # the longest the parent waits on the child's pipe between ch
 REAP_S = 2.0       # how long a child that has answered may take to exit before it is killed
 
 
-class Ending(str, enum.Enum):
+class Ending(StrEnum):
     """How a supervised run ended. Members are their strings."""
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
     RETURNED = "returned"  # ``value`` holds what the function returned
     KILLED = "killed"      # killed at the time limit

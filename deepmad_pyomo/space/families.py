@@ -6,30 +6,20 @@ the relaxation and the latency model read) and its torch module in :mod:`deepmad
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Iterable
 
-
-class _StrEnum(str, enum.Enum):
-    """An enum whose members are their strings (they compare, hash, format and serialise as them)."""
-
-    __str__ = str.__str__
-    __format__ = str.__format__
-
-    @classmethod
-    def values(cls) -> tuple[str, ...]:
-        return tuple(m.value for m in cls)
+from ..enums import StrEnum
 
 
-class Mode(_StrEnum):
+class Mode(StrEnum):
     """How the objective and budgets are counted: the paper's formulas, or the official TinyNAS code's."""
 
     PAPER = "paper"
     TINYNAS = "tinynas"
 
 
-class BlockType(_StrEnum):
+class BlockType(StrEnum):
     """A block family (:data:`FAMILIES` has its facts); ``conv`` is the plain stem/head conv."""
 
     CONV = "conv"

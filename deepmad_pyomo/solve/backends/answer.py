@@ -5,15 +5,13 @@ the model (``has_solution``): a solver stopped by its time limit may or may not 
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from ...enums import StrEnum
 
-class Termination(str, enum.Enum):
+
+class Termination(StrEnum):
     """How a solver ended. Members are their strings: ``answer.termination == "optimal"`` holds."""
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
     OPTIMAL = "optimal"                  # proven optimal within the gap (a global solver)
     LOCALLY_OPTIMAL = "locally_optimal"  # a local solver converged: no claim beyond its neighbourhood

@@ -33,7 +33,6 @@ and ``stages`` (a forked process's CPU is not in this process's own ``process_ti
 """
 from __future__ import annotations
 
-import enum
 import math
 import time
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from typing import Any
 import casadi as ca
 import pyomo.environ as pyo
 
+from ...enums import StrEnum
 from ...mp.formulation import (
     FormulationOptions,
     build_pyomo_model,
@@ -59,11 +59,8 @@ from ..route import Outcome, Reporter, RouteKind, register
 from ..supervise import Ending, supervise
 
 
-class Stage(str, enum.Enum):
+class Stage(StrEnum):
     """The route's stages, in the order they run. Members are their strings."""
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
     STRUCTURE = "structure"  # widths continuous: Bonmin picks depths and kernel sizes
     FIXED = "fixed"          # those depths and kernels fixed, widths integer

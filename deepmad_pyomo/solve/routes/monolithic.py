@@ -5,11 +5,11 @@ is hard (the root bound is about twice the optimum); ``deepmad design --certify`
 """
 from __future__ import annotations
 
-import enum
 import math
 import time
 from typing import Any
 
+from ...enums import StrEnum
 from ...mp.formulation import (
     FormulationOptions,
     build_pyomo_model,
@@ -60,7 +60,7 @@ def maingo_version() -> str | None:
     return f"MAiNGO {'.'.join(map(str, solver.version()))}" if solver.available() else None
 
 
-class MaingoEnd(str, enum.Enum):
+class MaingoEnd(StrEnum):
     """How MAiNGO ended (its ``RETCODE`` names)."""
 
     GLOBALLY_OPTIMAL = "GLOBALLY_OPTIMAL"
