@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import InitVar, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -62,8 +62,7 @@ class DesignResult:
     ``certificate``: the proof of a certified design; ``rejected``: designs the solver returned that broke
     a budget or bound; ``smallest_budgets``: on an infeasible problem, the least value of each budget that
     would make it feasible (``None`` unless that was analysed); ``diagnostics``: what the route recorded.
-    The constructor also takes them as one untyped ``details`` dict (the JSON form), and :attr:`details`
-    reads them back that way."""
+    :attr:`details` reads them back in their JSON form."""
 
     problem: str
     mode: str
@@ -80,20 +79,11 @@ class DesignResult:
     rejected: list[Rejected] = field(default_factory=list)
     smallest_budgets: dict[str, float] | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
-    details: InitVar[Mapping[str, Any] | None] = None
 
-    def __post_init__(self, details: Mapping[str, Any] | None) -> None:
-        if not details:
-            return
-        rest = dict(details)
-        if "certificate" in rest:
-            self.certificate = Certificate.from_summary(rest.pop("certificate"), rest.pop("box_tree", []))
-        self.rejected += [Rejected(**r) for r in rest.pop("rejected", [])]
-        if "smallest_budgets" in rest:
-            self.smallest_budgets = dict(rest.pop("smallest_budgets"))
-        self.diagnostics = {**rest, **self.diagnostics}
-
-    def _details(self) -> Mapping[str, Any]:
+    @property
+    def details(self) -> Mapping[str, Any]:
+        """The certificate, node tree, rejected designs, smallest budgets and the route's diagnostics as one
+        read-only mapping (the JSON ``details``)."""
         d: dict[str, Any] = {}
         if self.certificate is not None:
             d.update(certificate=self.certificate.summary(), box_tree=self.certificate.nodes)
@@ -123,18 +113,16 @@ class DesignResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DesignResult":
         arch = Architecture.from_dict(d["architecture"]) if d.get("architecture") else None
+        rest = dict(d.get("details") or {})
+        certificate = Certificate.from_summary(rest.pop("certificate"), rest.pop("box_tree", [])) \
+            if "certificate" in rest else None
+        rejected = [Rejected(**r) for r in rest.pop("rejected", [])]
+        smallest = rest.pop("smallest_budgets", None)
         return cls(problem=d["problem"], mode=d["mode"], solver=d["solver"], status=Status(d["status"]),
                    architecture=arch, objective=d.get("objective"), bound=d.get("bound"),
                    time_s=d.get("time_s", 0.0), cpu_s=d.get("cpu_s", 0.0), message=d.get("message", ""),
-                   metrics=d.get("metrics") or {}, details=d.get("details") or {})
-
-
-# ``details`` is a constructor argument (above) and, on a result, a read-only view of the typed fields in
-# their JSON form (``result.details["box_tree"]``); the property is set after the dataclass is built so
-# that the generated ``__init__`` keeps the argument.
-DesignResult.details = property(  # type: ignore[assignment, method-assign]
-    DesignResult._details, doc="The certificate, node tree, rejected designs, smallest budgets and the "
-    "route's diagnostics as one read-only mapping (the JSON ``details``).")
+                   metrics=d.get("metrics") or {}, certificate=certificate, rejected=rejected,
+                   smallest_budgets=None if smallest is None else dict(smallest), diagnostics=rest)
 
 
 def _finite(x: float | None) -> float | None:

@@ -384,7 +384,7 @@ def test_design_result_json_round_trips_with_its_typed_fields() -> None:
     nodes = [{"id": "0", "status": "split"}]
     certified = DesignResult(problem="small", mode="paper", solver="certify", status=Status.OPTIMAL,
                              architecture=res.architecture, objective=res.objective, bound=2.0,
-                             details={"certificate": summary, "box_tree": nodes})
+                             certificate=Certificate.from_summary(summary, nodes))
     assert certified.certificate == Certificate(**summary, nodes=nodes) and certified.diagnostics == {}
     for r in (res, certified):
         d = r.to_dict()
