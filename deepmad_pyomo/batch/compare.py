@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 from ..errors import DesignError
 from ..fileio import safe_name
+from ..solve.registry import CERTIFY
 from ..solve.results import Status
 from .compare_report import (
     COLUMNS,
@@ -45,7 +46,6 @@ from .engine import (
     selected,
 )
 from .paths import inside
-from .plots import CERTIFIED_ROUTE
 from .suites import Suite, load_suites
 
 # Statuses that end a run: a solver's answer. The others (failed, error, unavailable) are run again.
@@ -91,12 +91,12 @@ def plan(suites: Sequence[Suite], solver_specs: Sequence[str], formulations: Seq
     the ``certify`` route runs too (when not asked for), so every route is judged against a proof."""
     _check_configurations(solver_specs, formulations)
     check_time_limit(time_limit)
-    reference = certified and CERTIFIED_ROUTE not in [s.partition(":")[0] for s in solver_specs]
+    reference = certified and CERTIFY not in [s.partition(":")[0] for s in solver_specs]
     p = Plan(list(suites), list(dict.fromkeys(solver_specs)), list(dict.fromkeys(formulations)), time_limit, gap)
     configurations = [(s, f) for s in p.solvers for f in p.formulations]
     if reference:  # once per problem
-        configurations.append((CERTIFIED_ROUTE, "natural"))
-        p.solvers.append(CERTIFIED_ROUTE)
+        configurations.append((CERTIFY, "natural"))
+        p.solvers.append(CERTIFY)
     for suite, prob in selected(suites, only):
         h = problem_hash(prob)
         for s, f in configurations:

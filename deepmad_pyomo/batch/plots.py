@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..fileio import atomic_write_bytes
+from ..solve.registry import CERTIFY
 
 FORMATS = ("png", "svg")
 FAMILY_COLORS = {"k1kxk1": "tab:blue", "kxkx": "tab:cyan", "k1dwk1": "tab:green", "k1dwsek1": "tab:orange"}
 RES_MARKERS = {224: "o", 288: "s", 32: "^"}
-
-
-CERTIFIED_ROUTE = "certify"  # the route whose bound is each problem's certified bound
 
 
 def _pyplot() -> Any:
@@ -139,7 +137,7 @@ def gaps(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         if r.get("bound") is not None and r.get("status") not in ("error", "unavailable"):
             best_bound[r["problem_id"]] = min(best_bound.get(r["problem_id"], math.inf), r["bound"])
-            if str(r.get("solver", "")).partition(":")[0] == CERTIFIED_ROUTE:
+            if str(r.get("solver", "")).partition(":")[0] == CERTIFY:
                 certified[r["problem_id"]] = min(certified.get(r["problem_id"], math.inf), r["bound"])
     out = []
     for r in rows:

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from ..errors import DesignError
+from ..solve.registry import CERTIFY
 from .common import (
     Exit,
     Output,
@@ -19,7 +20,6 @@ from .common import (
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_CERTIFY_TIME_LIMIT = 120.0
-CERTIFY = "certify"  # the certifying route
 
 
 def register(sub: argparse._SubParsersAction) -> None:

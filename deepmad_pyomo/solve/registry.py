@@ -12,9 +12,10 @@ from collections.abc import Iterator, Mapping
 from ..errors import DesignError
 from .route import ROUTES, Route, RouteKind
 
-DEFAULT = "certify"  # every design carries its proof unless a heuristic route is asked for
+CERTIFY = "certify"  # the certifying route (declared in deepmad_pyomo.certify.route)
+DEFAULT = CERTIFY  # every design carries its proof unless a heuristic route is asked for
 
-__all__ = ["DEFAULT", "REGISTRY", "Route", "RouteKind", "available_names", "get", "parse"]
+__all__ = ["CERTIFY", "DEFAULT", "REGISTRY", "Route", "RouteKind", "available_names", "get", "parse"]
 
 
 class _Registry(Mapping[str, Route]):
