@@ -9,7 +9,8 @@ The public API, one line per step of the data path::
     net = create_model("deepmad-R50")        # a released or zoo model by name
 
 Solving and torch take seconds to import, so those names are imported on first use (the command line
-stays fast); the imports below say where each one lives.
+stays fast); the imports below say where each one lives. Importing the package registers its solvers with
+Pyomo's ``SolverFactory`` (``casadi_ipopt``, ``casadi_bonmin``, ``deepmad_certify``: :mod:`.solve.plugins`).
 """
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from .errors import DesignError, InfeasibleError
 from .space.arch import Architecture, Block, load, save
 from .space.metrics import Metrics, ObjectiveSettings, evaluate
 from .space.problem import DesignProblem, load_problem, preset
+from .solve.plugins import register as _register_pyomo_solvers
 from .version import __version__
+
+_register_pyomo_solvers()
 
 __all__ = ["Architecture", "Block", "DesignError", "DesignProblem", "DesignResult", "InfeasibleError", "Metrics",
            "ObjectiveSettings", "SolveOptions", "Status", "build_model", "create_model", "design",

@@ -6,12 +6,14 @@ first and second derivatives from CasADi's AD. Integer variables are passed to B
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import casadi as ca
 import pyomo.environ as pyo
+from pyomo.core import expr as EXPR
 from pyomo.core.expr.numvalue import native_numeric_types
 from pyomo.core.expr.visitor import StreamBasedExpressionVisitor, identify_variables
 
@@ -33,26 +35,60 @@ _TERMINATION = {
 # statuses with a usable point: Bonmin at a limit keeps its incumbent (finite f; with none f is about 1e50)
 _USABLE = ("Solved_To_Acceptable_Level", "LIMIT_EXCEEDED")
 
+# Pyomo's unary functions CasADi has (by the name Pyomo gives them); ``abs`` is Pyomo's AbsExpression
 _UNARY = {"log": ca.log, "exp": ca.exp, "sqrt": ca.sqrt, "log10": ca.log10, "sin": ca.sin, "cos": ca.cos,
-          "tan": ca.tan, "abs": ca.fabs}
+          "tan": ca.tan, "asin": ca.asin, "acos": ca.acos, "atan": ca.atan, "sinh": ca.sinh, "cosh": ca.cosh,
+          "tanh": ca.tanh, "asinh": ca.asinh, "acosh": ca.acosh, "atanh": ca.atanh, "ceil": ca.ceil,
+          "floor": ca.floor, "abs": ca.fabs}
+# expression nodes whose own operation (sum, product, power...) works on CasADi symbols as it is
+_ARITHMETIC = (EXPR.SumExpression, EXPR.ProductExpression, EXPR.DivisionExpression, EXPR.PowExpression,
+               EXPR.NegationExpression, EXPR.MonomialTermExpression)
+
+
+class UntranslatableError(ValueError):
+    """A part of a Pyomo model the CasADi translation does not handle; the message names the component."""
 
 
 class _ToCasadi(StreamBasedExpressionVisitor):
+    """A Pyomo expression as a CasADi symbol: free variables are ``symbols``, anything without a free
+    variable is its value."""
+
     def __init__(self, symbols: dict[int, Any]):
         super().__init__()
         self.symbols = symbols
 
+    def beforeChild(self, node: Any, child: Any, child_idx: int) -> tuple[bool, Any]:
+        if type(child) in native_numeric_types:
+            return False, child
+        if child.is_variable_type() or not child.is_potentially_variable():
+            return False, self.leaf(child)
+        return True, None
+
+    def leaf(self, node: Any) -> Any:
+        if node.is_variable_type() and not node.fixed:
+            if id(node) not in self.symbols:
+                raise UntranslatableError(f"variable {node.name} is not in an active block of the model")
+            return self.symbols[id(node)]
+        return pyo.value(node)  # params, fixed variables and other constants
+
     def exitNode(self, node: Any, values: list[Any]) -> Any:
-        if type(node) in native_numeric_types:
-            return node
-        if node.is_expression_type():
-            name = node.getname()
-            if name in _UNARY and len(values) == 1:
-                return _UNARY[name](values[0])
+        if node.is_named_expression_type():
+            return values[0]
+        if isinstance(node, EXPR.UnaryFunctionExpression | EXPR.AbsExpression):
+            if node.getname() not in _UNARY:
+                raise UntranslatableError(f"the function {node.getname()} has no CasADi counterpart here")
+            return _UNARY[node.getname()](values[0])
+        if isinstance(node, _ARITHMETIC):
             return node._apply_operation(values)
-        if node.is_variable_type():
-            return self.symbols[id(node)] if id(node) in self.symbols else pyo.value(node)
-        return pyo.value(node)  # params and other constants
+        raise UntranslatableError(f"{type(node).__name__} ({node.to_string()[:60]}) cannot be translated (valid: "
+                                  "sums, products, divisions, powers, abs and " + ", ".join(_UNARY) + ")")
+
+    def translate(self, expr: Any) -> Any:
+        if type(expr) in native_numeric_types:
+            return expr
+        if expr.is_variable_type() or not expr.is_potentially_variable():
+            return self.leaf(expr)
+        return self.walk_expression(expr)
 
 
 @dataclass
@@ -84,42 +120,75 @@ def _clip(v: float, lo: float, hi: float) -> float:
 
 
 def translate(m: pyo.ConcreteModel, relax: bool = False) -> NLP:
+    """``m`` (one active objective, constraints and bounds; no logical, SOS or disjunctive parts) as
+    CasADi data; integer variables are relaxed when ``relax``. Raises :class:`UntranslatableError`
+    naming the first component it cannot translate."""
+    _refuse_other_components(m)
     vars_ = [v for v in m.component_data_objects(pyo.Var, active=True, descend_into=True) if not v.fixed]
     x = ca.SX.sym("x", len(vars_))
-    symbols = {id(v): x[i] for i, v in enumerate(vars_)}
-    walk = _ToCasadi(symbols).walk_expression
-    (obj,) = list(m.component_data_objects(pyo.Objective, active=True))
+    to_casadi = _ToCasadi({id(v): x[i] for i, v in enumerate(vars_)})
+    objectives = list(m.component_data_objects(pyo.Objective, active=True))
+    if len(objectives) != 1:
+        raise UntranslatableError(f"model {m.name} has {len(objectives)} active objectives; one is needed")
+    (obj,) = objectives
     sense = -1 if obj.sense == pyo.maximize else 1
-    f = sense * walk(obj.expr)
+    f = sense * _translated(to_casadi, obj.expr, obj)
     gs, lbg, ubg = [], [], []
     for c in m.component_data_objects(pyo.Constraint, active=True):
         if all(v.fixed for v in identify_variables(c.body)):
             continue  # a row with no free variable (Bonmin declares such a problem infeasible at once)
-        gs.append(walk(c.body))
+        gs.append(ca.SX(_translated(to_casadi, c.body, c)))
         lbg.append(-math.inf if c.lower is None else pyo.value(c.lower))
         ubg.append(math.inf if c.upper is None else pyo.value(c.upper))
     bound = lambda b, inf: inf if b is None else float(b)  # noqa: E731
-    return NLP(vars_, x, f, ca.vertcat(*[ca.SX(g) if isinstance(g, (int, float)) else g for g in gs]),
+    return NLP(vars_, x, ca.SX(f), ca.vertcat(*gs) if gs else ca.SX(0, 1),
                [bound(v.lb, -math.inf) for v in vars_], [bound(v.ub, math.inf) for v in vars_], lbg, ubg,
                [(not relax) and (v.is_integer() or v.is_binary()) for v in vars_], sense)
 
 
+def _translated(to_casadi: _ToCasadi, expr: Any, component: Any) -> Any:
+    """``expr`` of ``component`` as CasADi, or an :class:`UntranslatableError` naming the component."""
+    try:
+        return to_casadi.translate(expr)
+    except UntranslatableError as e:
+        raise UntranslatableError(f"{component.name}: {e}") from None
+    except (ValueError, TypeError, NotImplementedError) as e:  # e.g. a fixed variable without a value
+        raise UntranslatableError(f"{component.name}: cannot be translated ({e})") from None
+
+
+def _refuse_other_components(m: pyo.ConcreteModel) -> None:
+    """Active SOS, logical, disjunctive or complementarity components have no NLP form here."""
+    kinds = [pyo.SOSConstraint, pyo.LogicalConstraint]
+    for name, module in (("Disjunction", "pyomo.gdp"), ("Complementarity", "pyomo.mpec")):
+        if module in sys.modules:  # only a model that uses them has imported them
+            kinds.append(getattr(sys.modules[module], name))
+    for kind in kinds:
+        for comp in m.component_objects(kind, active=True, descend_into=True):
+            raise UntranslatableError(f"{comp.name}: a {kind.__name__} cannot be translated to an NLP "
+                                      "(reformulate it first, e.g. with a Pyomo transformation)")
+
+
 class CasadiSolver:
     """Ipopt or Bonmin compiled once for a model; re-solved with other variable bounds (e.g. depths
-    fixed by setting both bounds) and starting points, which is what decomposition needs."""
+    fixed by setting both bounds) and starting points, which is what decomposition needs.
 
-    def __init__(self, m: pyo.ConcreteModel, solver: str = "ipopt", time_limit: float = 30.0,
-                 options: dict[str, Any] | None = None):
+    ``options`` go to the solver as they are (they override the quiet defaults here); ``tee`` keeps
+    the solver's own log (on stdout) instead of silencing it; ``time_limit`` ``None``: no limit."""
+
+    def __init__(self, m: pyo.ConcreteModel, solver: str = "ipopt", time_limit: float | None = 30.0,
+                 options: dict[str, Any] | None = None, tee: bool = False):
         self.nlp = translate(m, relax=solver == "ipopt")
         opts: dict[str, Any] = {"print_time": False}
+        limit = {} if time_limit is None else {"ipopt": {"max_wall_time": float(time_limit)},
+                                               "bonmin": {"time_limit": float(time_limit)}}.get(solver, {})
         if solver == "ipopt":
-            opts["ipopt"] = {"print_level": 0, "max_wall_time": float(time_limit), "max_iter": 3000,
-                             "sb": "yes", **(options or {})}
+            quiet = {} if tee else {"print_level": 0, "sb": "yes"}
+            opts["ipopt"] = {**quiet, **limit, "max_iter": 3000, **(options or {})}
         elif solver == "bonmin":
+            quiet = {} if tee else {"print_level": 0, "bb_log_level": 0, "oa_log_level": 0, "nlp_log_level": 0,
+                                    "milp_log_level": 0, "fp_log_level": 0}
             opts["discrete"] = self.nlp.discrete
-            opts["bonmin"] = {"time_limit": float(time_limit), "algorithm": "B-OA", "print_level": 0,
-                              "bb_log_level": 0, "oa_log_level": 0, "nlp_log_level": 0, "milp_log_level": 0,
-                              "fp_log_level": 0, **(options or {})}
+            opts["bonmin"] = {**limit, "algorithm": "B-OA", **quiet, **(options or {})}
         else:
             raise ValueError(f"unknown CasADi solver {solver!r}")
         nlp = self.nlp

@@ -5,10 +5,9 @@ MindtPy takes its NLP solver by name from a fixed list (``ipopt``, ``appsi_ipopt
 ``cyipopt``), and every one of those needs an executable or library that cannot be installed here.
 This module therefore
 
-- registers a small legacy Pyomo solver plugin, :class:`CasadiIpopt`, under its own name
-  ``deepmad_casadi_ipopt`` (``SolverFactory('deepmad_casadi_ipopt')``): it translates the model with
-  :mod:`deepmad_pyomo.solve.backends.casadi`, runs Ipopt with exact CasADi derivatives, loads the point and returns a
-  ``SolverResults`` with an honest termination condition (``locallyOptimal``, never ``optimal``);
+- registers the package's ``casadi_ipopt`` Pyomo plugin (:mod:`deepmad_pyomo.solve.plugins`) once more under
+  the name ``deepmad_casadi_ipopt``, with a deadline and a callback for each point it loads (Ipopt with exact
+  CasADi derivatives; an honest termination condition: ``locallyOptimal``, never ``optimal``);
 - runs MindtPy's own OA algorithm class through a subclass whose ``nlp_solver`` option also accepts
   that name. No ``ipopt`` executable is shadowed: Pyomo's ``ipopt`` keeps meaning the AMPL executable.
 
@@ -32,7 +31,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyomo.environ as pyo
-from pyomo.common.collections import Bunch
 from pyomo.opt import SolverResults, SolverStatus
 from pyomo.opt import TerminationCondition as TC
 
@@ -40,109 +38,42 @@ from ...mp.formulation import FormulationOptions, build_pyomo_model, decode
 from ...space.arch import Architecture
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
-from ..backends.casadi import CasadiSolver
 from ..backends.casadi import version as casadi_version
 from ..options import SolveOptions
+from ..plugins import CasadiIpopt
 from ..results import Status
 from ..route import Outcome, Reporter, RouteKind, register
 
 NLP_SOLVER = "deepmad_casadi_ipopt"
 MARGIN_S = 1.0
 
-# Ipopt's return status (as CasADi reports it) -> (termination condition, solver status)
-_IPOPT_STATUS = {
-    "Solve_Succeeded": (TC.locallyOptimal, SolverStatus.ok),
-    "Solved_To_Acceptable_Level": (TC.feasible, SolverStatus.warning),
-    "Feasible_Point_Found": (TC.feasible, SolverStatus.warning),
-    "Infeasible_Problem_Detected": (TC.infeasible, SolverStatus.warning),  # locally infeasible
-    "Restoration_Failed": (TC.infeasible, SolverStatus.warning),
-    "Maximum_Iterations_Exceeded": (TC.maxIterations, SolverStatus.aborted),
-    "Maximum_CpuTime_Exceeded": (TC.maxTimeLimit, SolverStatus.aborted),
-    "Maximum_WallTime_Exceeded": (TC.maxTimeLimit, SolverStatus.aborted),
-}
 
-
-class CasadiIpopt:
-    """Legacy Pyomo solver plugin: Ipopt 3.14 from the casadi wheel on a Pyomo NLP.
-
-    ``solve(model, load_solutions=True, time_limit=None, deadline=None, on_solution=None, **options)``:
-    integer variables that are not fixed are relaxed; ``self.options`` and extra keyword options go to
-    Ipopt (``max_cpu_time`` is read as the time limit); ``deadline`` is a ``time.perf_counter()`` time
-    the solve must end by; ``on_solution(model)`` is called after a point was loaded. The bounds in the
-    results are left infinite: a local solver proves none.
-    """
+class CasadiIpoptForMindtPy(CasadiIpopt):
+    """``casadi_ipopt`` (:mod:`..plugins`) under MindtPy's name for it, with two more ``solve`` keywords:
+    ``deadline`` (a ``time.perf_counter()`` time the solve must end by) and ``on_solution(model)``
+    (called after a point was loaded)."""
 
     name = NLP_SOLVER
 
-    def __init__(self, **kwds: Any):
-        self.options = Bunch()
-        self.options.update(kwds.pop("options", {}) or {})
-
-    def available(self, exception_flag: bool = True) -> bool:
-        try:
-            import casadi  # noqa: F401
-        except ImportError:
-            if exception_flag:
-                raise
-            return False
-        return True
-
-    def license_is_valid(self) -> bool:
-        return True
-
-    def version(self) -> tuple[int, int, int]:
-        return (3, 14, 0)
-
-    def warm_start_capable(self) -> bool:
-        return True
-
-    def __enter__(self) -> "CasadiIpopt":
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        pass
-
-    def solve(self, model: Any, tee: bool = False, load_solutions: bool = True, time_limit: float | None = None,
-              deadline: float | None = None, on_solution: Callable[[Any], None] | None = None,
-              **kwds: Any) -> SolverResults:
-        if not load_solutions:
-            raise ValueError(f"{NLP_SOLVER} always loads its solution (load_solutions=False is not supported)")
-        options = {**dict(self.options), **kwds.pop("options", {}), **kwds}
-        limit = float(options.pop("max_cpu_time", time_limit or 1e6))
-        if time_limit is not None:
-            limit = min(limit, float(time_limit))
-        if deadline is not None:
-            limit = min(limit, deadline - time.perf_counter())
-        results = SolverResults()
-        results.solver.name = NLP_SOLVER
-        if limit <= 0.05:
-            results.solver.status = SolverStatus.aborted
-            results.solver.termination_condition = TC.maxTimeLimit
+    def solve(self, model: Any, tee: bool = False, load_solutions: bool = True, deadline: float | None = None,
+              on_solution: Callable[[Any], None] | None = None, **kwds: Any) -> SolverResults:
+        limit = None if deadline is None else deadline - time.perf_counter()
+        if limit is not None and limit <= 0.05:
+            results = SolverResults()
+            results.solver.name = NLP_SOLVER
+            results.solver.status, results.solver.termination_condition = SolverStatus.aborted, TC.maxTimeLimit
             return results
-        # print_level 0 and sb (no banner) are CasadiSolver's defaults; options may override Ipopt settings
-        solver = CasadiSolver(model, "ipopt", time_limit=limit, options=options)
-        res, xs = solver.solve()
-        tc, st = _IPOPT_STATUS.get(res.solver_status, (TC.error, SolverStatus.error))
-        if xs is None and tc in (TC.locallyOptimal, TC.feasible):
-            tc, st = TC.error, SolverStatus.error
-        results.solver.status = st
-        results.solver.termination_condition = tc
-        results.solver.message = res.solver_status
-        results.solver.wallclock_time = res.wall_s
-        results.problem.number_of_variables = len(solver.nlp.vars)
-        results.problem.number_of_constraints = int(solver.nlp.g.shape[0])
-        results.problem.sense = pyo.maximize if solver.nlp.sense < 0 else pyo.minimize
-        if xs is not None:
-            solver.nlp.store(xs)
-            if on_solution is not None:
-                on_solution(model)
+        results = super().solve(model, tee=tee, load_solutions=load_solutions, timelimit=limit, **kwds)
+        if on_solution is not None and results.solver.termination_condition in (TC.locallyOptimal, TC.feasible):
+            on_solution(model)
         return results
 
 
 def register_nlp_solver() -> None:
-    """Register :class:`CasadiIpopt` with Pyomo's ``SolverFactory`` (idempotent)."""
+    """Register :class:`CasadiIpoptForMindtPy` with Pyomo's ``SolverFactory`` (idempotent)."""
     if NLP_SOLVER not in pyo.SolverFactory:
-        pyo.SolverFactory.register(NLP_SOLVER, doc="Ipopt 3.14 from the casadi wheel (deepmad-pyomo)")(CasadiIpopt)
+        pyo.SolverFactory.register(NLP_SOLVER, doc="Ipopt 3.14 from the casadi wheel, for MindtPy (deepmad-pyomo)")(
+            CasadiIpoptForMindtPy)
 
 
 _OA_CLASS: Any = None
