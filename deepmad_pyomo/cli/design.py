@@ -39,7 +39,13 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--preset", choices=PRESETS, help="one of the paper's budgets")
     src.add_argument("--spec", metavar="FILE", help="a design problem file (YAML or JSON)")
     p.add_argument("--solver", default=DEFAULT, metavar="NAME",
-                   help=f"solver route (default {DEFAULT}; see 'deepmad solvers'; variants as bonmin:B-Hyb)")
+                   help=f"solver route (default {DEFAULT}; see 'deepmad solvers'; variants as bonmin:B-Hyb, a profile "
+                   "as scip@aggressive)")
+    p.add_argument("--profile", metavar="P", help="the route's named option profile (deepmad_pyomo/solve/profiles.yaml; "
+                   "default: default)")
+    p.add_argument("--tee", action="store_true",
+                   help="show the solvers' own logs on stderr (the SCIP, Ipopt and Bonmin solves of scip, auto, ipopt, "
+                   "bonmin)")
     p.add_argument("--time-limit", type=seconds, default=None, metavar="S",
                    help=f"wall-clock seconds (default {DEFAULT_CERTIFY_TIME_LIMIT:g} for certify, "
                    f"{DEFAULT_TIME_LIMIT:g} for the other routes)")
@@ -65,11 +71,19 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
+    from ..solve import profiles
     from ..solve.registry import parse
 
     if args.certify:
         args.solver = CERTIFY
-    parse(args.solver)
+    route, _ = parse(args.solver)
+    if args.profile is not None:
+        if profiles.split(args.solver)[1] is not None:
+            raise DesignError("--profile", f"the profile is given twice (--solver {args.solver} and --profile)",
+                              "one of them")
+        if args.profile not in profiles.names(route.name):
+            raise DesignError("--profile", f"{route.name} has no profile {args.profile!r}",
+                              ", ".join(profiles.names(route.name)))
     if not 0 <= args.gap < 1:
         raise DesignError("--gap", f"{args.gap} out of range", "0 <= gap < 1")
     if args.scheduler and args.solver != CERTIFY:
@@ -96,14 +110,18 @@ def _solve(args: argparse.Namespace, problem: Any, warm: Any, progress: Any) -> 
     from ..certify import explain
     from ..solve.design import design
     from ..solve.options import SolveOptions
+    from ..solve.profiles import DEFAULT as DEFAULT_PROFILE
+    from ..solve.profiles import split
     from ..solve.registry import parse
 
     route, variant = parse(args.solver)
+    profile = args.profile or split(args.solver)[1] or DEFAULT_PROFILE
     default_limit = DEFAULT_CERTIFY_TIME_LIMIT if route.name == CERTIFY else DEFAULT_TIME_LIMIT
     result = design(problem, route.name,
                     SolveOptions(time_limit=args.time_limit or default_limit, gap=args.gap,
                                  formulation=args.formulation, variant=variant, seed=args.seed,
-                                 workers=args.workers, scheduler=args.scheduler, warm_start=warm), progress=progress)
+                                 workers=args.workers, scheduler=args.scheduler, warm_start=warm, profile=profile,
+                                 tee=args.tee), progress=progress)
     return result, explain(result) if result.certificate is not None else None
 
 

@@ -7,6 +7,8 @@ with status ``time_limit``. Every architecture is re-checked by :mod:`metrics` a
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -16,7 +18,7 @@ from ..mp.infeasibility import explain
 from ..space.arch import Architecture
 from ..space.metrics import Metrics, evaluate
 from ..space.problem import DesignProblem
-from . import registry
+from . import profiles, registry
 from .options import SolveOptions
 from .results import DesignResult, Rejected, Status
 from .route import Event, Outcome, Reporter
@@ -40,7 +42,12 @@ def run_route(name: str, problem: DesignProblem, opts: SolveOptions,
         elif event == Event.INCUMBENT:
             incumbents.append(payload)
 
-    run = supervise(lambda send: route.run(problem, opts, Reporter(send)), opts.time_limit + GRACE_S, on_event)
+    def call(send: Any) -> Outcome:
+        if opts.tee:
+            _solver_logs_to_stderr()
+        return route.run(problem, opts, Reporter(send))
+
+    run = supervise(call, opts.time_limit + GRACE_S, on_event)
     if run.ending == Ending.RETURNED:
         outcome = run.value
     elif run.ending == Ending.KILLED:
@@ -52,6 +59,16 @@ def run_route(name: str, problem: DesignProblem, opts: SolveOptions,
     else:
         outcome = Outcome(Status.ERROR, message=f"the solver process died ({run.error})")
     return outcome, incumbents, run.cpu_s
+
+
+def _solver_logs_to_stderr() -> None:
+    """In the route's child process: what solvers print (C and Python) goes to stderr, so that the
+    caller's stdout (a result, JSON) stays clean. Python's ``sys.stdout`` gets a descriptor of its own:
+    Pyomo's SCIP interface captures descriptors 1 and 2 while it solves and copies them to ``sys.stdout``
+    (a ``sys.stdout`` on descriptor 2 would feed the copy back into the capture)."""
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(os.dup(2), "w", buffering=1)
 
 
 @dataclass
@@ -79,11 +96,16 @@ def verify(problem: DesignProblem, candidates: list[Architecture]) -> Verified:
 def design(problem: DesignProblem, solver: str = registry.DEFAULT, options: SolveOptions | None = None,
            progress: Callable[[str], None] | None = None) -> DesignResult:
     """Design a backbone for ``problem`` with ``solver`` (see ``deepmad solvers``; by default the certifying
-    route: the design comes with its proven bound and gap)."""
+    route: the design comes with its proven bound and gap). ``solver`` may name a profile after ``@``
+    (``scip@aggressive``), which replaces ``options.profile``."""
     opts = options or SolveOptions()
     route, variant = registry.parse(solver)
+    profile = profiles.split(solver)[1]
     if variant:
         opts = replace(opts, variant=variant)
+    if profile:
+        opts = replace(opts, profile=profile)
+    profiles.settings(route.name, opts.profile)  # an unknown profile: one line, before any work
     if not route.available():
         raise DesignError("solver", f"{route.name} is not available here: {route.install}",
                           ", ".join(registry.available_names()))

@@ -16,8 +16,10 @@ class SolveOptions:
     """``time_limit`` (s, wall), relative ``gap``, ``formulation`` (see ``mp.formulation.FORMULATIONS``),
     ``variant`` (e.g. a Bonmin algorithm or an AMPL executable), ``seed``, ``warm_start`` (an
     architecture), ``workers`` (local processes) or ``scheduler`` (a Dask scheduler's address) for routes
-    that run in parallel, ``extra`` (route-specific settings). A bad value raises :class:`DesignError`
-    naming the field."""
+    that run in parallel, ``profile`` (a named option profile of the route, see :mod:`.profiles`; checked
+    against the route by ``design()``), ``tee`` (the solvers' own logs, on stderr: the SCIP, Ipopt and
+    Bonmin solves of the scip, auto, ipopt and bonmin routes), ``extra`` (route-specific settings). A bad
+    value raises :class:`DesignError` naming the field."""
 
     time_limit: float = 30.0
     gap: float = 1e-4
@@ -27,6 +29,8 @@ class SolveOptions:
     warm_start: Architecture | None = None
     workers: int = 1
     scheduler: str | None = None
+    profile: str = "default"
+    tee: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -41,6 +45,10 @@ class SolveOptions:
             raise DesignError("workers", f"{self.workers!r} is not a number of workers", "an integer >= 1")
         if self.scheduler is not None and self.workers > 1:
             raise DesignError("workers", "give workers (local processes) or a scheduler, not both")
+        if not isinstance(self.profile, str) or not self.profile:
+            raise DesignError("profile", f"{self.profile!r} is not a profile name", "a name, e.g. default")
+        if not isinstance(self.tee, bool):
+            raise DesignError("tee", f"{self.tee!r} is not true or false", "a bool")
         if not _is_int(self.seed):
             raise DesignError("seed", f"{self.seed!r} is not an integer", "an integer")
 

@@ -1,7 +1,8 @@
 """The solver registry: every route by name, whether it is available here, and how to get it.
 
 A name may carry a variant after a colon: ``bonmin:B-Hyb`` (a Bonmin algorithm), ``nl:couenne`` (an
-AMPL executable driven through Pyomo's NL interface). The routes are declared in the modules of
+AMPL executable driven through Pyomo's NL interface), and a named option profile after ``@``:
+``scip@aggressive``, ``bonmin:B-Hyb@thorough`` (:mod:`.profiles`). The routes are declared in the modules of
 :mod:`deepmad_pyomo.solve.routes` (with :func:`~deepmad_pyomo.solve.route.register`); they are imported
 on the first lookup, so that importing this module (e.g. for :data:`DEFAULT`) loads no solver.
 """
@@ -44,7 +45,11 @@ REGISTRY: Mapping[str, Route] = _Registry()
 
 
 def parse(spec: str) -> tuple[Route, str | None]:
-    """``'bonmin:B-Hyb'`` -> (the Bonmin route, ``'B-Hyb'``)."""
+    """``'bonmin:B-Hyb'`` -> (the Bonmin route, ``'B-Hyb'``); a profile after ``@`` is checked and left
+    out (:func:`.profiles.split` gives it)."""
+    from . import profiles
+
+    spec, profile = profiles.split(spec)
     name, _, variant = spec.partition(":")
     if name not in REGISTRY:
         raise DesignError("solver", f"unknown solver {spec!r}", ", ".join(REGISTRY))
@@ -53,6 +58,8 @@ def parse(spec: str) -> tuple[Route, str | None]:
         raise DesignError("solver", f"unknown {name} variant {variant!r}", ", ".join(route.variants))
     if variant and not route.variants:
         raise DesignError("solver", f"{name} takes no variant", name)
+    if profile is not None and profile not in profiles.names(name):
+        raise DesignError("solver", f"{name} has no profile {profile!r}", ", ".join(profiles.names(name)))
     return route, variant or None
 
 

@@ -102,9 +102,11 @@ class Route:
         return self.version() is not None
 
     def label(self, opts: SolveOptions) -> str:
-        """The route's name as results show it, with the variant used: ``bonmin:B-OA``."""
+        """The route's name as results show it, with the variant and a profile other than the default
+        used: ``bonmin:B-OA``, ``scip@aggressive``."""
         variant = opts.variant or self.default_variant
-        return f"{self.name}:{variant}" if variant else self.name
+        name = f"{self.name}:{variant}" if variant else self.name
+        return name if opts.profile == "default" else f"{name}@{opts.profile}"
 
 
 ROUTES: dict[str, Route] = {}

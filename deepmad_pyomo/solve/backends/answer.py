@@ -5,7 +5,8 @@ the model (``has_solution``): a solver stopped by its time limit may or may not 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ...enums import StrEnum
 
@@ -36,6 +37,7 @@ class SolverAnswer:
     wall_s: float = 0.0
     solver_status: str = ""
     nodes: int | None = None  # branch-and-bound nodes, for solvers that count them
+    settings: dict[str, Any] = field(default_factory=dict)  # options asked for, as the solver held them
 
     def describe(self) -> str:
         """The termination, with the solver's own words when it is an error: ``error: <what>``."""

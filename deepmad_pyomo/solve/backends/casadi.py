@@ -173,7 +173,8 @@ class CasadiSolver:
     fixed by setting both bounds) and starting points, which is what decomposition needs.
 
     ``options`` go to the solver as they are (they override the quiet defaults here); ``tee`` keeps
-    the solver's own log (on stdout) instead of silencing it; ``time_limit`` ``None``: no limit."""
+    the solver's own log (on stdout) instead of silencing it, with Ipopt's list of the options it was
+    given; ``time_limit`` ``None``: no limit."""
 
     def __init__(self, m: pyo.ConcreteModel, solver: str = "ipopt", time_limit: float | None = 30.0,
                  options: dict[str, Any] | None = None, tee: bool = False):
@@ -182,7 +183,7 @@ class CasadiSolver:
         limit = {} if time_limit is None else {"ipopt": {"max_wall_time": float(time_limit)},
                                                "bonmin": {"time_limit": float(time_limit)}}.get(solver, {})
         if solver == "ipopt":
-            quiet = {} if tee else {"print_level": 0, "sb": "yes"}
+            quiet = {"print_user_options": "yes"} if tee else {"print_level": 0, "sb": "yes"}
             opts["ipopt"] = {**quiet, **limit, "max_iter": 3000, **(options or {})}
         elif solver == "bonmin":
             quiet = {} if tee else {"print_level": 0, "bb_log_level": 0, "oa_log_level": 0, "nlp_log_level": 0,

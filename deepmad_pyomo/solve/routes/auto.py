@@ -28,6 +28,7 @@ from ...mp.formulation import (
 from ...space.arch import Architecture
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
+from .. import profiles
 from ..backends import scip
 from ..backends.answer import SolverAnswer, Termination
 from ..backends.casadi import CasadiSolver
@@ -48,11 +49,12 @@ RADII = (0.05, 0.15)  # neighbourhoods of the relaxed widths (relative), tried i
 class DepthProxy:
     """Ipopt's value of the relaxation with the super-block depths fixed to integers (cached)."""
 
-    def __init__(self, problem: DesignProblem, opts: SolveOptions, time_limit: float):
+    def __init__(self, problem: DesignProblem, opts: SolveOptions, time_limit: float,
+                 options: dict[str, Any] | None = None):
         # log(sum z k^2) leads Ipopt to better local optima than the linear form exact solvers prefer
         self.model = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation, relax=True,
                                                                    linear_kernel_log=False))
-        self.solver = CasadiSolver(self.model, "ipopt", time_limit=time_limit)
+        self.solver = CasadiSolver(self.model, "ipopt", time_limit=time_limit, options=options, tee=opts.tee)
         m = self.model
         self.depth_idx = [self.solver.index[id(m.depth[j])] for j in m.SB]
         self.bounds = [(int(m.depth[j].lb), int(m.depth[j].ub)) for j in m.SB]
@@ -147,7 +149,9 @@ class DepthDecomposition:
         self.problem, self.opts, self.rep, self.search, self.polish = problem, opts, rep, search, polish
         self.t0 = time.perf_counter()
         self.deadline = self.t0 + opts.time_limit
-        self.proxy = DepthProxy(problem, opts, time_limit=max(1.0, opts.time_limit / 4))
+        # the ipopt route's profile; auto has none of its own (its Ipopt solves take ipopt's default)
+        self.ipopt_options = profiles.settings("ipopt", profiles.DEFAULT if search else opts.profile)
+        self.proxy = DepthProxy(problem, opts, time_limit=max(1.0, opts.time_limit / 4), options=self.ipopt_options)
         self.archs: list[Architecture] = [opts.warm_start] if opts.warm_start is not None else []
         self.tried: list[dict[str, Any]] = []  # every exact solve, for the diagnostics
 
@@ -165,7 +169,8 @@ class DepthDecomposition:
         if self.polish or self.best_so_far() is None:
             self.full_solves(ranked)
         diagnostics: dict[str, Any] = {"relaxation": relax_value, "depth_vectors_scored": len(self.proxy.cache),
-                                       "exact_solves": self.tried}
+                                       "exact_solves": self.tried, "profile": self.opts.profile,
+                                       "solver_options": {"ipopt": self.ipopt_options}}
         if not self.archs:
             ends = sorted({str(s["scip"]) for s in self.tried}) or ["no time left for SCIP"]
             return Outcome(Status.ERROR, diagnostics=diagnostics,
@@ -233,7 +238,8 @@ class DepthDecomposition:
             self.proxy.restrict(m, d, radius)
         if warm is not None:
             load_architecture(m, warm)
-        ans = scip.solve_model(m, left, self.opts.gap, warm_start=warm is not None, node_limit=nodes)
+        ans = scip.solve_model(m, left, self.opts.gap, warm_start=warm is not None, node_limit=nodes,
+                               tee=self.opts.tee)
         self.tried.append({"depths": list(d), "kernels": kernels or "free", "radius": radius,
                            "relaxed": self.proxy.cache[d][0], "scip": ans.describe(), "objective": ans.objective,
                            "nodes": ans.nodes, "wall_s": round(ans.wall_s, 2)})

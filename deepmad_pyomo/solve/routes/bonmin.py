@@ -26,7 +26,8 @@ deadline (Bonmin cannot be interrupted otherwise), so the route ends within ``op
 are streamed as soon as a stage ends. The solves' CPU seconds are in the diagnostics ``bonmin_cpu_s``
 and ``stages`` (a forked process's CPU is not in this process's own ``process_time``).
 
-``opts.extra``: ``bonmin_options`` (a dict passed to Bonmin, overriding the defaults below),
+Bonmin's options: the profile's (``opts.profile``, :mod:`..profiles`; the default makes 10 random
+restarts of the root NLP), then ``opts.extra``: ``bonmin_options`` (a dict passed to Bonmin, overriding them),
 ``bonmin_stages`` (a subset of ``("structure", "fixed", "full")``, in that order),
 ``bonmin_attempt_cpu_s`` (CPU seconds per attempt of the ``full`` stage, default 10),
 ``bonmin_full_attempts`` (seeds tried in the ``full`` stage, default 1).
@@ -51,6 +52,7 @@ from ...mp.formulation import (
 from ...space.arch import Architecture
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
+from .. import profiles
 from ..backends.casadi import NLP, translate
 from ..backends.casadi import version as casadi_version
 from ..options import SolveOptions
@@ -70,8 +72,7 @@ class Stage(StrEnum):
 STAGES = tuple(Stage)
 # Share of the remaining time each stage may use (the last stage run gets everything left).
 STAGE_SHARE = {Stage.STRUCTURE: 0.25, Stage.FIXED: 0.7, Stage.FULL: 1.0}
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "num_resolve_at_root": 10,   # random restarts of the root NLP: the setting that makes B-OA find designs
+QUIET: dict[str, Any] = {  # unless the solver's log is asked for (opts.tee)
     "sb": "yes",                 # no Ipopt banner
     "print_level": 0, "bb_log_level": 0, "oa_log_level": 0, "nlp_log_level": 0, "milp_log_level": 0,
     "fp_log_level": 0,
@@ -138,7 +139,8 @@ class _Clock:
         return max(0.0, self.left() * share * 0.9 * min(1.0, max(0.2, ratio)))
 
 
-def compile_bonmin(nlp: NLP, algorithm: str, cpu_limit: float, options: dict[str, Any]) -> tuple[Any, list, list]:
+def compile_bonmin(nlp: NLP, algorithm: str, cpu_limit: float, options: dict[str, Any],
+                   tee: bool = False) -> tuple[Any, list, list]:
     """A CasADi Bonmin function for ``nlp`` without its constant rows (which Bonmin rejects);
     raises ``ValueError`` when a constant row is violated."""
     keep, lbg, ubg = [], [], []
@@ -153,19 +155,19 @@ def compile_bonmin(nlp: NLP, algorithm: str, cpu_limit: float, options: dict[str
         lbg.append(nlp.lbg[i])
         ubg.append(nlp.ubg[i])
     opts = {"print_time": False, "discrete": nlp.discrete,
-            "bonmin": {**DEFAULT_OPTIONS, **options, "algorithm": algorithm, "time_limit": float(cpu_limit)}}
+            "bonmin": {**({} if tee else QUIET), **options, "algorithm": algorithm, "time_limit": float(cpu_limit)}}
     fn = ca.nlpsol("deepmad_bonmin", "bonmin", {"x": nlp.x, "f": nlp.f, "g": ca.vertcat(*keep)}, opts)
     return fn, lbg, ubg
 
 
 def _solve(m: pyo.ConcreteModel, stage: Stage, algorithm: str, cpu_limit: float, options: dict[str, Any],
-           clock: _Clock) -> StageResult:
+           clock: _Clock, tee: bool = False) -> StageResult:
     """One Bonmin solve of ``m`` from its current values, in a forked process killed at the route's
     deadline (Bonmin cannot be interrupted from Python, and its own limit is CPU time); loads the point
     into ``m`` when one is found."""
     nlp = translate(m)
     try:
-        fn, lbg, ubg = compile_bonmin(nlp, algorithm, cpu_limit, options)
+        fn, lbg, ubg = compile_bonmin(nlp, algorithm, cpu_limit, options, tee)
     except ValueError as e:
         return StageResult(stage, f"infeasible ({e})", False)
     x0 = nlp.x0()
@@ -218,7 +220,8 @@ class StagedBonmin:
         self.problem, self.opts, self.rep = problem, opts, rep
         self.algorithm = opts.variant or "B-OA"
         self.clock = _Clock(opts.time_limit)
-        self.options = {"random_generator_seed": int(opts.seed), **dict(opts.extra.get("bonmin_options") or {})}
+        self.options = {"random_generator_seed": int(opts.seed), **profiles.settings("bonmin", opts.profile),
+                        **dict(opts.extra.get("bonmin_options") or {})}
         self.stages = [s for s in STAGES if s in (opts.extra.get("bonmin_stages") or STAGES)]
         self.results: list[StageResult] = []
         self.archs: list[Architecture] = []
@@ -242,7 +245,7 @@ class StagedBonmin:
         return build_pyomo_model(self.problem, FormulationOptions(formulation=self.opts.formulation, **fix))
 
     def solve(self, m: pyo.ConcreteModel, stage: Stage, limit: float, **options: Any) -> StageResult:
-        return _solve(m, stage, self.algorithm, limit, {**self.options, **options}, self.clock)
+        return _solve(m, stage, self.algorithm, limit, {**self.options, **options}, self.clock, self.opts.tee)
 
     def structure_stage(self, limit: float) -> None:
         self.relaxed = m = self.model()
@@ -309,7 +312,7 @@ class StagedBonmin:
         diagnostics: dict[str, Any] = {
             "algorithm": self.algorithm, "stages": [r.to_dict() for r in self.results],
             "bonmin_cpu_s": round(sum(r.cpu_s for r in self.results), 2),
-            "bonmin_options": {**DEFAULT_OPTIONS, **self.options},
+            "profile": self.opts.profile, "bonmin_options": self.options,
             "note": "Bonmin is a heuristic on this nonconvex MINLP: no bound is reported"}
         if self.structure is not None:
             diagnostics["structure"] = {"depths": self.structure[0], "kernels": self.structure[1]}

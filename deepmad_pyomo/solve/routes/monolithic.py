@@ -18,6 +18,7 @@ from ...mp.formulation import (
 )
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
+from .. import profiles
 from ..backends import scip
 from ..backends.answer import Termination
 from ..options import SolveOptions
@@ -38,8 +39,10 @@ def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outco
                  + (", warm-started" if opts.warm_start is not None else ""))
     if opts.warm_start is not None:
         load_architecture(m, opts.warm_start)
-    ans = scip.solve_model(m, opts.time_limit, opts.gap, warm_start=opts.warm_start is not None)
-    diagnostics = {"termination": ans.describe(), "wall_s": round(ans.wall_s, 2)}
+    ans = scip.solve_model(m, opts.time_limit, opts.gap, warm_start=opts.warm_start is not None,
+                           options=profiles.settings("scip", opts.profile), tee=opts.tee)
+    diagnostics = {"termination": ans.describe(), "wall_s": round(ans.wall_s, 2), "profile": opts.profile,
+                   "solver_options": ans.settings}
     if ans.termination == Termination.INFEASIBLE:
         return Outcome(Status.INFEASIBLE, bound=None, message="SCIP proved the problem infeasible",
                        diagnostics=diagnostics)
