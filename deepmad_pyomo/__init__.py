@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import DesignError, InfeasibleError
+from .solve.plugins import register as _register_pyomo_solvers
 from .space.arch import Architecture, Block, load, save
 from .space.metrics import Metrics, ObjectiveSettings, evaluate
 from .space.problem import DesignProblem, load_problem, preset
-from .solve.plugins import register as _register_pyomo_solvers
 from .version import __version__
 
 _register_pyomo_solvers()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from pyomo.common.collections import Bunch
 from pyomo.opt import SolverFactory, SolverResults, SolverStatus
@@ -141,7 +141,7 @@ class CasadiPlugin(_Plugin):
     """Ipopt or Bonmin (``solver``) from the casadi wheel on a Pyomo model."""
 
     solver = ""
-    defaults: dict[str, Any] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def _solve(self, model: Any, tee: bool, options: dict[str, Any], timelimit: float | None) -> SolverResults:
         from .backends.casadi import CasadiSolver
@@ -196,7 +196,7 @@ class CasadiBonmin(CasadiPlugin):
     """``casadi_bonmin``: Bonmin on a Pyomo model (integer and binary variables kept)."""
 
     name, solver = PluginName.CASADI_BONMIN.value, "bonmin"
-    defaults = {"algorithm": "B-BB"}
+    defaults: ClassVar[dict[str, Any]] = {"algorithm": "B-BB"}
 
 
 class DeepmadCertify(_Plugin):
@@ -206,7 +206,7 @@ class DeepmadCertify(_Plugin):
     :class:`~deepmad_pyomo.solve.results.DesignResult` (with its certificate)."""
 
     name = PluginName.DEEPMAD_CERTIFY.value
-    OPTIONS = ("time_limit", "gap", "workers")
+    OPTIONS: ClassVar[tuple[str, ...]] = ("time_limit", "gap", "workers")
     DEFAULT_TIME_LIMIT = 120.0
 
     def __init__(self, **kwds: Any):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from pydantic import RootModel, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
 
@@ -21,7 +21,7 @@ PROFILE_FILE = Path(__file__).with_name("profiles.yaml")
 DEFAULT = "default"
 SEPARATOR = "@"  # ``scip@aggressive``: a route (with its variant) and a profile in one solver name
 
-Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 # What each route sets itself (from SolveOptions, or its own work limits): a profile may not
 RESERVED: dict[str, dict[str, str]] = {
     "scip": {"limits/time": "--time-limit", "limits/gap": "--gap", "limits/totalnodes": "the route's node limits",
