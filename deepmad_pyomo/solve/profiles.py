@@ -29,8 +29,8 @@ RESERVED: dict[str, dict[str, str]] = {
     "ipopt": {"max_wall_time": "--time-limit", "max_cpu_time": "--time-limit", "print_level": "--tee",
               "sb": "--tee", "print_user_options": "--tee"},
     "bonmin": {"time_limit": "--time-limit", "algorithm": "the variant, bonmin:B-OA|B-BB|...",
-               "random_generator_seed": "--seed", "print_level": "--tee", "bb_log_level": "--tee",
-               "oa_log_level": "--tee", "nlp_log_level": "--tee", "milp_log_level": "--tee", "fp_log_level": "--tee"},
+               "random_generator_seed": "--seed", "print_level": "--tee", "sb": "--tee",
+               **{f"{k}_log_level": "--tee" for k in ("bb", "oa", "nlp", "milp", "fp")}},
 }
 # SCIP meta settings (a key without '/'): the setting, and the values pyscipopt knows for it
 SCIP_META = {"heuristics": ("default", "aggressive", "fast", "off"), "presolving": ("default", "aggressive", "fast", "off"),

@@ -88,6 +88,8 @@ def test_tee_shows_the_ipopt_log(capfd: pytest.CaptureFixture[str]) -> None:
 
 
 def test_casadi_bonmin_solves_a_small_minlp(capfd: pytest.CaptureFixture[str]) -> None:
+    pyo.SolverFactory("casadi_bonmin").solve(small_minlp())
+    assert capfd.readouterr().out == ""  # quiet without tee (B-BB prints its NLP solves whatever the log levels)
     m = small_minlp()
     res = pyo.SolverFactory("casadi_bonmin").solve(m, tee=True)
     assert res.solver.termination_condition == TC.locallyOptimal

@@ -5,9 +5,13 @@ first and second derivatives from CasADi's AD. Integer variables are passed to B
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
+import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +47,28 @@ _UNARY = {"log": ca.log, "exp": ca.exp, "sqrt": ca.sqrt, "log10": ca.log10, "sin
 # expression nodes whose own operation (sum, product, power...) works on CasADi symbols as it is
 _ARITHMETIC = (EXPR.SumExpression, EXPR.ProductExpression, EXPR.DivisionExpression, EXPR.PowExpression,
                EXPR.NegationExpression, EXPR.MonomialTermExpression)
+
+
+# Bonmin without its log (B-BB still prints its NLP solves: :func:`silenced_stdout` drops them)
+BONMIN_QUIET: dict[str, Any] = {"sb": "yes", "print_level": 0, **{f"{k}_log_level": 0 for k in
+                                                                  ("bb", "oa", "nlp", "milp", "fp")}}
+
+
+@contextlib.contextmanager
+def silenced_stdout() -> Iterator[None]:
+    """What is printed on stdout (descriptor 1, and Python's ``sys.stdout``) is dropped while the block runs."""
+    sys.stdout.flush()
+    ctypes.CDLL(None).fflush(None)
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            with contextlib.redirect_stdout(null):  # CasADi prints through Python's sys.stdout when it is no file
+                yield
+    finally:
+        ctypes.CDLL(None).fflush(None)  # C's buffered stdout (C++'s std::cout writes through it) goes first
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class UntranslatableError(ValueError):
@@ -186,14 +212,14 @@ class CasadiSolver:
             quiet = {"print_user_options": "yes"} if tee else {"print_level": 0, "sb": "yes"}
             opts["ipopt"] = {**quiet, **limit, "max_iter": 3000, **(options or {})}
         elif solver == "bonmin":
-            quiet = {} if tee else {"print_level": 0, "bb_log_level": 0, "oa_log_level": 0, "nlp_log_level": 0,
-                                    "milp_log_level": 0, "fp_log_level": 0}
+            quiet = {} if tee else BONMIN_QUIET
             opts["discrete"] = self.nlp.discrete
             opts["bonmin"] = {**limit, "algorithm": "B-OA", **quiet, **(options or {})}
         else:
             raise ValueError(f"unknown CasADi solver {solver!r}")
         nlp = self.nlp
         self.fn = ca.nlpsol("deepmad", solver, {"x": nlp.x, "f": nlp.f, "g": nlp.g}, opts)
+        self.quiet = solver == "bonmin" and not tee
         self.index = {id(v): i for i, v in enumerate(nlp.vars)}
 
     def solve(self, x0: list[float] | None = None, lbx: list[float] | None = None,
@@ -204,7 +230,8 @@ class CasadiSolver:
         lbx, ubx = lbx or nlp.lbx, ubx or nlp.ubx
         x0 = [_clip(v, lo, hi) for v, lo, hi in zip(x0 or nlp.x0(), lbx, ubx)]
         t = time.perf_counter()
-        sol = self.fn(x0=x0, lbx=lbx, ubx=ubx, lbg=nlp.lbg, ubg=nlp.ubg)
+        with silenced_stdout() if self.quiet else contextlib.nullcontext():
+            sol = self.fn(x0=x0, lbx=lbx, ubx=ubx, lbg=nlp.lbg, ubg=nlp.ubg)
         wall = time.perf_counter() - t
         stats = self.fn.stats()
         f = float(sol["f"])

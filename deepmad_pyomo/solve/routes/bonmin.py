@@ -35,6 +35,7 @@ restarts of the root NLP), then ``opts.extra``: ``bonmin_options`` (a dict passe
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,7 @@ from ...space.arch import Architecture
 from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
 from .. import profiles
-from ..backends.casadi import NLP, translate
+from ..backends.casadi import BONMIN_QUIET, NLP, translate
 from ..backends.casadi import version as casadi_version
 from ..options import SolveOptions
 from ..results import Status
@@ -72,11 +73,6 @@ class Stage(StrEnum):
 STAGES = tuple(Stage)
 # Share of the remaining time each stage may use (the last stage run gets everything left).
 STAGE_SHARE = {Stage.STRUCTURE: 0.25, Stage.FIXED: 0.7, Stage.FULL: 1.0}
-QUIET: dict[str, Any] = {  # unless the solver's log is asked for (opts.tee)
-    "sb": "yes",                 # no Ipopt banner
-    "print_level": 0, "bb_log_level": 0, "oa_log_level": 0, "nlp_log_level": 0, "milp_log_level": 0,
-    "fp_log_level": 0,
-}
 FULL_ATTEMPT_CPU_S = 10.0  # CPU seconds per seed of the whole-MINLP stage
 FULL_ATTEMPTS = 1          # seeds tried there (opts.extra['bonmin_full_attempts'])
 MARGIN_S = 1.0  # wall seconds kept for decoding and reporting after the last stage
@@ -155,7 +151,8 @@ def compile_bonmin(nlp: NLP, algorithm: str, cpu_limit: float, options: dict[str
         lbg.append(nlp.lbg[i])
         ubg.append(nlp.ubg[i])
     opts = {"print_time": False, "discrete": nlp.discrete,
-            "bonmin": {**({} if tee else QUIET), **options, "algorithm": algorithm, "time_limit": float(cpu_limit)}}
+            "bonmin": {**({} if tee else BONMIN_QUIET), **options, "algorithm": algorithm,
+                       "time_limit": float(cpu_limit)}}
     fn = ca.nlpsol("deepmad_bonmin", "bonmin", {"x": nlp.x, "f": nlp.f, "g": ca.vertcat(*keep)}, opts)
     return fn, lbg, ubg
 
@@ -173,6 +170,8 @@ def _solve(m: pyo.ConcreteModel, stage: Stage, algorithm: str, cpu_limit: float,
     x0 = nlp.x0()
 
     def call(send: Any) -> tuple[float, list[float], str]:
+        if not tee:  # B-BB prints its NLP solves whatever the log levels say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
         sol = fn(x0=x0, lbx=nlp.lbx, ubx=nlp.ubx, lbg=lbg, ubg=ubg)
         return float(sol["f"]), [float(z) for z in ca.DM(sol["x"]).full().ravel()], str(fn.stats()["return_status"])
 
