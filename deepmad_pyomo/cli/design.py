@@ -41,7 +41,7 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--solver", default=DEFAULT, metavar="NAME",
                    help=f"solver route (default {DEFAULT}; see 'deepmad solvers'; variants as bonmin:B-Hyb, a profile "
                    "as scip@aggressive)")
-    p.add_argument("--profile", metavar="P", help="the route's named option profile (deepmad_pyomo/solve/profiles.yaml; "
+    p.add_argument("--profile", metavar="P", help="the route's named option profile (solvers/profiles.yaml; "
                    "default: default)")
     p.add_argument("--tee", action="store_true",
                    help="show the solvers' own logs on stderr (the SCIP, Ipopt and Bonmin solves of scip, auto, ipopt, "
