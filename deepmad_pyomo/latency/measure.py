@@ -136,12 +136,14 @@ class OrtModule:
 
     def __init__(self, module: Any, *example: Any, threads: int = 1):
         import io
+        import warnings
 
         import onnxruntime as ort
         import torch
 
         buf = io.BytesIO()
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter, chosen here
             torch.onnx.export(module.eval(), example, buf, dynamo=False, opset_version=17,
                               input_names=[f"x{i}" for i in range(len(example))])
         opts = ort.SessionOptions()
