@@ -48,11 +48,23 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def require() -> None:
+    """Dask's ``distributed`` can be imported: a :class:`DesignError` naming the extra to install otherwise."""
+    from ..extras import Extra, missing
+
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as e:
+        raise missing(Extra.CLUSTER, "a Dask cluster (compare, zoo, --scheduler)", e) from None
+
+
 @contextlib.contextmanager
 def cluster_client(workers: int | None = None, scheduler: str | None = None,
                    allowed_failures: int = DEFAULT_ALLOWED_FAILURES, quiet: bool = True) -> Iterator[Any]:
     """A ``distributed.Client``: on ``scheduler``, or on an embedded ``LocalCluster`` of ``workers``
     non-daemonic worker processes (1 thread each) that lives as long as the ``with`` block."""
+    require()
     import dask
     from distributed import Client, LocalCluster
 
@@ -272,4 +284,4 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Job], on_result: Callable[
 
 
 __all__ = ["Job", "PeakMemory", "RunReport", "allow_children", "cluster_client", "default_workers", "prepare_worker",
-           "preload", "run_jobs", "worker_info"]
+           "preload", "require", "run_jobs", "worker_info"]

@@ -26,7 +26,18 @@ FAMILY_COLORS = {"k1kxk1": "tab:blue", "kxkx": "tab:cyan", "k1dwk1": "tab:green"
 RES_MARKERS = {224: "o", 288: "s", 32: "^"}
 
 
+def require() -> None:
+    """matplotlib can be imported: a :class:`DesignError` naming the extra to install otherwise."""
+    from ..extras import Extra, missing
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as e:
+        raise missing(Extra.PLOTS, "figures (leave them out with --no-plots / --no-plot)", e) from None
+
+
 def _pyplot() -> Any:
+    require()
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -255,5 +266,5 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
     return save(fig, stem)
 
 
-__all__ = ["FORMATS", "gap_plot", "gaps", "performance_profiles", "profile_ratios", "save", "time_vs_size",
+__all__ = ["FORMATS", "gap_plot", "gaps", "performance_profiles", "profile_ratios", "require", "save", "time_vs_size",
            "zoo_plot"]

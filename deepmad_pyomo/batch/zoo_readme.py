@@ -1,6 +1,9 @@
 """The files of ``deepmad zoo`` besides the model records: ``README.md`` (a table of the zoo) and
 ``zoo.{png,svg}`` (entropy score against MACs and params, per family, with the released DeepMAD structures
 and ResNet-18/50 for reference).
+
+When the zoo folder holds a latency model (:data:`LATENCY_FILE`, written by ``deepmad latency profile``), the
+table gets a column of each model's latency predicted by it, labelled with the device it was measured on.
 """
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from typing import Any, Sequence
 
 from ..fileio import atomic_write_text
 from ..space.families import Mode, default_rho0
+
+LATENCY_FILE = "latency-cpu.json"
 
 # torchvision ResNets: MACs/params measured on hand-built equivalents; their entropy from a
 # main-path-equivalent architecture (the max-pool folded into the first block's stride; shortcut
@@ -83,8 +88,27 @@ def summary_row(rec: dict[str, Any]) -> dict[str, Any]:
             "verified": v.get("match") if v else None, "architecture": (rec.get("architecture") or {}).get("blocks")}
 
 
-def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: str, figure: bool) -> str:
-    """``README.md``: how the zoo was made, what its files hold, the picture, a table per suite."""
+Latency = tuple[str, dict[str, float]]  # (what the latency model was measured with, predicted ms by model name)
+
+
+def predicted_latency(out: Path, records: Sequence[dict[str, Any]]) -> Latency | None:
+    """Each record's latency predicted by the latency model in ``out`` (:data:`LATENCY_FILE`); ``None`` without
+    one."""
+    from .. import latency as L
+    from ..space.arch import Architecture
+
+    path = Path(out) / LATENCY_FILE
+    if not path.is_file():
+        return None
+    model = L.load(path)
+    return model.describe(), {r["name"]: L.predict_ms(model, Architecture.from_dict(r["architecture"]))
+                              for r in records if r.get("architecture")}
+
+
+def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: str, figure: bool,
+           latency: Latency | None = None) -> str:
+    """``README.md``: how the zoo was made, what its files hold, the picture, a table per suite (with the
+    predicted latency, given ``latency``)."""
     rows = [summary_row(r) for r in records]
     n_ok = sum(r["objective"] is not None for r in rows)
     n_ver = sum(bool(r["verified"]) for r in rows)
@@ -105,16 +129,21 @@ def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: st
         "form: score (sum_j alpha_j H_j) minus the depth penalty 10 exp(Var L). rho: effectiveness L / w_bar (bound "
         "0.3 for bottleneck, 0.5 for inverted-residual families). Time: wall seconds of the solve (all attempts: a "
         "problem with no design in the time limit is tried again with twice the time).", ""]
+    if latency:
+        lines += [f"Latency: predicted (not measured) by the latency model `{LATENCY_FILE}` in this folder, batch 1, "
+                  f"from `deepmad latency profile --out {LATENCY_FILE}` on one machine: {latency[0].split(' [')[0]}. "
+                  "On other hardware, profile it and predict with `deepmad latency predict MODEL.json NAME`.", ""]
     if figure:
         lines += ["![objective against MACs and params](zoo.png)", "", f"*{CAPTION}*", ""]
     for suite in suites:
         sel = [r for r in rows if r["suite"] == suite]
         if sel:
-            lines += _suite_section(suite, sel, [x for x in records if x["suite"] == suite])
+            lines += _suite_section(suite, sel, [x for x in records if x["suite"] == suite],
+                                    latency[1] if latency else None)
     return "\n".join(lines)
 
 
-def _table_line(r: dict[str, Any]) -> str:
+def _table_line(r: dict[str, Any], latency: dict[str, float] | None = None) -> str:
     ver = {True: "yes", False: "MISMATCH", None: "-"}[r["verified"]]
     fb = None if r["flops_budget"] is None else r["flops_budget"] / 1e9
     pb = None if r["params_budget"] is None else r["params_budget"] / 1e6
@@ -123,18 +152,22 @@ def _table_line(r: dict[str, Any]) -> str:
             f"| {_fmt(None if r['params'] is None else r['params'] / 1e6, '.2f')} | {_fmt(r['objective'], ',.1f')} "
             f"| {_fmt(r['score'], ',.1f')} | {_fmt(r['depth_penalty'], ',.1f')} "
             f"| {_fmt(r['rho'], '.3f')} | {_fmt(r['layers'], 'd')} | {r['status']} | {_fmt(r['bound'], ',.1f')} "
-            f"| {_fmt(r['time_s'], '.1f')} | {ver} |")
+            f"| {_fmt(r['time_s'], '.1f')} | {ver} |"
+            + ("" if latency is None else f" {_fmt(latency.get(r['name']), '.1f')} |"))
 
 
-def _suite_section(suite: str, rows: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]]) -> list[str]:
-    """A suite's table of models and (folded) their architectures."""
+def _suite_section(suite: str, rows: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]],
+                   latency: dict[str, float] | None = None) -> list[str]:
+    """A suite's table of models (with their predicted latency, given) and (folded) their architectures."""
     from ..space.arch import Architecture
 
     lines = [f"## {suite}", "",
              "| model | family | res | MACs budget (G) | MACs (G) | params budget (M) | params (M) | objective "
-             "| score | penalty | rho | layers | status | bound | time (s) | verified |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
-    lines += [_table_line(r) for r in rows]
+             "| score | penalty | rho | layers | status | bound | time (s) | verified |"
+             + ("" if latency is None else " latency (ms) |"),
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"
+             + ("" if latency is None else "---:|")]
+    lines += [_table_line(r, latency) for r in rows]
     lines += ["", "<details><summary>architectures</summary>", ""]
     for rec in (x for x in records if x.get("architecture")):
         lines.append(f"- `{rec['name']}`: `{Architecture.from_dict(rec['architecture']).describe()}`")
@@ -158,8 +191,8 @@ def write_outputs(out: Path, records: Sequence[dict[str, Any]], suites: Sequence
 
         imagenet = any(p["resolution"] >= 160 for p in pts)
         files += plots.zoo_plot(pts, references() if imagenet else [], out / "zoo", caption="")
-    atomic_write_text(out / "README.md", readme(records, suites, command, figure))
+    atomic_write_text(out / "README.md", readme(records, suites, command, figure, predicted_latency(out, records)))
     return [out / "README.md"] + files
 
 
-__all__ = ["CAPTION", "references", "readme", "resnet_architecture", "summary_row", "write_outputs"]
+__all__ = ["CAPTION", "LATENCY_FILE", "predicted_latency", "references", "readme", "resnet_architecture", "summary_row", "write_outputs"]

@@ -78,8 +78,19 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_compare)
 
 
+def require(figures: bool) -> None:
+    """The optional packages a run needs are installed (before any work): Dask, and matplotlib for figures."""
+    from ..batch import cluster, plots
+
+    cluster.require()
+    if figures:
+        plots.require()
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from ..batch.compare import compare
+
+    require(not args.no_plots)
 
     res = compare(args.suite, args.solvers, args.formulations, args.time_limit, args.out, workers=args.workers,
                   scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
@@ -129,6 +140,8 @@ def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_zoo(args: argparse.Namespace) -> int:
     from ..batch.zoo import build_zoo
 
+    require(not args.no_plot)
+
     cmd = (f"deepmad zoo --suite {args.suite} --solver {args.solver} --time-limit {args.time_limit:g} "
            f"--out {args.out}" + (f" --workers {args.workers}" if args.workers else "")
            + (f" --escalate {args.escalate}" if args.escalate != 1 else ""))
@@ -153,4 +166,4 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return exit_status(res.failed)
 
 
-__all__ = ["EXIT_HELP", "add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo", "exit_status", "register"]
+__all__ = ["EXIT_HELP", "add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo", "exit_status", "register", "require"]

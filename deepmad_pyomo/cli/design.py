@@ -91,6 +91,10 @@ def _check_arguments(args: argparse.Namespace) -> None:
                           "drop --solver, or use 'deepmad compare/zoo --scheduler' for many designs")
     if args.scheduler and args.workers > 1:
         raise DesignError("--workers", "give --workers (local processes) or --scheduler, not both")
+    if args.scheduler:
+        from ..batch.cluster import require
+
+        require()
 
 
 def _warm_start(spec: str | None, problem: Any) -> Any:

@@ -1,12 +1,12 @@
-"""``deepmad latency profile|show`` and the ``--latency MODEL.json`` option of ``deepmad build``."""
+"""``deepmad latency profile|predict|show`` and the ``--latency MODEL.json`` option of ``deepmad build``."""
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from ..latency.ops import CLOCKS, DEVICES, MALLOC_MODES
+from ..latency.ops import CLOCKS, DEVICES, MALLOC_MODES, RUNTIMES
 from ..latency.report import DEFAULT_REPEATS
-from .common import Output, add_output, emit_json, require_positive, stderr_progress
+from .common import ARCH_HELP, Output, add_output, emit_json, require_positive, resolve_arch, stderr_progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,13 +14,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_latency_parser(sub: argparse._SubParsersAction) -> None:
-    """``deepmad latency profile|show``."""
+    """``deepmad latency profile|predict|show``."""
     from ..latency.grid import GRIDS
 
     p = sub.add_parser("latency", help="measure this machine's latency and fit a model for latency budgets",
                        description="Latency budgets measured on your own hardware: 'profile' times the ops the "
                        "block families use and fits a latency model (a JSON file) that design problems name in "
-                       "budgets.latency_model; 'show' describes a model file.")
+                       "budgets.latency_model; 'predict' prices architectures with it (and measures them the same "
+                       "way with --measure); 'show' describes a model file.")
     lsub = p.add_subparsers(dest="latency_command", metavar="ACTION", required=True)
     pp = lsub.add_parser("profile", help="time the ops on this device and fit a latency model",
                          description="Time convolutions, BatchNorm, activations, adds, pools, SE gates, classifiers "
@@ -28,6 +29,9 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
                          "passes, medians), fit a model per op type and report its error on held-out shapes.")
     add_output(pp, "--out", Output.FILE, required=True, metavar="MODEL.json", help="write the model here (atomically)")
     pp.add_argument("--device", default="cpu", choices=DEVICES, help="where to run (default cpu)")
+    pp.add_argument("--runtime", default="torch", choices=RUNTIMES,
+                    help="what runs the ops and networks: torch (default) or onnxruntime (each exported to ONNX, "
+                         "ONNX Runtime on the CPU with every graph optimisation; pip install 'deepmad-pyomo[export]')")
     pp.add_argument("--threads", type=int, default=1, metavar="N",
                     help="intra-op threads on the CPU (default 1: the stable setting on a shared machine)")
     pp.add_argument("--batch", type=int, default=1, metavar="B", help="batch size (default 1)")
@@ -42,6 +46,16 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
                     help="tuned (default: no page faults from glibc's mmap threshold and trimming) or system")
     pp.add_argument("--json", action="store_true", help="print the summary as JSON")
     pp.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    pr = lsub.add_parser("predict", help="predicted latency of architectures (and measured, with --measure)",
+                         description="Price each ARCH with the model (the runtime, device, threads and batch it was "
+                         "measured with); --measure also times it that way (10th percentile of the passes, on the "
+                         "model's clock, with the model's reference network timed in between).")
+    pr.add_argument("model", metavar="MODEL.json")
+    pr.add_argument("archs", nargs="+", metavar="ARCH", help=ARCH_HELP)
+    pr.add_argument("--measure", action="store_true", help="also measure each one as the model was measured")
+    pr.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, metavar="N",
+                    help=f"timed passes with --measure (default {DEFAULT_REPEATS})")
+    pr.add_argument("--json", action="store_true", help="print JSON")
     ps = lsub.add_parser("show", help="describe a latency model file (what it was measured with, its fit)")
     ps.add_argument("model", metavar="MODEL.json")
     ps.add_argument("--json", action="store_true", help="print JSON")
@@ -50,7 +64,8 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_latency(args: argparse.Namespace) -> int:
     """``deepmad latency ACTION``: one function per action."""
-    return {"profile": cmd_latency_profile, "show": cmd_latency_show}[args.latency_command](args)
+    return {"profile": cmd_latency_profile, "predict": cmd_latency_predict,
+            "show": cmd_latency_show}[args.latency_command](args)
 
 
 def format_model_summary(d: dict[str, Any]) -> str:
@@ -88,11 +103,13 @@ def cmd_latency_profile(args: argparse.Namespace) -> int:
         require_positive(getattr(args, name), f"--{name}")
     progress = stderr_progress(not (args.quiet or args.json))
     L.check_device(args.device)
+    L.check_runtime(args.runtime, args.device)
     if progress:
-        progress(f"profiling on {args.device} ({args.threads} thread(s), batch {args.batch}, grid {args.grid})")
+        progress(f"profiling {args.runtime} on {args.device} ({args.threads} thread(s), batch {args.batch}, grid "
+                 f"{args.grid})")
     model = L.profile(device=args.device, threads=args.threads, batch=args.batch, grid=args.grid,
                       repeats=args.repeats, passes=args.passes, seed=args.seed, progress=progress,
-                      malloc=args.malloc, clock=args.clock)
+                      malloc=args.malloc, clock=args.clock, runtime=args.runtime)
     L.save(model, args.out)
     model.path = str(args.out)
     d = L.model_summary(model)
@@ -101,6 +118,36 @@ def cmd_latency_profile(args: argparse.Namespace) -> int:
     else:
         print(format_model_summary(d))
         print(f"wrote {args.out}; name it in a design problem as budgets.latency_model (with budgets.latency_ms)")
+    return 0
+
+
+def cmd_latency_predict(args: argparse.Namespace) -> int:
+    from .. import latency as L
+    from ..latency.report import latency_report
+
+    model = L.load(args.model)
+    model.path = str(args.model)
+    repeats = require_positive(args.repeats, "--repeats")
+    archs = [(spec, resolve_arch(spec)) for spec in args.archs]  # every ARCH checked before any timing
+    if args.measure:
+        L.check_runtime(model.runtime, model.device)
+    rows = []
+    for spec, arch in archs:
+        row: dict[str, Any] = {"arch": spec, "predicted_ms": round(L.predict_ms(model, arch), 4)}
+        if args.measure:
+            rep = latency_report(arch, args.model, repeats=repeats)
+            row.update(measured_ms=rep["latency_measured_ms"], error_rel=rep["latency_error_rel"],
+                       iqr_over_median=rep["latency_measured_iqr_over_median"])
+        rows.append(row)
+    if args.json:
+        emit_json({"model": model.describe(), "runtime": model.runtime, "rows": rows})
+        return 0
+    print(model.describe())
+    for r in rows:
+        line = f"{r['arch']}: predicted {r['predicted_ms']:.2f} ms"
+        if "measured_ms" in r:
+            line += f", measured {r['measured_ms']:.2f} ms ({100 * r['error_rel']:+.1f}%)"
+        print(line)
     return 0
 
 
@@ -158,4 +205,4 @@ def format_build_latency(d: dict[str, Any]) -> str:
 
 
 __all__ = ["add_build_latency_arguments", "add_latency_parser", "build_latency", "cmd_latency", "cmd_latency_profile",
-           "cmd_latency_show", "format_build_latency", "format_model_summary", "register"]
+           "cmd_latency_predict", "cmd_latency_show", "format_build_latency", "format_model_summary", "register"]

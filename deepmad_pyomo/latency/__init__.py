@@ -44,6 +44,7 @@ from .measure import (
     Measurement,
     build_network,
     check_device,
+    check_runtime,
     default_clock,
     measure_like,
     measure_network,
@@ -59,13 +60,13 @@ from .model import (
     save,
     validate,
 )
-from .ops import CLOCKS, DEVICES, MALLOC_MODES
+from .ops import CLOCKS, DEVICES, MALLOC_MODES, RUNTIMES
 from .report import latency_report, model_summary
 
 __all__ = [
-    "CLOCKS", "DEVICES", "GRIDS", "MALLOC_MODES",
+    "CLOCKS", "DEVICES", "GRIDS", "MALLOC_MODES", "RUNTIMES",
     "LatencyModel", "Measurement",
-    "build_network", "check_device", "default_clock", "fit", "latency_expression", "latency_report", "load",
+    "build_network", "check_device", "check_runtime", "default_clock", "fit", "latency_expression", "latency_report", "load",
     "load_cached", "measure_like", "measure_network", "model_summary", "predict_blocks_ms", "predict_ms",
     "profile", "refit", "save", "tune_malloc", "validate",
 ]

@@ -22,6 +22,7 @@ from .measure import (
     _now,
     build_network,
     check_device,
+    check_runtime,
     default_clock,
     measure_like,
     measure_network,
@@ -46,14 +47,15 @@ def measure_ops(shapes: Sequence[OpShape], device: str = "cpu", threads: int = 1
                 repeats: int = 5, passes: int = 3, warmup: int = 2, min_sample_s: float = 0.002, seed: int = 0,
                 progress: Callable[[str], None] | None = None, interleave: Callable[[], None] | None = None,
                 interleave_every_s: float = 1.0, malloc: str = "tuned",
-                clock: str | None = None) -> dict[OpShape, Measurement]:
+                clock: str | None = None, runtime: str = "torch") -> dict[OpShape, Measurement]:
     """Per-call latency samples of every op in ``shapes``: ``passes`` passes over the shapes, in a new
     random order each time (a burst of load then hits many shapes a little rather than one shape a lot),
     ``repeats`` samples per shape and pass (a network: two passes after a warm-up pass; :func:`profile`
     times its calibration networks in between instead).
     ``interleave()`` runs about every ``interleave_every_s`` s (e.g. one pass of a network under test,
-    so that it sees the same machine as the ops)."""
+    so that it sees the same machine as the ops). ``runtime``: torch, or ONNX Runtime (each op exported)."""
     check_device(device)
+    check_runtime(runtime, device)
     if device == "cpu":
         tune_malloc(malloc)
     clock = clock or default_clock(device, threads)
@@ -65,7 +67,7 @@ def measure_ops(shapes: Sequence[OpShape], device: str = "cpu", threads: int = 1
             rng.shuffle(order)
             t0 = last = time.perf_counter()
             for sh in order:
-                fn = _make_op(sh, device, batch)
+                fn = _make_op(sh, device, batch, runtime, threads)
                 if sh.op == "network":
                     samples[sh].extend(time_calls(fn, device, NET_PASSES, 1, 0.0, clock))
                 else:
@@ -197,11 +199,14 @@ NET_PASSES, NET_MIN_SAMPLES = 2, 8  # per visit of a calibration network; at lea
 def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | Sequence[OpShape] = "default",
             repeats: int = 5, passes: int = 3, seed: int = 0, progress: Callable[[str], None] | None = None,
             interleave: Callable[[], None] | None = None, interleave_every_s: float = 1.0,
-            malloc: str = "tuned", clock: str | None = None) -> LatencyModel:
+            malloc: str = "tuned", clock: str | None = None, runtime: str = "torch") -> LatencyModel:
     """Measure the ops on ``device`` and fit a :class:`LatencyModel`. About every ``interleave_every_s``
     seconds of timing ops, the profile times the small reference network (see :func:`reference_arch`), the
-    next calibration network (two passes after a warm-up pass) and runs ``interleave()``."""
+    next calibration network (two passes after a warm-up pass) and runs ``interleave()``. ``runtime``: what
+    runs the ops and networks (:data:`~.ops.RUNTIMES`): torch, or ONNX Runtime on the CPU (each op and network
+    exported to ONNX first)."""
     check_device(device)
+    check_runtime(runtime, device)
     for name, v in (("threads", threads), ("batch", batch), ("repeats", repeats), ("passes", passes)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise DesignError(name, f"must be a positive integer, got {v!r}", "an integer >= 1")
@@ -213,10 +218,10 @@ def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | S
     nets = [s for s in shapes if s.op == "network"]
     ref_arch = reference_arch()
     with torch_threads(threads if device == "cpu" else None):
-        ref_built = build_network(ref_arch, device, batch)
+        ref_built = build_network(ref_arch, device, batch, runtime, threads)
         # calibration networks are built once and timed all through the profile, a few passes at a time
         # after a warm-up pass: the way a network under test is measured (see measure_like)
-        built = {s: build_network(s.arch(), device, batch) for s in nets}
+        built = {s: build_network(s.arch(), device, batch, runtime, threads) for s in nets}
     ref_samples: list[float] = []
     net_samples: dict[OpShape, list[float]] = {s: [] for s in nets}
     visits = itertools.cycle(nets)
@@ -225,10 +230,11 @@ def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | S
         if nets:
             s = next(visits)
             net_samples[s].extend(measure_network(s.arch(), device, threads, batch, NET_PASSES, 1, built[s], malloc,
-                                                  clock).samples)
+                                                  clock, runtime).samples)
 
     def between() -> None:
-        ref_samples.extend(measure_network(ref_arch, device, threads, batch, 1, 1, ref_built, malloc, clock).samples)
+        ref_samples.extend(measure_network(ref_arch, device, threads, batch, 1, 1, ref_built, malloc, clock,
+                                           runtime).samples)
         visit_network()
         if interleave:
             interleave()
@@ -236,7 +242,8 @@ def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | S
     t0 = time.perf_counter()
     between()
     meas = measure_ops(ops, device, threads, batch, repeats, passes, seed=seed, progress=progress,
-                       interleave=between, interleave_every_s=interleave_every_s, malloc=malloc, clock=clock)
+                       interleave=between, interleave_every_s=interleave_every_s, malloc=malloc, clock=clock,
+                       runtime=runtime)
     while nets and min(len(v) for v in net_samples.values()) < NET_MIN_SAMPLES:
         between()
     if progress and nets:
@@ -244,28 +251,29 @@ def profile(device: str = "cpu", threads: int = 1, batch: int = 1, grid: str | S
     meas.update({s: Measurement(v) for s, v in net_samples.items()})
     built.clear()  # free the calibration networks before fitting
     wall = time.perf_counter() - t0
-    coef, report = fit({s: m.median for s, m in meas.items()}, batch, seed=seed)
+    coef, report = fit({s: m.low for s, m in meas.items()}, batch, seed=seed)
     measured_with = {"device": device, "threads": threads if device == "cpu" else 1, "batch": batch,
                      "dtype": "float32", "clock": clock, "malloc": malloc if device == "cpu" else "cuda",
-                     "allocator": allocator, **device_info(device),
+                     "allocator": allocator, "runtime": runtime, **device_info(device, runtime),
                      "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     ref = Measurement(ref_samples)
     noise = {**noise_summary(meas.values()), "repeats_per_pass": repeats, "passes": passes,
              "profile_wall_s": round(wall, 1),
              "reference": {"architecture": ref_arch.describe(), "resolution": ref_arch.resolution,
                            **ref.to_dict()}}
-    samples = [{**s.to_dict(), "median_ms": round(m.median, 6), "iqr_rel": round(m.iqr_rel, 4)}
+    samples = [{**s.to_dict(), "low_ms": round(m.low, 6), "median_ms": round(m.median, 6), "iqr_rel": round(m.iqr_rel, 4)}
                for s, m in meas.items()]
     report["grid"] = {"name": grid if isinstance(grid, str) else "custom", "seed": seed, "shapes": len(shapes)}
     return LatencyModel(coef, measured_with, report, noise, samples)
 
 
 def refit(model: LatencyModel, seed: int = 0) -> LatencyModel:
-    """Fit again from the raw medians a model file keeps."""
+    """Fit again from the raw statistics (low quantile, see :attr:`Measurement.low`) a model file keeps."""
     medians = {}
     for d in model.samples:
         d = dict(d)
-        ms = d.pop("median_ms")
+        median = d.pop("median_ms")
+        ms = d.pop("low_ms", median)  # files written before the low quantile was the statistic: the median
         d.pop("iqr_rel", None)
         medians[OpShape.from_dict(d)] = ms
     coef, report = fit(medians, model.batch, seed=seed)

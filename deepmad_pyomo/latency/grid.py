@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from ..errors import DesignError
 from ..space import metrics
 from ..space.arch import se_width
-from .measure import build_network
+from .measure import build_network, on_runtime
 from .ops import (
     _M,
     DW_TYPES,
@@ -126,8 +126,9 @@ def _random(shape: Sequence[int]) -> Any:
     return flat[:n].clone().view(*shape)
 
 
-def _make_op(shape: OpShape, device: str, batch: int) -> Callable[[], Any]:
-    """A zero-argument callable running the op once (modules and inputs built here, weights random)."""
+def _make_op(shape: OpShape, device: str, batch: int, runtime: str = "torch", threads: int = 1) -> Callable[[], Any]:
+    """A zero-argument callable running the op once on ``runtime`` (modules and inputs built here, weights
+    random)."""
     import torch
     from torch import nn
     from torch.nn.utils import skip_init
@@ -135,6 +136,10 @@ def _make_op(shape: OpShape, device: str, batch: int) -> Callable[[], Any]:
     from ..nn.network import SqueezeExcite
 
     o, r = shape.op, shape.r
+
+    def run(m: nn.Module, *xs: Any) -> Callable[[], Any]:
+        f = on_runtime(m, *xs, runtime=runtime, threads=threads)
+        return lambda: f(*xs)
 
     def rand(*size: int) -> Any:
         return _random(size).to(device)
@@ -167,29 +172,26 @@ def _make_op(shape: OpShape, device: str, batch: int) -> Callable[[], Any]:
             mods.append(conv().eval().to(device))
             with torch.no_grad():
                 mods[-1].weight.copy_(mods[0].weight)
-        it = itertools.cycle(mods)
-        return lambda: next(it)(x)
+        it = itertools.cycle([run(m, x) for m in mods])
+        return lambda: next(it)()
     if o in ("bn", "relu", "silu"):
         m = init({"bn": lambda: nn.BatchNorm2d(shape.cout), "relu": nn.ReLU, "silu": nn.SiLU}[o]())
-        x = rand(batch, shape.cout, r, r)
-        return lambda: m(x)
+        return run(m, rand(batch, shape.cout, r, r))
     if o == "add":
-        x, y = rand(batch, shape.cout, r, r), rand(batch, shape.cout, r, r)
-        return lambda: x + y
+        class Add(nn.Module):  # the residual add as a module (what the ONNX export takes)
+            def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+                return x + y
+
+        return run(Add(), rand(batch, shape.cout, r, r), rand(batch, shape.cout, r, r))
     if o == "avgpool":
-        m = nn.AvgPool2d(2)
-        x = rand(batch, shape.cout, 2 * r, 2 * r)
-        return lambda: m(x)
+        return run(nn.AvgPool2d(2), rand(batch, shape.cout, 2 * r, 2 * r))
     if o == "se":
-        m = init(SqueezeExcite(shape.cout, shape.se))
-        x = rand(batch, shape.cout, r, r)
-        return lambda: m(x)
+        return run(init(SqueezeExcite(shape.cout, shape.se)), rand(batch, shape.cout, r, r))
     if o == "classifier":
         m = init(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(shape.cin, shape.n)))
-        x = rand(batch, shape.cin, r, r)
-        return lambda: m(x)
+        return run(m, rand(batch, shape.cin, r, r))
     if o == "network":
-        net, x = build_network(shape.arch(), device, batch)
+        net, x = build_network(shape.arch(), device, batch, runtime, threads)
         return lambda: net(x)
     raise DesignError("op", f"unknown op {o!r}", ", ".join(OPS))
 
@@ -308,7 +310,7 @@ def reference_arch() -> Any:
                         name="latency-reference")
 
 
-def device_info(device: str) -> dict[str, Any]:
+def device_info(device: str, runtime: str = "torch") -> dict[str, Any]:
     """What a model file records about the machine and libraries."""
     import numpy
     import torch
@@ -328,6 +330,10 @@ def device_info(device: str) -> dict[str, Any]:
                             "numpy": numpy.__version__, "python": platform.python_version(),
                             "platform": platform.platform(), "deepmad_pyomo": __version__,
                             "mkldnn": bool(torch.backends.mkldnn.is_available())}
+    if runtime == "onnxruntime":
+        import onnxruntime
+
+        info["onnxruntime"] = onnxruntime.__version__
     if device.startswith("cuda"):
         info["cuda"] = torch.version.cuda
         info["cudnn"] = torch.backends.cudnn.version()

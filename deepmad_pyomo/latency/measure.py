@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..errors import DesignError
-from .ops import CLOCKS, DEVICES, MALLOC_MODES
+from .ops import CLOCKS, DEVICES, MALLOC_MODES, RUNTIMES
 
 if TYPE_CHECKING:
     from .model import LatencyModel
+
+
+LOW_QUANTILE = 0.1  # see Measurement.low
 
 
 @dataclass
@@ -25,6 +28,16 @@ class Measurement:
         return statistics.median(self.samples)
 
     @property
+    def low(self) -> float:
+        """The :data:`LOW_QUANTILE` quantile (the least sample when there are under 10): the statistic a
+        latency model is fitted on and networks are measured by. Other work on the machine only adds time
+        (cache, memory bandwidth and a shared core's cycles), so a low quantile estimates the latency of an
+        unloaded machine far more steadily than the median does; the median is kept as the spread's centre."""
+        if len(self.samples) < 10:
+            return min(self.samples)
+        return statistics.quantiles(self.samples, n=round(1 / LOW_QUANTILE), method="inclusive")[0]
+
+    @property
     def iqr_rel(self) -> float:
         """Inter-quartile range / median: how noisy the measurement was."""
         if len(self.samples) < 4 or self.median <= 0:
@@ -33,7 +46,8 @@ class Measurement:
         return (q[2] - q[0]) / self.median
 
     def to_dict(self) -> dict[str, Any]:
-        return {"median_ms": round(self.median, 4), "iqr_over_median": round(self.iqr_rel, 4),
+        return {"median_ms": round(self.median, 4), "low_ms": round(self.low, 4),
+                "iqr_over_median": round(self.iqr_rel, 4),
                 "n": len(self.samples), "min_ms": round(min(self.samples), 4), "max_ms": round(max(self.samples), 4)}
 
 
@@ -97,6 +111,59 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+def check_runtime(runtime: str, device: str = "cpu") -> str:
+    """``runtime`` is one of :data:`RUNTIMES` that can run here: ONNX Runtime needs the ``export`` extra
+    (and runs on the CPU); a :class:`DesignError` naming what is wrong otherwise."""
+    if runtime not in RUNTIMES:
+        raise DesignError("runtime", f"unknown runtime {runtime!r}", ", ".join(RUNTIMES))
+    if runtime == "onnxruntime":
+        if device != "cpu":
+            raise DesignError("runtime", f"onnxruntime is profiled on the CPU here, not on {device!r}", "--device cpu")
+        from ..extras import Extra, missing
+
+        try:
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+        except ImportError as e:
+            raise missing(Extra.EXPORT, "the onnxruntime runtime", e) from None
+    return runtime
+
+
+class OrtModule:
+    """A torch module exported to ONNX (opset 17, in memory) and run by an ONNX Runtime CPU session with
+    ``threads`` intra-op threads (1: on the calling thread, so the thread's CPU time is the op's) and every
+    graph optimisation on. Called like the module, on torch tensors; returns ONNX Runtime's outputs."""
+
+    def __init__(self, module: Any, *example: Any, threads: int = 1):
+        import io
+        import warnings
+
+        import onnxruntime as ort
+        import torch
+
+        buf = io.BytesIO()
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter, chosen here
+            torch.onnx.export(module.eval(), example, buf, dynamo=False, opset_version=17,
+                              input_names=[f"x{i}" for i in range(len(example))])
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+        self.names = [i.name for i in self.session.get_inputs()]
+
+    def __call__(self, *xs: Any) -> Any:
+        return self.session.run(None, {n: x.numpy() for n, x in zip(self.names, xs)})
+
+
+def on_runtime(module: Any, *example: Any, runtime: str = "torch", threads: int = 1) -> Callable[..., Any]:
+    """``module`` itself (torch) or an :class:`OrtModule` of it (``example``: its inputs, for the export)."""
+    return module if runtime == "torch" else OrtModule(module, *example, threads=threads)
+
+
 def _sync(device: str) -> Callable[[], None]:
     if device.startswith("cuda"):
         import torch
@@ -133,8 +200,10 @@ def time_calls(fn: Callable[[], Any], device: str, repeats: int, warmup: int = 2
     return out
 
 
-def build_network(arch: Any, device: str = "cpu", batch: int = 1) -> tuple[Any, Any]:
-    """The eval-mode module of ``arch`` on ``device`` and a random input batch."""
+def build_network(arch: Any, device: str = "cpu", batch: int = 1, runtime: str = "torch",
+                  threads: int = 1) -> tuple[Any, Any]:
+    """The eval-mode module of ``arch`` on ``device`` (on ``runtime``, see :func:`on_runtime`) and a random
+    input batch."""
     import torch
 
     from ..nn.network import build_model
@@ -142,7 +211,7 @@ def build_network(arch: Any, device: str = "cpu", batch: int = 1) -> tuple[Any, 
     torch.manual_seed(0)
     model = build_model(arch).eval().to(device)
     x = torch.randn(batch, arch.blocks[0].c_in, arch.resolution, arch.resolution, device=device)
-    return model, x
+    return on_runtime(model, x, runtime=runtime, threads=threads), x
 
 
 def check_device(device: str) -> str:
@@ -157,24 +226,25 @@ def check_device(device: str) -> str:
 
 def measure_network(arch: Any, device: str = "cpu", threads: int = 1, batch: int = 1, repeats: int = 15,
                     warmup: int = 3, built: tuple[Any, Any] | None = None, malloc: str = "tuned",
-                    clock: str | None = None) -> Measurement:
-    """Per-pass latencies of ``arch`` (eval mode, inference mode, batch ``batch``) on ``clock`` (default
-    :func:`default_clock`)."""
+                    clock: str | None = None, runtime: str = "torch") -> Measurement:
+    """Per-pass latencies of ``arch`` (eval mode, inference mode, batch ``batch``, on ``runtime``) on ``clock``
+    (default :func:`default_clock`)."""
     check_device(device)
     if device == "cpu":
         tune_malloc(malloc)
     clock = clock or default_clock(device, threads)
     with torch_threads(threads if device == "cpu" else None):
-        model, x = built or build_network(arch, device, batch)
+        model, x = built or build_network(arch, device, batch, runtime, threads)
         return Measurement(time_calls(lambda: model(x), device, repeats, warmup, clock=clock))
 
 
 def measure_like(model: LatencyModel, arch: Any, repeats: int = 15, warmup: int = 3,
                  built: tuple[Any, Any] | None = None, clock: str | None = None) -> Measurement:
-    """Measure ``arch`` the way ``model`` was measured (device, threads, batch, allocator, clock)."""
+    """Measure ``arch`` the way ``model`` was measured (device, threads, batch, allocator, clock, runtime)."""
     check_device(model.device)
     malloc = model.measured_with.get("malloc", "system")
     return measure_network(arch, model.device, model.threads, model.batch, repeats, warmup, built,
-                           malloc=malloc if malloc in MALLOC_MODES else "system", clock=clock or model.clock)
+                           malloc=malloc if malloc in MALLOC_MODES else "system", clock=clock or model.clock,
+                           runtime=check_runtime(model.runtime, model.device))
 
 

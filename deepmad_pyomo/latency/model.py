@@ -16,6 +16,7 @@ from .ops import (
     FORMAT,
     GROUPS,
     MALLOC_MODES,
+    RUNTIMES,
     network_latency,
 )
 
@@ -49,6 +50,10 @@ class LatencyModel:
     def clock(self) -> str:
         return str(self.measured_with.get("clock", "wall"))
 
+    @property
+    def runtime(self) -> str:
+        return str(self.measured_with.get("runtime", "torch"))
+
     def describe(self) -> str:
         """One line: where, how and when the model was measured."""
         w = self.measured_with
@@ -56,7 +61,9 @@ class LatencyModel:
         threads = f"{w['threads']} thread{'s' if w['threads'] != 1 else ''}, " if self.device == "cpu" else ""
         alloc = f", malloc {w['malloc']}" if w.get("malloc") and self.device == "cpu" else ""
         return (f"latency model measured on {w['device']}{name}, {threads}batch {w['batch']}, "
-                f"{w.get('dtype', 'float32')}, clock {self.clock}{alloc}, torch {w['torch']}"
+                f"{w.get('dtype', 'float32')}, clock {self.clock}{alloc}, "
+                + (f"onnxruntime {w.get('onnxruntime')} (torch {w['torch']} exported)" if self.runtime == "onnxruntime"
+                   else f"torch {w['torch']}")
                 + (f", {w['created']}" if w.get("created") else "") + (f" [{self.path}]" if self.path else ""))
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +103,7 @@ def validate(d: Any, where: str = "latency model") -> None:
                               ", ".join(DEVICES) if key == "device" else "the torch version, e.g. 2.13.0+cpu")
     if w["device"].split(":")[0] not in DEVICES:
         raise DesignError(f"{where}: measured_with.device", f"unknown device {w['device']!r}", ", ".join(DEVICES))
-    for key, valid in (("clock", CLOCKS), ("malloc", MALLOC_MODES + ("cuda",))):
+    for key, valid in (("clock", CLOCKS), ("malloc", MALLOC_MODES + ("cuda",)), ("runtime", RUNTIMES)):
         if key in w and w[key] not in valid:
             raise DesignError(f"{where}: measured_with.{key}", f"unknown value {w[key]!r}", ", ".join(valid))
     coef = d.get("coefficients")

@@ -16,6 +16,7 @@ FORMAT = "deepmad-pyomo/latency-model-v1"
 DEVICES = ("cpu", "cuda")
 CLOCKS = ("thread_cpu", "wall")  # what a latency is timed on: the calling thread's CPU time, or wall time
 MALLOC_MODES = ("tuned", "system")  # the CPU allocator while measuring (see measure.tune_malloc)
+RUNTIMES = ("torch", "onnxruntime")  # what runs the ops and networks: torch eager, or ONNX Runtime (CPU)
 FAMILIES = BLOCK_TYPES
 DW_TYPES = tuple(sorted(DEPTHWISE))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .grid import reference_arch
-from .measure import Measurement, build_network, check_device, measure_like
+from .measure import Measurement, build_network, check_device, check_runtime, measure_like
 from .model import LatencyModel, load, predict_blocks_ms, predict_ms
 
 DEFAULT_REPEATS = 15
@@ -51,9 +51,10 @@ def latency_report(arch: Any, model_path: str, repeats: int = DEFAULT_REPEATS) -
     check_device(model.device)
     predicted = predict_ms(model, arch)
     blocks = predict_blocks_ms(model, arch)
-    built = build_network(arch, model.device, model.batch)
+    runtime = check_runtime(model.runtime, model.device)
+    built = build_network(arch, model.device, model.batch, runtime, model.threads)
     ref_arch = reference_arch()
-    ref_built = build_network(ref_arch, model.device, model.batch)
+    ref_built = build_network(ref_arch, model.device, model.batch, runtime, model.threads)
     net: list[float] = []
     ref: list[float] = []
     chunk = 3
@@ -63,13 +64,14 @@ def latency_report(arch: Any, model_path: str, repeats: int = DEFAULT_REPEATS) -
     m = Measurement(net)
     d: dict[str, Any] = {
         "latency_predicted_ms": round(predicted, 4),
-        "latency_measured_ms": round(m.median, 4),
-        "latency_error_rel": round(predicted / m.median - 1, 4),
+        "latency_measured_ms": round(m.low, 4),
+        "latency_error_rel": round(predicted / m.low - 1, 4),
+        "latency_measured_median_ms": round(m.median, 4),
         "latency_measured_iqr_over_median": round(m.iqr_rel, 4) if len(net) >= 4 else None,
         "latency_measured_passes": len(net),
         "latency_clock": model.clock,
-        "latency_statistic": f"median of {len(net)} forward passes on the model's clock ({model.clock}), "
-                             f"batch {model.batch}, after warm-up",
+        "latency_statistic": f"10th percentile of {len(net)} forward passes on the model's clock ({model.clock}), "
+                             f"batch {model.batch}, {model.runtime}, after warm-up",
         "latency_predicted_blocks_ms": [round(v, 4) for v in blocks],
         "latency_model": _model_facts(model, model_path),
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -152,4 +153,51 @@ def create_model(name: str, pretrained: bool = False, num_classes: int | None = 
     return model.to(dtype=dtype) if dtype is not None else model
 
 
-__all__ = ["ENV_VAR", "RELEASED", "create_model", "get_architecture", "list_models", "refresh", "zoo_folders"]
+HUB_PREFIX = "deepmad_"
+
+
+def hub_name(name: str) -> str:
+    """The model's name as a Python identifier, for timm and torch.hub: lower case, ``.`` -> ``p``, other
+    punctuation -> ``_``, prefixed ``deepmad_`` (``deepmad-R18`` -> ``deepmad_r18``,
+    ``imagenet-k1dwk1-0.4g-224`` -> ``deepmad_imagenet_k1dwk1_0p4g_224``)."""
+    ident = re.sub(r"[^a-z0-9]+", "_", name.lower().replace(".", "p")).strip("_")
+    return ident if ident.startswith(HUB_PREFIX) else HUB_PREFIX + ident
+
+
+def entrypoint(name: str) -> Callable[..., nn.Module]:
+    """A function ``fn(pretrained=False, **options)`` named :func:`hub_name` that builds ``name`` with
+    :func:`create_model`: what timm's ``register_model`` and torch.hub expect. It also takes timm's
+    ``pretrained_cfg``/``cache_dir`` (unused: no weights exist) and ``pretrained_cfg_overlay`` (merged
+    into the model's ``pretrained_cfg``)."""
+    def build(pretrained: bool = False, pretrained_cfg: Any = None, pretrained_cfg_overlay: dict[str, Any] | None = None,
+              cache_dir: Any = None, **options: Any) -> nn.Module:
+        model = create_model(name, pretrained=pretrained, **options)
+        if pretrained_cfg_overlay:
+            model.pretrained_cfg = {**model.pretrained_cfg, **pretrained_cfg_overlay}
+        return model
+
+    build.__name__ = build.__qualname__ = hub_name(name)
+    build.__doc__ = f"The deepmad-pyomo model {name!r} (no pretrained weights), built by create_model({name!r}, ...)."
+    return build
+
+
+def hub_names() -> dict[str, str]:
+    """Every registered model's name by its :func:`hub_name`; two names with one hub name are refused (a
+    :class:`DesignError`)."""
+    found: dict[str, str] = {}
+    for name in list_models():
+        ident = hub_name(name)
+        if ident in found:
+            raise DesignError("model", f"{found[ident]!r} and {name!r} have the same hub name {ident!r}",
+                              "names that differ in more than case and punctuation")
+        found[ident] = name
+    return found
+
+
+def entrypoints() -> dict[str, Callable[..., nn.Module]]:
+    """:func:`entrypoint` of every registered model, by :func:`hub_name`."""
+    return {ident: entrypoint(name) for ident, name in hub_names().items()}
+
+
+__all__ = ["ENV_VAR", "HUB_PREFIX", "RELEASED", "create_model", "entrypoint", "entrypoints", "get_architecture",
+           "hub_name", "hub_names", "list_models", "refresh", "zoo_folders"]

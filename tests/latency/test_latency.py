@@ -7,6 +7,7 @@ import argparse
 import copy
 import json
 import math
+from pathlib import Path
 from dataclasses import replace
 
 import pyomo.environ as pyo
@@ -27,7 +28,7 @@ from deepmad_pyomo.latency.fit import nnls
 from deepmad_pyomo.latency.grid import default_grid
 from deepmad_pyomo.latency.ops import GROUPS, OPS, block_latency, is_pointwise
 from deepmad_pyomo.mp.formulation import build_pyomo_model, load_architecture
-from deepmad_pyomo.space.arch import Architecture, Block
+from deepmad_pyomo.space.arch import Architecture, Block, save
 from deepmad_pyomo.space.problem import DesignProblem
 
 FAMILIES = ("k1kxk1", "kxkx", "k1dwk1", "k1dwsek1")
@@ -387,3 +388,52 @@ def test_nnls_optimality_and_duplicate_columns():
     x = nnls(A, A @ [0.5, 1.0, 0.0])
     assert x == pytest.approx([0.5, 1.0, 0.0]) and x[2] == 0.0
 
+
+
+def test_low_quantile_statistic():
+    m = L.Measurement([10.0] * 9 + [50.0] * 11)  # 20 samples, load inflating most of them
+    assert m.low == 10.0 and m.median == 50.0
+    assert L.Measurement([3.0, 1.0, 2.0]).low == 1.0  # under 10 samples: the least
+    assert L.Measurement([float(i) for i in range(1, 101)]).low == pytest.approx(10.9)
+
+
+def test_onnxruntime_runtime_profiles_predicts_and_measures(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    out = tmp_path / "ort.json"
+    args = _parser().parse_args(["latency", "profile", "--runtime", "onnxruntime", "--grid", "tiny", "--passes", "1",
+                                 "--repeats", "2", "--out", str(out), "--quiet"])
+    assert args.func(args) == 0
+    capsys.readouterr()
+    model = L.load(out)
+    assert model.runtime == "onnxruntime" and model.measured_with["onnxruntime"]
+    assert "onnxruntime" in model.describe()
+    a = arch("k1kxk1")
+    ort_net, x = L.build_network(a, runtime="onnxruntime")
+    torch_net, _ = L.build_network(a)
+    import torch
+
+    with torch.inference_mode():
+        assert torch.allclose(torch.from_numpy(ort_net(x)[0]), torch_net(x), rtol=1e-3, atol=1e-4)
+    arch_file = tmp_path / "a.json"
+    save(a, arch_file)
+    args = _parser().parse_args(["latency", "predict", str(out), str(arch_file), "--measure", "--repeats", "3",
+                                 "--json"])
+    assert args.func(args) == 0
+    row = json.loads(capsys.readouterr().out)["rows"][0]
+    assert row["predicted_ms"] == pytest.approx(L.predict_ms(model, a), rel=1e-3) and row["measured_ms"] > 0
+    with pytest.raises(DesignError, match="runtime"):
+        L.profile(runtime="tvm", grid="tiny")
+
+
+def test_zoo_readme_gets_a_predicted_latency_column(tmp_path, model_file):
+    from deepmad_pyomo.batch import zoo_readme
+
+    a = arch("k1dwk1")
+    rec = {"name": "cifar-x", "suite": "cifar", "family": "k1dwk1", "resolution": 32, "budgets": {"flops": 6e6},
+           "metrics": {"macs": 1, "params": 1}, "architecture": a.to_dict()}
+    assert zoo_readme.predicted_latency(tmp_path, [rec]) is None
+    (tmp_path / zoo_readme.LATENCY_FILE).write_text(Path(model_file).read_text())
+    described, ms = zoo_readme.predicted_latency(tmp_path, [rec])
+    assert ms == {"cifar-x": pytest.approx(L.predict_ms(L.load(model_file), a))} and "cpu" in described
+    text = zoo_readme.readme([rec], ["cifar"], "deepmad zoo ...", False, (described, ms))
+    assert "latency (ms) |" in text and f"| {ms['cifar-x']:.1f} |" in text and "predicted (not measured)" in text
