@@ -34,6 +34,7 @@ import pyomo.environ as pyo
 from pyomo.opt import SolverResults, SolverStatus
 from pyomo.opt import TerminationCondition as TC
 
+from ...extras import Extra, install_command
 from ...mp.formulation import FormulationOptions, build_pyomo_model, decode
 from ...space.arch import Architecture
 from ...space.metrics import evaluate
@@ -200,7 +201,7 @@ def version() -> str | None:
 
 @register("mindtpy", RouteKind.LOCAL,
           "Pyomo MindtPy outer approximation: HiGHS for the MILP master, casadi's Ipopt for the NLPs",
-          install="pip install highspy casadi", probe=version)
+          install=install_command(Extra.MINDTPY), probe=version)
 def run(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     t0 = time.perf_counter()
     deadline = t0 + opts.time_limit - MARGIN_S

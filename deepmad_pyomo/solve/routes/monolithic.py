@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from ...enums import StrEnum
+from ...extras import Extra, install_command
 from ...mp.formulation import (
     FormulationOptions,
     build_pyomo_model,
@@ -102,7 +103,7 @@ def stopped_message(cpu_limit: int, cpu_s: float, objective: float | None, bound
     return f"MAiNGO stopped at {limit} with {best}, bound {bound:,.2f}{gap}"
 
 
-@register("maingo", RouteKind.GLOBAL, "MAiNGO (appsi_maingo) on the monolithic MINLP", install="pip install maingopy",
+@register("maingo", RouteKind.GLOBAL, "MAiNGO (appsi_maingo) on the monolithic MINLP", install=install_command(Extra.MAINGO),
           probe=maingo_version)
 def run_maingo(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     from pyomo.contrib.appsi.solvers import MAiNGO
