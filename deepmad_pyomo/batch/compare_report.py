@@ -66,7 +66,7 @@ def _measured(row: dict[str, Any]) -> dict[str, Any]:
     out = {**row, "solved": row.get("status") == Status.OPTIMAL.value,
            "time_to_first": measures.time_to_first(trace), "time_to_best": measures.time_to_best(trace)}
     out["primal_integral"] = None if best is None or is_failure(row.get("status")) else \
-        round(measures.primal_integral(trace, best, float(row["time_limit"])), 4)
+        measures.primal_integral(trace, best, float(row["time_limit"]))
     out["time_to_best_known"] = None if best is None else measures.time_to_target(trace, best, tol)
     return out
 

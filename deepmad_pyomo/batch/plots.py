@@ -75,6 +75,9 @@ def _colors(configs: Sequence[str]) -> dict[str, Any]:
     return {c: cycle[i] if i < len(cycle) else cmap(i % 20) for i, c in enumerate(configs)}
 
 
+LINE_STYLES = ("-", "--", "-.", ":")  # curves that coincide stay visible
+
+
 TIME_FLOOR_S = 0.05  # times below this count as this in ratios (PAVER's resmin)
 INTEGRAL_FLOOR_S = 1e-3
 
@@ -129,12 +132,13 @@ def _draw_profile(ax: Any, per_config: dict[str, list[float]], colors: dict[str,
     a curve that ends below 1 at the right edge has that fraction of problems failed (ratio infinity)."""
     finite = [x for v in per_config.values() for x in v if math.isfinite(x)]
     x_max = max(1.0, math.log2(max(finite, default=1.0)) * 1.1)
-    for c, vals in per_config.items():
+    for j, (c, vals) in enumerate(per_config.items()):
         n = len(vals)
         xs = sorted(math.log2(v) for v in vals if math.isfinite(v))
         steps_x = [0.0] + xs + [x_max]
         steps_y = [0.0] + [(i + 1) / n for i in range(len(xs))] + [len(xs) / n]
-        ax.step(steps_x, steps_y, where="post", label=c, color=colors[c], lw=1.4)
+        ax.step(steps_x, steps_y, where="post", label=c, color=colors[c], lw=1.6,
+                ls=LINE_STYLES[j % len(LINE_STYLES)])
     ticks = list(range(0, int(math.floor(x_max)) + 1, max(1, int(x_max) // 6 + 1)))
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{2 ** k:g}" for k in ticks])
@@ -233,7 +237,6 @@ def gap_plot(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:
         ax.set_xlim(-0.6, max(len(plist) - 0.4, 0.6))
         ax.set_ylabel("percent (symmetric log scale; zero at the bottom)", fontsize=8)
         ax.grid(alpha=0.3, axis="y")
-        ax.legend(fontsize=7, loc="upper right")
         strip.set_title(title, fontsize=9)
         strip.set_yticks([0.0])
         strip.set_yticklabels(["no verified\ndesign"], fontsize=7)
@@ -242,6 +245,9 @@ def gap_plot(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:
         strip.grid(alpha=0.3, axis="x")
         if not plist:
             ax.text(0.5, 0.5, "no configuration proved a bound", ha="center", va="center", transform=ax.transAxes)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 5) or 1,
+               fontsize=8)
     fig.suptitle("Gaps per problem", fontsize=10)
     return save(fig, stem)
 

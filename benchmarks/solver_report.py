@@ -1,0 +1,167 @@
+"""Solver comparison report: every available solver route on a suite, with the measures of
+``deepmad compare`` (solved, shifted geometric means with a 10 s shift, times to the first and to a
+best-known design, Berthold's primal integral, gaps), a GAMS trace file and the figures.
+
+    python benchmarks/solver_report.py                                  # paper suite, 30 s per run, 2 workers
+    python benchmarks/solver_report.py --suite paper,imagenet --time-limit 20 --out /tmp/solvers
+
+It runs ``deepmad compare`` (``deepmad_pyomo.batch.compare.compare``) with every route that can run here
+(``deepmad solvers``; routes that cannot are listed in the report), one formulation (``natural``), and
+writes under ``--out`` (default ``benchmarks/solvers``) what compare writes (``results.*``, ``runs/``,
+figures) and ``README.md``: the report, every number in it read from those results. A rerun resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+HERE = Path(__file__).resolve().parent
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None else f"{100 * v:.3f}%"
+
+
+def _num(v: Any, spec: str = ".1f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def summary_table(summary: Sequence[dict[str, Any]], n_problems: int) -> list[str]:
+    lines = ["| route | solved (proven) | best known | bound proved | time sgm (s) | first design sgm (s) "
+             "| best-known design sgm (s) | mean primal integral (s) | mean gap to certified | failed |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in sorted(summary, key=lambda s: (s["mean_primal_integral"] is None, s["mean_primal_integral"] or 0)):
+        lines.append(f"| {s['config']} | {s['solved']}/{n_problems} | {s['best_known']}/{n_problems} "
+                     f"| {s['proved_bound']}/{n_problems} | {_num(s['time_sgm_s'])} | {_num(s['time_to_first_sgm_s'])} "
+                     f"| {_num(s['time_to_best_known_sgm_s'])} | {_num(s['mean_primal_integral'], '.2f')} "
+                     f"| {_pct(s['mean_gap_to_certified'])} | {s['failed']} |")
+    return lines
+
+
+def problem_table(rows: Sequence[dict[str, Any]], configs: Sequence[str]) -> list[str]:
+    """Per problem and route: the primal integral and the gap to the certified bound ('no design' where none)."""
+    lines = ["| problem | best known | " + " | ".join(configs) + " |", "|---|---:|" + "---:|" * len(configs)]
+    by = {(r["problem_id"], r["config"]): r for r in rows}
+    for p in sorted({r["problem_id"] for r in rows}):
+        best = next((r["best_objective"] for r in rows if r["problem_id"] == p), None)
+        cells = []
+        for c in configs:
+            r = by.get((p, c))
+            if r is None:
+                cells.append("-")
+            elif r.get("objective") is None:
+                cells.append(f"no design ({r['status']})")
+            else:
+                cells.append(f"{_num(r.get('primal_integral'), '.2f')} s / {_pct(r.get('gap_to_certified'))}")
+        lines.append(f"| {p} | {_num(best, ',.1f')} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def observations(summary: Sequence[dict[str, Any]], n: int) -> list[str]:
+    """Sentences read off the summary (no number typed in by hand)."""
+    proved = [s["config"] for s in summary if s["solved"]]
+    all_best = [s["config"] for s in summary if s["best_known"] == n]
+    ranked = sorted((s for s in summary if s["mean_primal_integral"] is not None),
+                    key=lambda s: s["mean_primal_integral"])
+    out = [f"- Routes that proved optimality (within the gap) on at least one problem: "
+           f"{', '.join(proved) or 'none'}."]
+    out.append(f"- Routes that found a best-known design (within 1%) on every problem: {', '.join(all_best) or 'none'}.")
+    if ranked:
+        out.append("- Mean primal integral, best first: " + ", ".join(
+            f"{s['config']} {s['mean_primal_integral']:.2f} s" for s in ranked) + ".")
+    failed = [f"{s['config']} ({s['failed']})" for s in summary if s["failed"]]
+    out.append(f"- Runs that failed (error, unavailable): {', '.join(failed) or 'none'}.")
+    return out
+
+
+def report(res: Any, header: dict[str, Any], command: str, skipped: dict[str, str], load: tuple[float, float],
+           wall_s: float) -> str:
+    from deepmad_pyomo.batch.compare_report import summary_rows
+    from deepmad_pyomo.batch.environment import describe, environment
+    from deepmad_pyomo.batch.plots import sizes_vary
+
+    rows = res.rows
+    n = len({r["problem_id"] for r in rows})
+    summary = summary_rows(rows)
+    configs = [s["config"] for s in summary]
+    envs = {describe(r["environment"]) for r in _records(res.out) if r.get("environment")} or {describe(environment())}
+    lines = [f"# Solver routes compared on the {', '.join(header['suites'])} suite", "",
+             f"Regenerated by `{command}` ({wall_s / 60:.1f} min on this machine, load average "
+             f"{load[0]:.2f} before and {load[1]:.2f} after; other work shared the cores). {n} problems x "
+             f"{len(configs)} routes, formulation `natural`, time limit {header['time_limit']:g} s per run, "
+             f"relative gap {header['gap']:g}, {res.workers} Dask workers.", ""]
+    lines += [f"Ran on: {e}." for e in sorted(envs)] + [""]
+    if skipped:
+        lines += ["Not run (cannot run here): " + "; ".join(f"`{k}`: {v}" for k, v in skipped.items()) + ".", ""]
+    lines += ["## Measures", "",
+              "- **solved**: proven optimal within the gap (a route that proves bounds); **best known**: a verified "
+              "design within 1% of the best objective any route found; **bound proved**: the run proved an upper "
+              "bound.",
+              "- **sgm**: shifted geometric mean, shift 10 s, over all runs of the route (a run without a first "
+              "or best-known design counts the time limit).",
+              "- **primal integral** (Berthold 2013): the integral over [0, time limit] of the primal gap "
+              "`min(1, |best - incumbent| / max(|best|, |incumbent|))`, 1 before the first design; `best` is the "
+              "best design any route found for the problem. A run that ends early keeps its last gap until the "
+              "limit. Incumbents are timed when the caller hears of them (routes that report their design only "
+              "at the end, like `scip`, `maingo`, `bonmin`, get one point at the end).",
+              "- **gap to certified**: `(certified bound - objective) / objective`, the bound the `certify` route "
+              "proved for the problem.", "",
+              "## Per route", ""] + summary_table(summary, n) + [""]
+    lines += ["## What the numbers say", ""] + observations(summary, n) + [""]
+    lines += ["## Per problem (primal integral / gap to certified)", ""] + problem_table(rows, configs) + [""]
+    lines += ["## Figures", "", "Dolan-More performance profiles, drawn as perprof-py draws them (ratio to the best "
+              "route on a log2 axis; a curve that ends below 1 failed on the rest):", "",
+              "![performance profiles](profiles.png)", "",
+              "Gaps per problem (symmetric log scale, zero included; runs without a verified design in the strip "
+              "above):", "", "![gaps](gaps.png)", ""]
+    if sizes_vary(rows):
+        lines += ["Time against problem size:", "", "![time against size](time_vs_size.png)", ""]
+    else:
+        lines += ["(No time-against-size figure: the problems of this run do not differ in size.)", ""]
+    lines += ["## Files", "",
+              "`results.csv`, `results.json` (every run: measures, incumbent trace, solver version, CPU; the JSON "
+              "also the environments), `results.md` (the tables `deepmad compare` writes), `results.trc` (a GAMS "
+              "trace file, `traceopt 3`, for PAVER; its instance names are those of `instances/`, whose "
+              "`instances.solu` holds the best known bounds), `runs/` (one record per run)."]
+    return "\n".join(lines) + "\n"
+
+
+def _records(out: Path) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json"))]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", default="paper")
+    ap.add_argument("--time-limit", type=float, default=30.0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", default=str(HERE / "solvers"))
+    args = ap.parse_args(argv)
+
+    from deepmad_pyomo.batch.compare import compare
+    from deepmad_pyomo.fileio import atomic_write_text
+    from deepmad_pyomo.solve import registry
+
+    routes = [n for n in registry.REGISTRY if registry.REGISTRY[n].available()]
+    skipped = {n: r.install for n, r in registry.REGISTRY.items() if n not in routes}
+    command = (f"python benchmarks/solver_report.py --suite {args.suite} --time-limit {args.time_limit:g} "
+               f"--workers {args.workers}")
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    res = compare(args.suite, routes, ["natural"], args.time_limit, args.out, workers=args.workers)
+    wall = time.perf_counter() - t0
+    header = {"suites": args.suite.split(","), "time_limit": args.time_limit, "gap": 1e-4}
+    atomic_write_text(Path(args.out) / "README.md",
+                      report(res, header, command, skipped, (load0, os.getloadavg()[0]), wall))
+    print(f"{res.runs} runs ({res.reused} reused, {res.failed} failed) in {wall:.0f} s: {args.out}/README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
