@@ -83,8 +83,8 @@ BOUNDS = RunKind(name="certify bounds", execute=execute, record_path=record_path
 
 
 def certified_bound(rec: Record | None) -> dict[str, Any] | None:
-    """The bounds of a certify record made here (``None`` when it has no design)."""
-    if not rec or rec.get("objective") is None:
+    """The bounds of a certify record made here (``None`` when it has neither a design nor a bound)."""
+    if not rec or (rec.get("objective") is None and rec.get("bound") is None):
         return None
     return {"best_primal": rec["objective"], "dual_bound": rec.get("bound"), "gap": rec.get("gap"),
             "status": rec.get("status"), "route": CERTIFY, "time_limit": rec.get("time_limit"),

@@ -31,6 +31,7 @@ def scip_optimum(nl: Path, presolve: bool = True) -> tuple[str, float, float]:
     return m.getStatus(), m.getObjVal(), m.getDualbound()
 
 
+@pytest.mark.cluster
 def test_instances_of_a_tiny_suite_are_read_and_solved_by_scip(tmp_path: Path, capsys) -> None:
     suite = tmp_path / "tiny"
     suite.mkdir()
