@@ -121,6 +121,7 @@ class LibraryResult:
     instances: int
     certified_here: int
     from_records: int
+    without_design: int
     without_bound: int
     failed: int
     files: list[str]
@@ -128,7 +129,8 @@ class LibraryResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "instances": self.instances, "certified_here": self.certified_here,
-                "from_records": self.from_records, "without_bound": self.without_bound, "failed": self.failed,
+                "from_records": self.from_records, "without_design": self.without_design,
+                "without_bound": self.without_bound, "failed": self.failed,
                 "files": self.files}
 
 
@@ -170,7 +172,8 @@ def build_library(suites: str | Sequence[str], out: str | Path, options: Options
     return LibraryResult(out=out, instances=len(rows), certified_here=sum(b["source"].startswith("certify")
                                                                           for b in with_bound),
                          from_records=sum(b["source"].startswith("zoo") for b in with_bound),
-                         without_bound=sum(r["best_primal"] is None for r in rows), failed=failed,
+                         without_design=sum(r["best_primal"] is None for r in rows),
+                         without_bound=sum(r["dual_bound"] is None for r in rows), failed=failed,
                          files=[str(f) for f in files], rows=rows)
 
 

@@ -208,7 +208,7 @@ def gap_plot(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:
     configs = _configs(g)
     colors = _colors(configs)
     fig = plt.figure(figsize=(max(10.0, 0.4 * len(problems) + 6), 5.4))
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 7], hspace=0.05, wspace=0.18)
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 7], hspace=0.05, wspace=0.18, top=0.84)
     for col, (key, plist, title) in enumerate((
             ("gap_to_best_bound", with_bound, "(a) gap to the best proven bound of the problem"),
             ("shortfall", problems, "(b) shortfall against the best known objective"))):
@@ -246,9 +246,9 @@ def gap_plot(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:
         if not plist:
             ax.text(0.5, 0.5, "no configuration proved a bound", ha="center", va="center", transform=ax.transAxes)
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 5) or 1,
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.89), ncol=min(len(labels), 5) or 1,
                fontsize=8)
-    fig.suptitle("Gaps per problem", fontsize=10)
+    fig.suptitle("Gaps per problem", fontsize=10, y=1.03)
     return save(fig, stem)
 
 

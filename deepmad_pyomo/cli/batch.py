@@ -57,11 +57,12 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="compare solvers and formulations on a suite of design problems",
                        description="Run every solver x formulation x problem of a suite on a Dask cluster (an "
                                    "embedded LocalCluster by default). Each run's row (objective of the verified "
-                                   "architecture, bound, gap, status, time, memory) is written as it finishes "
-                                   "(OUT/runs/, OUT/results.csv|json|md, atomically); rerunning the same command "
-                                   "resumes without redoing finished runs. At the end: Dolan-More profiles, gaps "
-                                   "to the best known bound and time against size (PNG and SVG). A run that failed "
-                                   "(failed, error, unavailable) is run again by the next rerun unless "
+                                   "architecture, bound, gap, status, time, incumbent trace, primal integral, "
+                                   "memory, solver version, CPU) is written as it finishes (OUT/runs/, "
+                                   "OUT/results.csv|json|md and the GAMS trace file OUT/results.trc, atomically); "
+                                   "rerunning the same command resumes without redoing finished runs. At the end: "
+                                   "Dolan-More profiles, gaps and time against size (PNG and SVG). A run that "
+                                   "failed (failed, error, unavailable) is run again by the next rerun unless "
                                    "--keep-failed.", epilog=EXIT_HELP)
     p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
     p.add_argument("--solvers", required=True, type=comma_list, metavar="LIST",
@@ -215,8 +216,8 @@ def cmd_instances(args: argparse.Namespace) -> int:
         emit_json(res.to_dict())
         return exit_status(res.failed)
     print(f"{res.instances} instances in {res.out}: bounds of {res.from_records} problem modes from zoo records, "
-          f"{res.certified_here} certified here, {res.without_bound} instances without a bound, {res.failed} "
-          "certify runs failed")
+          f"{res.certified_here} certified here; {res.without_design} instances without a known design, "
+          f"{res.without_bound} without a dual bound; {res.failed} certify runs failed")
     print("files: " + ", ".join(res.files))
     return exit_status(res.failed)
 
