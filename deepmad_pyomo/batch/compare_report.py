@@ -125,8 +125,9 @@ def summary_rows(rows: Sequence[dict[str, Any]], tol: float = 0.01) -> list[dict
         pi = [r["primal_integral"] for r in sel if r.get("primal_integral") is not None]
         mem = [r["peak_private_mb"] for r in sel if r.get("peak_private_mb")]
 
-        def capped(key: str) -> list[float]:
-            return [r[key] if r.get(key) is not None else r["time_limit"] for r in sel]
+        def capped(key: str) -> list[float]:  # a run without the event counts its time limit
+            return [r[key] if r.get(key) is not None else r.get("time_limit") or r.get("time_s") or 0.0
+                    for r in sel]
 
         out.append({"config": c, "runs": len(sel), "verified_designs": sum(bool(r.get("verified")) for r in sel),
                     "optimal": sum(r["status"] == Status.OPTIMAL.value for r in sel),

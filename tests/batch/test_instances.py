@@ -94,3 +94,14 @@ def test_bounds_come_from_a_matching_zoo_record(tmp_path: Path, capsys) -> None:
         assert tinynas["best_primal"] is None and tinynas["dual_bound"] is None  # another problem: no record
     assert not (out / "bounds").exists()
     assert main(["instances", "--suite", "paper", "--out", str(out), "--records", str(tmp_path / "nope")]) == 2
+
+
+@pytest.mark.parametrize("extra, field", [(["--certify-time-limit", "0"], "--certify-time-limit"),
+                                          (["--certify-time-limit", "nan"], "--certify-time-limit"),
+                                          (["--gap", "-1"], "--gap"), (["--suite", "nope"], "suite")])
+def test_bad_input_is_refused_on_one_line_before_any_work(tmp_path: Path, capsys, extra, field) -> None:
+    argv = ["instances", "--suite", "paper", "--out", str(tmp_path / "lib"), *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert field in err and err.count("\n") == 1
+    assert not (tmp_path / "lib").exists()
