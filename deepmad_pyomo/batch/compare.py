@@ -11,10 +11,14 @@ Files under ``--out`` (every one written atomically, as soon as each run finishe
   unavailable: :func:`.engine.is_failure`) is run again, its new record saying why it failed before
   (``previous_failure``), unless ``keep_failed``;
 - ``results.csv``, ``results.json``: all rows of this comparison, with the per-problem best known bound
-  and objective and each run's gap to them;
-- ``results.md``: a Markdown summary per configuration and a table of every run;
-- ``profiles.{png,svg}`` (Dolan-More), ``gaps.{png,svg}``, ``time_vs_size.{png,svg}`` at the end
-  (:mod:`.compare_report`).
+  and objective, each run's gap to them, its incumbent trace and measures (:mod:`.measures`: solved,
+  primal integral, times to the first and to a best-known design), the solver's version and the worker's
+  CPU; the JSON also holds the environments (CPU, cores, package and solver versions);
+- ``results.md``: a Markdown summary per configuration (shifted geometric means, shift 10 s), a table of
+  every run and the environment;
+- ``results.trc``: every run as a line of a GAMS trace file (:mod:`.paver`);
+- ``profiles.{png,svg}`` (Dolan-More), ``gaps.{png,svg}``, ``time_vs_size.{png,svg}`` (when the problems'
+  sizes differ) at the end (:mod:`.compare_report`).
 """
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ from .suites import Suite, load_suites
 
 # Statuses that end a run: a solver's answer. The others (failed, error, unavailable) are run again.
 FINAL = frozenset(s.value for s in Status if not is_failure(s.value))
-TABLES = ("results.csv", "results.json", "results.md")
+TABLES = ("results.csv", "results.json", "results.md", "results.trc")
 
 
 @dataclass

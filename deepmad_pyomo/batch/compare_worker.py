@@ -2,11 +2,14 @@
 
 The row holds the objective of the verified architecture (recomputed by :mod:`metrics`, MACs and params
 re-counted by :func:`verify.verify`), the proven bound and gap (when the solver proves one), the status,
-wall and CPU time, the peak memory of the solver process, and the size of the problem's MINLP.
+wall and CPU time, the trace of improving verified incumbents (``incumbents``: seconds since the start,
+objective, source), when it started (``started_at``, Unix seconds), the peak memory of the solver process,
+the size of the problem's MINLP (:mod:`~deepmad_pyomo.mp.statistics`), the solver's version and the
+worker's environment (:mod:`.environment`: CPU, cores, package versions).
 """
 from __future__ import annotations
 
-import math
+import time
 from typing import Any
 
 from ..solve.results import Status
@@ -26,34 +29,29 @@ FORMAT = "deepmad-pyomo/compare-run-v1"
 
 
 def problem_size(problem: DesignProblem, formulation: str = "natural") -> dict[str, Any]:
-    """Size of the problem's Pyomo MINLP: variables, integer variables, constraints and log10 of the
-    number of points of its integer box (the product of the integer variables' domain sizes)."""
-    import pyomo.environ as pyo
-
+    """Size of the problem's Pyomo MINLP (:func:`~deepmad_pyomo.mp.statistics.statistics`): variables
+    (``n_int_vars``: integer and binary ones), constraints, nonzeros and log10 of the number of points of
+    its integer box."""
     from ..mp.formulation import FormulationOptions, build_pyomo_model
+    from ..mp.statistics import statistics
 
-    m = build_pyomo_model(problem, FormulationOptions(formulation=formulation))
-    n_vars = n_int = 0
-    log_points = 0.0
-    for v in m.component_data_objects(pyo.Var, descend_into=True):
-        if v.fixed:
-            continue
-        n_vars += 1
-        if v.is_integer() or v.is_binary():
-            n_int += 1
-            lb, ub = v.bounds
-            if lb is not None and ub is not None and ub >= lb:
-                log_points += math.log10(ub - lb + 1)
-    n_cons = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
-    return {"n_vars": n_vars, "n_int_vars": n_int, "n_constraints": n_cons, "log10_points": round(log_points, 3)}
+    s = statistics(build_pyomo_model(problem, FormulationOptions(formulation=formulation)))
+    return {"n_vars": s.variables, "n_int_vars": s.discrete, "n_constraints": s.constraints,
+            "log10_points": s.log10_points, "n_binary": s.binary, "n_integer": s.integer, "n_continuous": s.continuous,
+            "n_nonlinear_constraints": s.nonlinear_constraints, "n_nonzeros": s.nonzeros,
+            "n_nonlinear_nonzeros": s.nonlinear_nonzeros, "n_objective_nonzeros": s.objective_nonzeros,
+            "n_objective_nonlinear_nonzeros": s.objective_nonlinear_nonzeros}
 
 
 def _head(payload: Payload, problem: DesignProblem, switched: bool) -> Record:
     """The row's first fields: the run, the problem, where it ran; no answer yet."""
+    from .environment import environment
+
     worker = worker_info()
     if switched:
         worker["note"] = "daemonic Dask worker switched to non-daemonic to run the solver child"
     return {"format": FORMAT, "key": payload["key"], "suite": payload["suite"], "problem": problem.name,
+            "mode": str(problem.mode), "started_at": round(time.time(), 3), "environment": environment(),
             "family": family(problem), "resolution": problem.resolution, "flops_budget": problem.budgets.flops,
             "params_budget": problem.budgets.params, "solver": payload["solver"],
             "formulation": payload["formulation"], "time_limit": payload["time_limit"],
@@ -74,7 +72,8 @@ def _solved(solve: MeasuredSolve) -> dict[str, Any]:
     out: dict[str, Any] = {"status": res.status.value, "objective": res.objective, "bound": res.bound,
                            "gap": res.gap, "time_s": round(res.time_s, 3), "cpu_s": round(res.cpu_s, 3),
                            "message": failure_reason(res.message, res.status.value, res.solver),
-                           "solver_label": res.solver}
+                           "solver_label": res.solver, "incumbents": [p.to_dict() for p in res.incumbents],
+                           "nodes": res.certificate.boxes if res.certificate is not None else None}
     if res.architecture is not None:
         from ..nn.verify import verify
 
@@ -96,7 +95,8 @@ def execute(payload: Payload) -> Record:
     row = _head(payload, problem, switched)
     row.update(_size(problem, payload["formulation"]))
     info, variant = solvers.parse(payload["solver"])
-    if not info.available():
+    row["solver_version"] = info.version()
+    if row["solver_version"] is None:
         row.update(status=BatchStatus.UNAVAILABLE.value,
                    message=f"{info.name} is not available on this worker: {info.install}", time_s=0.0, cpu_s=0.0)
         return row
@@ -118,7 +118,8 @@ def execute(payload: Payload) -> Record:
 def failure_row(payload: Payload, exc: BaseException) -> Record:
     """The row of a run whose task failed for good (run again on resume unless failures are kept)."""
     return {"format": FORMAT, "key": payload["key"], "suite": payload["suite"], "problem": payload["problem"]["name"],
-            "solver": payload["solver"], "formulation": payload["formulation"], "time_limit": payload["time_limit"],
+            "mode": (payload["problem"].get("objective") or {}).get("mode"), "solver": payload["solver"],
+            "formulation": payload["formulation"], "time_limit": payload["time_limit"],
             "gap_tolerance": payload["gap"], "problem_hash": payload["problem_hash"],
             "status": BatchStatus.FAILED.value, "message": f"task failed: {type(exc).__name__}: {exc}",
             "objective": None, "bound": None, "gap": None, "verified": None, "time_s": 0.0, "cpu_s": 0.0}

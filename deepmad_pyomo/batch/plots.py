@@ -1,13 +1,17 @@
 """Figures of ``deepmad compare`` and ``deepmad zoo`` (matplotlib, Agg backend), each written as PNG and
 SVG, atomically (a reader never sees a half-written image), and reproducibly (no dates in the SVG).
 
-- :func:`performance_profiles`: Dolan-More profiles of every solver configuration: (a) time to a
-  *solved* run, solved meaning a verified architecture within ``tol`` of the best objective any
-  configuration found for the problem; (b) the objective ratio ``best / objective``.
+- :func:`performance_profiles`: Dolan-More profiles of every solver configuration, drawn as perprof-py
+  draws them (the ratio to the best configuration of the problem on a log2 axis; a run that failed has
+  ratio infinity, so its curve ends below 1; a legend on every panel): (a) time to a best-known design
+  (within the gap tolerance of the best objective any configuration found), (b) time to a proof of
+  optimality, (c) primal integral.
 - :func:`gap_plot`: per problem, each configuration's gap to the best proven bound any configuration
-  found (problems with no bound are left out and named), and its shortfall against the best known
-  objective.
-- :func:`time_vs_size`: solve time against the size of the problem's integer box.
+  found (problems with no bound are left out) and its shortfall against the best known objective, on a
+  symmetric log scale that holds every gap, zero included; runs without a verified design are marked in a
+  strip of their own.
+- :func:`time_vs_size`: solve time against the size of the problem (the integer box, the discrete
+  variables), for the size measures that differ between the problems (no figure when none does).
 - :func:`zoo_plot`: entropy objective against MACs and against params, one series per block family,
   with reference models marked.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..fileio import atomic_write_bytes
 from ..solve.registry import CERTIFY
@@ -74,67 +78,105 @@ def _best_objective(rows: Iterable[dict[str, Any]]) -> dict[str, float]:
     return best
 
 
-def profile_ratios(rows: Sequence[dict[str, Any]], tol: float = 0.01) -> tuple[dict[str, list[float]],
-                                                                                dict[str, list[float]]]:
-    """Per configuration, its ratios over all problems: time ratio to the fastest solved run, and objective
-    ratio ``best / objective``; ``inf`` where it did not solve the problem (or has no run of it)."""
-    best = _best_objective(rows)
+def _colors(configs: Sequence[str]) -> dict[str, Any]:
+    """One colour per configuration, the same in every panel."""
+    plt = _pyplot()
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    cmap = plt.get_cmap("tab20")
+    return {c: cycle[i] if i < len(cycle) else cmap(i % 20) for i, c in enumerate(configs)}
+
+
+LINE_STYLES = ("-", "--", "-.", ":")  # curves that coincide stay visible
+
+
+TIME_FLOOR_S = 0.05  # times below this count as this in ratios (PAVER's resmin)
+INTEGRAL_FLOOR_S = 1e-3
+
+
+def ratios(rows: Sequence[dict[str, Any]], value: Callable[[dict[str, Any]], float | None],
+           floor: float) -> dict[str, list[float]]:
+    """Per configuration, over all problems: ``value(row) / min over configurations``, each value raised to
+    ``floor``; ``inf`` where the value is ``None`` (the run failed by this measure) or there is no run."""
     problems = sorted({r["problem_id"] for r in rows})
     configs = _configs(rows)
     by = {(r["problem_id"], r["config"]): r for r in rows}
-
-    def solved(r: dict[str, Any] | None) -> bool:
-        if r is None or r.get("objective") is None or r["problem_id"] not in best:
-            return False
-        b = best[r["problem_id"]]
-        return r["objective"] >= b - tol * abs(b)
-
-    time_ratio: dict[str, list[float]] = {c: [] for c in configs}
-    obj_ratio: dict[str, list[float]] = {c: [] for c in configs}
+    out: dict[str, list[float]] = {c: [] for c in configs}
     for p in problems:
-        times = [max(by[p, c]["time_s"], 1e-3) for c in configs if solved(by.get((p, c)))]
-        t_min = min(times) if times else None
+        vals = {}
         for c in configs:
             r = by.get((p, c))
-            time_ratio[c].append(max(r["time_s"], 1e-3) / t_min if solved(r) and t_min else math.inf)
-            if r is not None and r.get("objective") is not None and r["objective"] > 0 and best.get(p, 0) > 0:
-                obj_ratio[c].append(best[p] / r["objective"])
-            else:
-                obj_ratio[c].append(math.inf)
-    return time_ratio, obj_ratio
+            v = value(r) if r is not None else None
+            vals[c] = None if v is None or not math.isfinite(v) else max(float(v), floor)
+        least = min((v for v in vals.values() if v is not None), default=None)
+        for c in configs:
+            out[c].append(math.inf if vals[c] is None or least is None else vals[c] / least)
+    return out
 
 
-def _step_profile(ax: Any, ratios: dict[str, list[float]], log2: bool) -> None:
-    finite = [x for v in ratios.values() for x in v if math.isfinite(x)]
-    top = max(finite + [1.0])
-    x_max = (math.log2(top) if log2 else top) * 1.05 + (0.1 if log2 else 0.01)
-    for c, vals in ratios.items():
+def _time_to_best_known(r: dict[str, Any]) -> float | None:
+    """When the run had a best-known design; a run with one but no trace counts its whole time."""
+    if r.get("time_to_best_known") is not None:
+        return r["time_to_best_known"]
+    best, obj, tol = r.get("best_objective"), r.get("objective"), r.get("gap_tolerance") or 1e-4
+    if not r.get("incumbents") and best is not None and obj is not None and obj >= best - tol * abs(best):
+        return r.get("time_s")
+    return None
+
+
+PROFILES = (  # (measure, panel title, what a failure is, value of a row, floor)
+    ("time_to_best_known", "(a) time to a best-known design", "no run found a best-known design",
+     _time_to_best_known, TIME_FLOOR_S),
+    ("time_to_proof", "(b) time to proven optimality (within the gap)", "no run proved optimality",
+     lambda r: r.get("time_s") if r.get("status") == "optimal" else None, TIME_FLOOR_S),
+    ("primal_integral", "(c) primal integral (Berthold)", "no run has a primal integral",
+     lambda r: r.get("primal_integral"), INTEGRAL_FLOOR_S),
+)
+
+
+def profile_ratios(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
+    """The performance ratios of every measure of :data:`PROFILES`, per configuration."""
+    return {name: ratios(rows, value, floor) for name, _, _, value, floor in PROFILES}
+
+
+def _draw_profile(ax: Any, per_config: dict[str, list[float]], colors: dict[str, Any], empty: str) -> None:
+    """Dolan-More curves: the fraction of problems with ratio <= tau, tau on a log2 axis starting at 1;
+    a curve that ends below 1 at the right edge has that fraction of problems failed (ratio infinity)."""
+    finite = [x for v in per_config.values() for x in v if math.isfinite(x)]
+    x_max = max(1.0, math.log2(max(finite, default=1.0)) * 1.1)
+    for j, (c, vals) in enumerate(per_config.items()):
         n = len(vals)
-        xs = sorted((math.log2(v) if log2 else v) for v in vals if math.isfinite(v))
-        steps_x = [0.0 if log2 else 1.0] + xs + [x_max]
+        xs = sorted(math.log2(v) for v in vals if math.isfinite(v))
+        steps_x = [0.0] + xs + [x_max]
         steps_y = [0.0] + [(i + 1) / n for i in range(len(xs))] + [len(xs) / n]
-        ax.step(steps_x, steps_y, where="post", label=c)
+        ax.step(steps_x, steps_y, where="post", label=c, color=colors[c], lw=1.6,
+                ls=LINE_STYLES[j % len(LINE_STYLES)])
+    ticks = list(range(0, int(math.floor(x_max)) + 1, max(1, int(x_max) // 6 + 1)))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{2 ** k:g}" for k in ticks])
+    ax.set_xlim(0.0, x_max)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(0.0 if log2 else 1.0, x_max)
+    ax.set_xlabel("tau: ratio to the best configuration (log2 scale)", fontsize=8)
+    ax.set_ylabel("fraction of problems with ratio <= tau", fontsize=8)
     ax.grid(alpha=0.3)
+    if not finite:
+        ax.text(0.5, 0.55, empty, ha="center", va="center", transform=ax.transAxes, fontsize=8,
+                bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+    ax.legend(fontsize=7, loc="lower right")
 
 
-def performance_profiles(rows: Sequence[dict[str, Any]], stem: str | Path, tol: float = 0.01) -> list[Path]:
-    """Dolan-More profiles (time, objective) of every configuration, as ``stem.png``/``stem.svg``."""
+def performance_profiles(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:
+    """Dolan-More profiles (:data:`PROFILES`) of every configuration, as ``stem.png``/``stem.svg``."""
     plt = _pyplot()
-    time_ratio, obj_ratio = profile_ratios(rows, tol)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
-    _step_profile(a, time_ratio, log2=True)
-    a.set_xlabel("log2(time / fastest solved time)  [tau]")
-    a.set_ylabel("fraction of problems solved within tau")
-    a.set_title(f"(a) time; solved = verified design within {100 * tol:g}% of the best known objective",
-                fontsize=9)
-    _step_profile(b, obj_ratio, log2=False)
-    b.set_xlabel("best known objective / objective  [tau]")
-    b.set_ylabel("fraction of problems with ratio <= tau")
-    b.set_title("(b) objective of the verified architecture", fontsize=9)
-    b.legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"Dolan-More performance profiles ({len({r['problem_id'] for r in rows})} problems)")
+    per_measure = profile_ratios(rows)
+    colors = _colors(_configs(rows))
+    fig, axes = plt.subplots(1, len(PROFILES), figsize=(5.2 * len(PROFILES), 4.4))
+    for ax, (name, title, empty, _, _) in zip(axes, PROFILES):
+        _draw_profile(ax, per_measure[name], colors, empty)
+        ax.set_title(title, fontsize=9)
+    n = len({r["problem_id"] for r in rows})
+    fig.suptitle(f"Dolan-More performance profiles ({n} problems; a curve ending below 1 failed on the rest: "
+                 "ratio infinity)", fontsize=10)
+    fig.tight_layout()
     return save(fig, stem)
 
 
@@ -166,64 +208,92 @@ def _gap(bound: float | None, objective: float | None) -> float | None:
 
 
 def gap_plot(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:
-    """Per problem: gap to the best known bound (left) and shortfall against the best known objective
-    (right), in percent, one series per configuration; failed runs drawn at the top as 'x'."""
+    """Per problem: gap to the best proven bound (left; problems with a bound) and shortfall against the
+    best known objective (right), in percent on a symmetric log scale (linear below 1e-3 %, so zero is
+    drawn as zero), one colour per configuration; a run without a verified design is an 'x' in the strip
+    above its panel."""
     plt = _pyplot()
     g = gaps(rows)
     problems = sorted({r["problem_id"] for r in g})
     with_bound = [p for p in problems if any(r["problem_id"] == p and r["best_bound"] is not None for r in g)]
     configs = _configs(g)
-    fig, axes = plt.subplots(1, 2, figsize=(max(9.0, 0.35 * len(problems) + 5), 4.6))
-    for ax, key, plist, title in (
-            (axes[0], "gap_to_best_bound", with_bound, "(a) gap to the best proven bound of the problem"),
-            (axes[1], "shortfall", problems, "(b) shortfall against the best known objective")):
+    colors = _colors(configs)
+    fig = plt.figure(figsize=(max(10.0, 0.4 * len(problems) + 6), 5.4))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 7], hspace=0.05, wspace=0.18, top=0.84)
+    for col, (key, plist, title) in enumerate((
+            ("gap_to_best_bound", with_bound, "(a) gap to the best proven bound of the problem"),
+            ("shortfall", problems, "(b) shortfall against the best known objective"))):
+        strip = fig.add_subplot(grid[0, col])
+        ax = fig.add_subplot(grid[1, col], sharex=strip)
         idx = {p: i for i, p in enumerate(plist)}
-        top = 100.0
+        top = 1e-3
         for j, c in enumerate(configs):
             xs, ys, fx = [], [], []
             for r in g:
                 if r["config"] != c or r["problem_id"] not in idx:
                     continue
-                x = idx[r["problem_id"]] + (j - (len(configs) - 1) / 2) * 0.12
-                if r[key] is None:
+                x = idx[r["problem_id"]] + (j - (len(configs) - 1) / 2) * min(0.12, 0.8 / max(1, len(configs)))
+                if r.get("objective") is None:
                     fx.append(x)
-                else:
+                elif r[key] is not None:
                     xs.append(x)
-                    ys.append(max(100 * r[key], 1e-4))
-            line = ax.scatter(xs, ys, s=18, label=c)
-            if fx:
-                ax.scatter(fx, [top * 3] * len(fx), marker="x", s=22, color=line.get_facecolor()[0] if xs else None)
-        ax.set_yscale("log")
-        ax.set_ylim(5e-5, top * 10)
-        ax.axhline(top * 3, color="grey", lw=0.5, ls=":")
+                    ys.append(100 * r[key])
+            top = max([top, *ys])
+            ax.scatter(xs, ys, s=18, color=colors[c], label=c)
+            strip.scatter(fx, [0.0] * len(fx), marker="x", s=26, color=colors[c])
+        ax.set_yscale("symlog", linthresh=1e-3, linscale=0.5)
+        ax.set_ylim(-1e-4, top * 3)
         ax.set_xticks(range(len(plist)))
         ax.set_xticklabels(plist, rotation=75, fontsize=6)
-        ax.set_ylabel("percent (log scale)")
-        ax.set_title(title, fontsize=9)
+        ax.set_xlim(-0.6, max(len(plist) - 0.4, 0.6))
+        ax.set_ylabel("percent (symmetric log scale; zero at the bottom)", fontsize=8)
         ax.grid(alpha=0.3, axis="y")
+        strip.set_title(title, fontsize=9)
+        strip.set_yticks([0.0])
+        strip.set_yticklabels(["no verified\ndesign"], fontsize=7)
+        strip.set_ylim(-1, 1)
+        strip.tick_params(axis="x", labelbottom=False)
+        strip.grid(alpha=0.3, axis="x")
         if not plist:
             ax.text(0.5, 0.5, "no configuration proved a bound", ha="center", va="center", transform=ax.transAxes)
-    axes[1].legend(fontsize=7, loc="upper right")
-    fig.suptitle("Gaps per problem (zero drawn at 1e-4 %; x on the dotted line: no verified design)", fontsize=10)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.89), ncol=min(len(labels), 5) or 1,
+               fontsize=8)
+    fig.suptitle("Gaps per problem", fontsize=10, y=1.03)
     return save(fig, stem)
 
 
+SIZES = (("log10_points", "log10(points of the integer box): search space size"),
+         ("n_int_vars", "integer and binary variables of the Pyomo model"))
+
+
+def varying_sizes(rows: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The size measures of :data:`SIZES` that take at least two values over the rows' problems."""
+    return [(k, label) for k, label in SIZES if len({r.get(k) for r in rows if r.get(k) is not None}) >= 2]
+
+
+def sizes_vary(rows: Sequence[dict[str, Any]]) -> bool:
+    return bool(varying_sizes(rows))
+
+
 def time_vs_size(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]:
-    """Solve time against problem size (log10 of the number of points of the integer box, and the
-    number of variables of the Pyomo model), one series per configuration."""
+    """Wall time against each size measure that varies between the problems (:func:`varying_sizes`), one
+    colour per configuration; no figure (``[]``) when no size varies."""
+    sizes = varying_sizes(rows)
+    if not sizes:
+        return []
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for c in _configs(rows):
-        sel = [r for r in rows if r["config"] == c and r.get("log10_points") is not None]
-        for ax, key in zip(axes, ("log10_points", "n_vars")):
-            ax.scatter([r[key] for r in sel], [max(r["time_s"], 1e-2) for r in sel], s=16, label=c)
-    axes[0].set_xlabel("log10(points of the integer box)")
-    axes[1].set_xlabel("variables of the Pyomo model")
-    for ax in axes:
+    colors = _colors(_configs(rows))
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5.5 * len(sizes), 4.2), squeeze=False)
+    for ax, (key, label) in zip(axes[0], sizes):
+        for c in _configs(rows):
+            sel = [r for r in rows if r["config"] == c and r.get(key) is not None and r.get("time_s") is not None]
+            ax.scatter([r[key] for r in sel], [max(r["time_s"], 1e-2) for r in sel], s=16, color=colors[c], label=c)
+        ax.set_xlabel(label, fontsize=8)
         ax.set_yscale("log")
-        ax.set_ylabel("wall time (s)")
+        ax.set_ylabel("wall time (s, log scale)", fontsize=8)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.suptitle("Solve time against problem size")
     return save(fig, stem)
 
@@ -266,5 +336,5 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
     return save(fig, stem)
 
 
-__all__ = ["FORMATS", "gap_plot", "gaps", "performance_profiles", "profile_ratios", "require", "save", "time_vs_size",
-           "zoo_plot"]
+__all__ = ["FORMATS", "PROFILES", "SIZES", "gap_plot", "gaps", "performance_profiles", "profile_ratios", "ratios", "require",
+           "save", "sizes_vary", "time_vs_size", "varying_sizes", "zoo_plot"]

@@ -4,6 +4,7 @@ otherwise a short human summary. Both exit with :func:`exit_status` (:data:`EXIT
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .common import (
     Output,
@@ -29,6 +30,7 @@ def exit_status(failed: int) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     add_compare_parser(sub)
     add_zoo_parser(sub)
+    add_instances_parser(sub)
 
 
 def _add_cluster_args(p: argparse.ArgumentParser) -> None:
@@ -55,11 +57,12 @@ def add_compare_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="compare solvers and formulations on a suite of design problems",
                        description="Run every solver x formulation x problem of a suite on a Dask cluster (an "
                                    "embedded LocalCluster by default). Each run's row (objective of the verified "
-                                   "architecture, bound, gap, status, time, memory) is written as it finishes "
-                                   "(OUT/runs/, OUT/results.csv|json|md, atomically); rerunning the same command "
-                                   "resumes without redoing finished runs. At the end: Dolan-More profiles, gaps "
-                                   "to the best known bound and time against size (PNG and SVG). A run that failed "
-                                   "(failed, error, unavailable) is run again by the next rerun unless "
+                                   "architecture, bound, gap, status, time, incumbent trace, primal integral, "
+                                   "memory, solver version, CPU) is written as it finishes (OUT/runs/, "
+                                   "OUT/results.csv|json|md and the GAMS trace file OUT/results.trc, atomically); "
+                                   "rerunning the same command resumes without redoing finished runs. At the end: "
+                                   "Dolan-More profiles, gaps and time against size (PNG and SVG). A run that "
+                                   "failed (failed, error, unavailable) is run again by the next rerun unless "
                                    "--keep-failed.", epilog=EXIT_HELP)
     p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
     p.add_argument("--solvers", required=True, type=comma_list, metavar="LIST",
@@ -166,4 +169,72 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return exit_status(res.failed)
 
 
-__all__ = ["EXIT_HELP", "add_compare_parser", "add_zoo_parser", "cmd_compare", "cmd_zoo", "exit_status", "register", "require"]
+# --------------------------------------------------------------------------------------- instances
+def add_instances_parser(sub: argparse._SubParsersAction) -> None:
+    from ..batch.instances import DEFAULT_CERTIFY_TIME_LIMIT
+
+    p = sub.add_parser("instances", help="write every problem of a suite as .nl/.gms/.py instance files, indexed",
+                       description="Write every problem of a suite in both modes and both formulations as AMPL .nl, "
+                                   "GAMS .gms and Pyomo .py instance files (OUT/<suite>/), with an index (OUT/index.json, "
+                                   "OUT/README.md: sizes, best known value, proven dual bound and who proved it) and a "
+                                   "PAVER solution file (OUT/instances.solu). Bounds come from certified zoo records "
+                                   "(--records) when the problem matches, else from the certify route run here "
+                                   "(OUT/bounds/, resumable) unless --no-certify.", epilog=EXIT_HELP)
+    p.add_argument("--suite", required=True, metavar="NAME", help=SUITE_HELP)
+    add_output(p, "--out", Output.FOLDER, required=True, metavar="DIR", help="output folder, e.g. instances")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--certify", dest="certify", action="store_true", default=True,
+                   help="certify the problems no zoo record covers (default)")
+    g.add_argument("--no-certify", dest="certify", action="store_false",
+                   help="leave the bounds of problems no zoo record covers empty")
+    p.add_argument("--certify-time-limit", type=seconds, default=DEFAULT_CERTIFY_TIME_LIMIT, metavar="S",
+                   help=f"wall-clock seconds per certify run (default {DEFAULT_CERTIFY_TIME_LIMIT:g}; a safety net: "
+                        "its tree is decided by work limits, a run stopped here keeps the bound proven so far)")
+    p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
+    p.add_argument("--records", metavar="DIR",
+                   help="a zoo folder (<suite>/<problem>.json records) whose certified bounds are used where the problem "
+                        "matches (default: the first zoo folder found: DEEPMAD_MODELS, the checkout's models/; 'none': "
+                        "no records)")
+    _add_cluster_args(p)
+    p.set_defaults(func=cmd_instances)
+
+
+def _records_folder(arg: str | None) -> Path | None:
+    """The zoo folder named, else the first zoo folder there is (``DEEPMAD_MODELS``, the checkout's models/,
+    the installed zoo); ``none``: no records."""
+    from ..errors import DesignError
+    from ..nn.models import zoo_folders
+
+    if arg is None:
+        return next((f for f in zoo_folders() if f.is_dir()), None)
+    if arg == "none":
+        return None
+    if not Path(arg).is_dir():
+        raise DesignError("records", f"{arg!r} is not a folder", "a zoo folder (<suite>/<problem>.json) or 'none'")
+    return Path(arg)
+
+
+def cmd_instances(args: argparse.Namespace) -> int:
+    require(figures=False)
+    from ..batch.instances import Options, build_library
+
+    records = _records_folder(args.records)
+    opts = Options(certify=args.certify, certify_time_limit=args.certify_time_limit, gap=args.gap, records=records)
+    cmd = (f"deepmad instances --suite {args.suite} --out {args.out}"
+           + ("" if args.certify else " --no-certify")
+           + (f" --certify-time-limit {args.certify_time_limit:g}" if args.certify else ""))
+    res = build_library(args.suite, args.out, opts, workers=args.workers, scheduler=args.scheduler, only=args.only,
+                        progress=not args.no_progress, retries=args.retries, command=cmd,
+                        keep_failed=args.keep_failed)
+    if args.json:
+        emit_json(res.to_dict())
+        return exit_status(res.failed)
+    print(f"{res.instances} instances in {res.out}: bounds of {res.from_records} problem modes from zoo records, "
+          f"{res.certified_here} certified here; {res.without_design} instances without a known design, "
+          f"{res.without_bound} without a dual bound; {res.failed} certify runs failed")
+    print("files: " + ", ".join(res.files))
+    return exit_status(res.failed)
+
+
+__all__ = ["EXIT_HELP", "add_compare_parser", "add_instances_parser", "add_zoo_parser", "cmd_compare", "cmd_instances",
+           "cmd_zoo", "exit_status", "register", "require"]

@@ -4,6 +4,7 @@ The route runs in a child process (:func:`.supervise.supervise`) that streams pr
 back; past the time limit (plus a short grace) it is killed and the best verified incumbent is returned
 with status ``time_limit``. Every architecture is re-checked by :mod:`metrics` and
 :meth:`DesignProblem.check` before it is reported: no design that breaks a budget or bound is ever returned.
+The result's ``incumbents`` trace when each improving verified design arrived (seconds since the call).
 """
 from __future__ import annotations
 
@@ -20,19 +21,28 @@ from ..space.metrics import Metrics, evaluate
 from ..space.problem import DesignProblem
 from . import profiles, registry
 from .options import SolveOptions
-from .results import DesignResult, Rejected, Status
+from .results import DesignResult, Rejected, Status, TracePoint
 from .route import Event, Outcome, Reporter
 from .supervise import Ending, supervise
 
 GRACE_S = 5.0
 
-Incumbent = tuple[dict, float, str]  # (architecture as a dict, objective, source) as a route streams it
+
+@dataclass(frozen=True)
+class Incumbent:
+    """A design a route streamed: the architecture as a dict, its objective as the route says, where it
+    came from, and when it arrived (``time.perf_counter()`` in the caller)."""
+
+    architecture: dict
+    objective: float
+    source: str
+    at: float
 
 
 def run_route(name: str, problem: DesignProblem, opts: SolveOptions,
               progress: Callable[[str], None] | None = None) -> tuple[Outcome, list[Incumbent], float]:
-    """Run route ``name`` in a child process; returns its outcome, the incumbents it streamed and
-    its CPU seconds."""
+    """Run route ``name`` in a child process; returns its outcome, the incumbents it streamed (stamped
+    with their arrival) and its CPU seconds."""
     route = registry.get(name)
     incumbents: list[Incumbent] = []
 
@@ -40,7 +50,7 @@ def run_route(name: str, problem: DesignProblem, opts: SolveOptions,
         if event == Event.PROGRESS and progress:
             progress(payload)
         elif event == Event.INCUMBENT:
-            incumbents.append(payload)
+            incumbents.append(Incumbent(*payload, at=time.perf_counter()))
 
     def call(send: Any) -> Outcome:
         if opts.tee:
@@ -81,6 +91,20 @@ class Verified:
     rejected: list[Rejected] = field(default_factory=list)
 
 
+def incumbent_trace(problem: DesignProblem, streamed: list[Incumbent], final: list[Architecture], start: float,
+                    end: float) -> list[TracePoint]:
+    """The improving verified designs in arrival order, seconds since ``start``: the streamed ones, then
+    the route's final answer (arrived at ``end``). A design that breaks a budget or bound is left out."""
+    timed = [(Architecture.from_dict(s.architecture), s.at, s.source) for s in streamed]
+    timed += [(a, end, "final answer") for a in final]
+    trace: list[TracePoint] = []
+    for arch, at, source in timed:
+        m = evaluate(arch, problem.objective, problem.resolution)
+        if not problem.check(arch, m) and (not trace or m.objective > trace[-1].objective):
+            trace.append(TracePoint(max(0.0, at - start), m.objective, source))
+    return trace
+
+
 def verify(problem: DesignProblem, candidates: list[Architecture]) -> Verified:
     out = Verified()
     for arch in candidates:
@@ -111,8 +135,9 @@ def design(problem: DesignProblem, solver: str = registry.DEFAULT, options: Solv
                           ", ".join(registry.available_names()))
     t = time.perf_counter()
     outcome, streamed, cpu = run_route(route.name, problem, opts, progress)
-    wall = time.perf_counter() - t
-    found = verify(problem, [Architecture.from_dict(a) for a, _, _ in streamed] + list(outcome.architectures))
+    end = time.perf_counter()
+    wall = end - t
+    found = verify(problem, [Architecture.from_dict(s.architecture) for s in streamed] + list(outcome.architectures))
     status = outcome.status
     if found.best is None and status in (Status.OPTIMAL, Status.FEASIBLE):
         status = Status.ERROR
@@ -124,7 +149,8 @@ def design(problem: DesignProblem, solver: str = registry.DEFAULT, options: Solv
                           objective=m.objective if m else None, bound=outcome.bound, time_s=wall, cpu_s=cpu,
                           message=outcome.message, metrics=m.to_dict() if m else {},
                           rejected=found.rejected, diagnostics=dict(outcome.diagnostics),
-                          certificate=outcome.certificate)
+                          certificate=outcome.certificate,
+                          incumbents=incumbent_trace(problem, streamed, list(outcome.architectures), t, end))
     if result.bound is not None and result.objective is not None and result.status == Status.FEASIBLE \
             and result.gap is not None and result.gap <= opts.gap:
         result.status = Status.OPTIMAL

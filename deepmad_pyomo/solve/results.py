@@ -26,6 +26,19 @@ class Rejected:
     violations: list[str]
 
 
+@dataclass(frozen=True)
+class TracePoint:
+    """An improving verified incumbent: found ``time_s`` wall seconds after the solve started (when the
+    caller heard of it), with its recomputed ``objective``, from ``source``."""
+
+    time_s: float
+    objective: float
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time_s": round(self.time_s, 3), "objective": self.objective, "source": self.source}
+
+
 @dataclass
 class Certificate:
     """The proof behind a certified result: ``bound`` holds over the whole design space.
@@ -61,7 +74,8 @@ class DesignResult:
 
     ``certificate``: the proof of a certified design; ``rejected``: designs the solver returned that broke
     a budget or bound; ``smallest_budgets``: on an infeasible problem, the least value of each budget that
-    would make it feasible (``None`` unless that was analysed); ``diagnostics``: what the route recorded.
+    would make it feasible (``None`` unless that was analysed); ``diagnostics``: what the route recorded;
+    ``incumbents``: the trace of improving verified designs in time order (the last one has the result's objective).
     :attr:`details` reads them back in their JSON form."""
 
     problem: str
@@ -79,6 +93,7 @@ class DesignResult:
     rejected: list[Rejected] = field(default_factory=list)
     smallest_budgets: dict[str, float] | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    incumbents: list[TracePoint] = field(default_factory=list)
 
     @property
     def details(self) -> Mapping[str, Any]:
@@ -108,6 +123,7 @@ class DesignResult:
             "time_s": round(self.time_s, 3), "cpu_s": round(self.cpu_s, 3), "message": self.message,
             "architecture": self.architecture.to_dict() if self.architecture else None,
             "metrics": self.metrics, "details": dict(self.details),
+            "incumbents": [p.to_dict() for p in self.incumbents],
         }
 
     @classmethod
@@ -122,7 +138,8 @@ class DesignResult:
                    architecture=arch, objective=d.get("objective"), bound=d.get("bound"),
                    time_s=d.get("time_s", 0.0), cpu_s=d.get("cpu_s", 0.0), message=d.get("message", ""),
                    metrics=d.get("metrics") or {}, certificate=certificate, rejected=rejected,
-                   smallest_budgets=None if smallest is None else dict(smallest), diagnostics=rest)
+                   smallest_budgets=None if smallest is None else dict(smallest), diagnostics=rest,
+                   incumbents=[TracePoint(**p) for p in d.get("incumbents") or []])
 
 
 def _finite(x: float | None) -> float | None:

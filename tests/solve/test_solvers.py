@@ -393,6 +393,10 @@ def test_design_result_json_round_trips_with_its_typed_fields() -> None:
     assert list(certified.to_dict()["details"]) == ["certificate", "box_tree"]
     assert certified.details["certificate"] == summary and certified.details["box_tree"] == nodes
     assert res.details["exact_solves"] == res.diagnostics["exact_solves"]
+    trace = res.to_dict()["incumbents"]  # improving verified designs, timed from the call
+    assert trace and trace[-1]["objective"] == res.objective
+    assert [p.to_dict() for p in DesignResult.from_dict(res.to_dict()).incumbents] == trace
+    assert all(a["objective"] < b["objective"] and a["time_s"] <= b["time_s"] for a, b in zip(trace, trace[1:]))
     rejected = DesignResult(problem="p", mode="paper", solver="s", status=Status.ERROR,
                             rejected=[Rejected("conv 3->8", ["flops over budget"])], smallest_budgets={})
     assert rejected.to_dict()["details"] == {"rejected": [{"architecture": "conv 3->8",

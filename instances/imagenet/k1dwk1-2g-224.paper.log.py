@@ -1,0 +1,8 @@
+"""A deepmad-pyomo instance as a Pyomo model: the log formulation of k1dwk1-2g-224.paper.yaml."""
+from pathlib import Path
+
+from deepmad_pyomo import load_problem
+from deepmad_pyomo.mp.formulation import FormulationOptions, build_pyomo_model
+
+model = build_pyomo_model(load_problem(Path(__file__).with_name("k1dwk1-2g-224.paper.yaml")),
+                          FormulationOptions(formulation="log"))

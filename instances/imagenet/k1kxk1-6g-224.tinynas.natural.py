@@ -1,0 +1,8 @@
+"""A deepmad-pyomo instance as a Pyomo model: the natural formulation of k1kxk1-6g-224.tinynas.yaml."""
+from pathlib import Path
+
+from deepmad_pyomo import load_problem
+from deepmad_pyomo.mp.formulation import FormulationOptions, build_pyomo_model
+
+model = build_pyomo_model(load_problem(Path(__file__).with_name("k1kxk1-6g-224.tinynas.yaml")),
+                          FormulationOptions(formulation="natural"))
