@@ -64,11 +64,12 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
     rec.wall_s = time.perf_counter() - t
 
 
-def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, formulation: str = "natural",
-                node_limit: int | None = None) -> NodeRecord:
+def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node_limit: int | None = None
+                ) -> NodeRecord:
     """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
     the node's, width ranges first tightened by the relaxation to what can reach the cutoff), with the
-    cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net)."""
+    cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net). Always on the natural
+    formulation: on the log formulation in tinynas mode SCIP 10's presolve has cut an optimum off."""
     from ..solve.backends import scip
 
     t = time.perf_counter()
@@ -84,7 +85,7 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, form
         widths, rec.pruned = list(tight.widths), True
     else:
         widths, btns = rec.widths, {}
-    m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, cutoff=rec.cutoff,
+    m = build_pyomo_model(problem, FormulationOptions(formulation="natural", cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
     _restrict(m, rec, widths, btns, problem.width_step)
     ans = scip.solve_model(m, time_limit, gap=1e-6, node_limit=node_limit)

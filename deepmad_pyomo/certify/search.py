@@ -44,7 +44,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     if on_incumbent is not None and incumbent is not None:
         on_incumbent(incumbent, inc_obj, source)
     search = Search(problem, incumbent, inc_obj, source, gap=gap, workers=workers, t0=t0, deadline=t0 + time_limit,
-                    node_time_limit=box_time_limit, exact_nodes=exact_nodes, formulation=formulation, say=say,
+                    node_time_limit=box_time_limit, exact_nodes=exact_nodes, say=say,
                     on_incumbent=on_incumbent)
     executor = Executor(workers, scheduler)
     try:
@@ -101,11 +101,11 @@ class Search:
 
     def __init__(self, problem: DesignProblem, incumbent: Architecture | None, inc_obj: float, source: str, *,
                  gap: float, workers: int, t0: float, deadline: float, node_time_limit: float, exact_nodes: int,
-                 formulation: str, say: Callable[[str], None],
+                 say: Callable[[str], None],
                  on_incumbent: Callable[[Architecture, float, str], None] | None = None):
         self.problem, self.gap, self.workers = problem, gap, workers
         self.t0, self.deadline, self.node_time_limit, self.exact_nodes = t0, deadline, node_time_limit, exact_nodes
-        self.formulation, self.say, self.on_incumbent = formulation, say, on_incumbent
+        self.say, self.on_incumbent = say, on_incumbent
         self.incumbent, self.inc_obj, self.source = incumbent, inc_obj, source
         root = relaxation_of(problem).root()  # compiled here, before the workers fork: they inherit it
         self.cutoff = self._cutoff_of(inc_obj)
@@ -177,7 +177,7 @@ class Search:
         """Start SCIP on ``rec`` (the solve for its scope and depth vector)."""
         self.exact_of[rec.depth_key] = rec
         limit = max(1.0, min(self.node_time_limit, self.deadline - time.perf_counter()))
-        self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit, self.formulation,
+        self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit,
                                                   self.exact_nodes)))
 
     def settle(self) -> bool:

@@ -35,6 +35,9 @@ _SCIP_STATUS = {Termination.OPTIMAL: Status.FEASIBLE, Termination.TIME_LIMIT: St
 @register("scip", RouteKind.GLOBAL, "SCIP on the monolithic MINLP (spatial branch and bound; proves a gap)",
           install="pip install pyscipopt", probe=scip.version)
 def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
+    """SCIP on the whole MINLP. Its bound is reported on the natural formulation only: on the log
+    formulation in tinynas mode SCIP 10 has returned a design 0.13% below the optimum as optimal, with a
+    bound below the optimum (its presolve cuts the optimum off)."""
     m = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation))
     rep.progress(f"SCIP on the monolithic MINLP ({m.nvariables()} variables, {m.nconstraints()} constraints)"
                  + (", warm-started" if opts.warm_start is not None else ""))
@@ -53,7 +56,11 @@ def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outco
         archs.append(arch)
         rep.incumbent(arch, evaluate(arch, problem.objective).objective, "SCIP")
     status = _SCIP_STATUS.get(ans.termination, Status.ERROR)
-    return Outcome(status, archs, bound=ans.bound, message="" if archs else f"SCIP: {ans.describe()}",
+    bound = ans.bound
+    if opts.formulation == "log" and bound is not None:  # not a bound we can vouch for
+        diagnostics["scip_bound_not_reported"] = bound
+        bound = None
+    return Outcome(status, archs, bound=bound, message="" if archs else f"SCIP: {ans.describe()}",
                    diagnostics=diagnostics)
 
 
