@@ -26,6 +26,7 @@ CHUNK = 4  # relaxation nodes per task (each takes a fraction of a second)
 SETTLE_EVERY = 4   # rounds between waits for the exact solves (whose better designs raise the cutoff)
 EXACT_NODES = 2000  # SCIP nodes an exact solve may take before its node is halved (a work limit)
 EXACT_SAFETY_S = 60.0  # the wall-clock safety net of one exact solve
+EVOLUTION_CHILDREN = 20_000  # the evolutionary fallback's work limit, when the quick designs find none
 
 
 def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4, workers: int = 1,
@@ -65,6 +66,8 @@ def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, tim
     source = "given"
     if incumbent is None:
         incumbent, source = _quick_design(problem, time_limit, formulation, say), "auto (quick designs)"
+    if incumbent is None:  # the relaxation's favourite depth vectors hold no design: a seeded evolution
+        incumbent, source = _evolved_design(problem, time_limit, say), f"evolution ({EVOLUTION_CHILDREN:,} children)"
     if incumbent is None:
         return None, -math.inf, source
     broken = problem.check(incumbent)
@@ -92,6 +95,21 @@ def _quick_design(problem: DesignProblem, time_limit: float, formulation: str,
     found = DepthDecomposition(problem, opts, Relay(), search=True, polish=False).run()
     valid = [a for a in found.architectures if not problem.check(a)]
     return max(valid, key=lambda a: evaluate(a, problem.objective).objective) if valid else None
+
+
+def _evolved_design(problem: DesignProblem, time_limit: float, say: Callable[[str], None]) -> Architecture | None:
+    """The best design of the evolutionary route after ``EVOLUTION_CHILDREN`` children (seed 0: a work
+    limit, so deterministic; a quarter of ``time_limit`` is the safety net)."""
+    from ..solve.options import SolveOptions
+    from ..solve.route import Reporter
+    from ..solve.routes import evolution
+
+    opts = SolveOptions(time_limit=max(2.0, time_limit / 4), seed=0, extra={"max_candidates": EVOLUTION_CHILDREN})
+    found = evolution.run(problem, opts, Reporter())
+    valid = [a for a in found.architectures if not problem.check(a)]
+    best = max(valid, key=lambda a: evaluate(a, problem.objective).objective) if valid else None
+    say("evolution: " + (f"{evaluate(best, problem.objective).objective:,.2f}" if best else "no design"))
+    return best
 
 
 class Search:

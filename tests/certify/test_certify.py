@@ -96,3 +96,13 @@ def test_log_formulation_keeps_the_proof_valid():
     assert r.status == Status.OPTIMAL and r.bound >= best - 1e-9 * abs(best)
     s = design(p, "scip", SolveOptions(time_limit=60, formulation="log"))
     assert s.bound is None and s.status != Status.OPTIMAL
+
+
+def test_without_quick_designs_an_evolved_incumbent_starts_the_proof(monkeypatch):
+    """When the relaxation's favourite depth vectors hold no design, a seeded evolution gives the cutoff."""
+    p = tiny_problem("paper")
+    best, _ = optimum(p)
+    monkeypatch.setattr(search_module, "_quick_design", lambda *args: None)
+    r = certify(p, time_limit=90)
+    assert r.status == Status.OPTIMAL and r.bound >= best - 1e-9 * abs(best)
+    assert r.certificate.incumbent_source.startswith(("evolution", "node"))
