@@ -209,10 +209,10 @@ class Search:
         for rec in solved:
             self.tree.append(rec)
             self.exact_of[rec.depth_key] = rec  # the worker's copy
+            if rec.objective is not None and rec.objective > self.inc_obj and self._valid(rec):
+                self._new_incumbent(rec, rec.objective)  # also a design SCIP found before its node limit
             if rec.status == NodeStatus.RETRIED:
                 self._halve(rec)
-            elif rec.status == NodeStatus.EXACT and rec.objective is not None and rec.objective > self.inc_obj:
-                self._new_incumbent(rec, rec.objective)
         self.say(f"{len(solved)} exact solves settled, {self._elapsed()}")
         return bool(unsolved)
 
@@ -226,6 +226,10 @@ class Search:
             self.open.extend(kids)
         else:
             self.start_exact(rec.retry(self.cutoff))
+
+    def _valid(self, rec: NodeRecord) -> bool:
+        """The design an exact solve found meets every constraint (re-checked by the metrics)."""
+        return rec.architecture is not None and not self.problem.check(Architecture.from_dict(rec.architecture))
 
     def _new_incumbent(self, rec: NodeRecord, objective: float) -> None:
         self.incumbent, self.inc_obj = Architecture.from_dict(rec.architecture), objective
@@ -251,6 +255,8 @@ class Search:
                 self.open.append(rec)
                 continue
             self.exact_of[done.depth_key] = done
+            if done.objective is not None and done.objective > self.inc_obj and self._valid(done):
+                self._new_incumbent(done, done.objective)
             settled = done.status in (NodeStatus.EXACT, NodeStatus.INFEASIBLE)
             (self.tree if settled else self.open).append(done)
         self.exact_jobs = []
