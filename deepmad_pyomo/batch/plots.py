@@ -10,6 +10,8 @@ SVG, atomically (a reader never sees a half-written image), and reproducibly (no
 - :func:`time_vs_size`: solve time against the size of the problem's integer box.
 - :func:`zoo_plot`: entropy objective against MACs and against params, one series per block family,
   with reference models marked.
+- :func:`pareto_plot`: a certified front: objective against the swept budget, each point marked by the
+  constraints that bind it, the proven bounds as a band, released structures where comparable.
 """
 from __future__ import annotations
 
@@ -255,5 +257,60 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
     return save(fig, stem)
 
 
-__all__ = ["FORMATS", "gap_plot", "gaps", "performance_profiles", "profile_ratios", "save", "time_vs_size",
-           "zoo_plot"]
+SCALES = {"flops": (1e9, "G"), "params": (1e6, "M"), "latency_ms": (1.0, "ms")}
+BIND_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h", "<", ">")
+
+
+def pareto_plot(rows: Sequence[dict[str, Any]], released: Sequence[dict[str, Any]], budget: str, measured_as: str,
+                title: str, stem: str | Path) -> list[Path]:
+    """The front of ``rows`` (:meth:`FrontRow.to_dict`): each point's objective (marker: the set of constraints
+    that bind it; hollow: not proven optimal), the best design at a budget <= x as steps, and the region the
+    optimum is proven to lie in (between a point's design and the next point's bound) as a band; ``released`` structures as stars (below the axis: a triangle on its edge with
+    their objective written)."""
+    plt = _pyplot()
+    scale, unit = SCALES.get(budget, (1.0, ""))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    pts = [r for r in rows if r.get("objective") is not None and r.get("architecture")]
+    xs = [r["value"] / scale for r in pts]
+    ax.step(xs, [r["front_objective"] for r in pts], where="post", color="tab:blue", lw=1,
+            label="best design at a budget <= x")
+    for a, b in zip(pts, pts[1:]):  # between two points the optimum lies between a's design and b's bound
+        if b.get("front_bound") is not None:
+            ax.fill_between([a["value"] / scale, b["value"] / scale], a["front_objective"], b["front_bound"],
+                            color="tab:blue", alpha=0.15, lw=0, label="proven region of the optimum" if a is pts[0]
+                            else None)
+    combos = sorted({"+".join(r["binds"]) or "none" for r in pts})
+    for i, combo in enumerate(combos):
+        sel = [r for r in pts if ("+".join(r["binds"]) or "none") == combo]
+        for proven in (True, False):
+            part = [r for r in sel if (r["status"] == "optimal") == proven]
+            if part:
+                ax.scatter([r["value"] / scale for r in part], [r["objective"] for r in part], s=36, zorder=4,
+                           marker=BIND_MARKERS[i % len(BIND_MARKERS)], facecolors=None if proven else "none",
+                           color=f"C{i + 1}", label=f"binds: {combo}" + ("" if proven else " (not proven)"))
+    lo = min(r["objective"] for r in pts) if pts else 0.0
+    hi = max((r.get("front_bound") or r["objective"]) for r in pts) if pts else 1.0
+    pad = 0.08 * (hi - lo or abs(hi) or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    for ref in released:
+        x = ref["value"] / scale
+        note = "" if not ref["breaks"] else " (breaks " + ", ".join(b.split(":")[0] for b in ref["breaks"]) + ")"
+        if ref["objective"] < lo - pad:
+            ax.scatter([x], [lo - pad], marker="v", s=60, color="k", zorder=5, clip_on=False)
+            ax.annotate(f"{ref['name']}: {ref['objective']:.3g}{note}", (x, lo - pad), textcoords="offset points",
+                        xytext=(4, 6), fontsize=7)
+        else:
+            ax.scatter([x], [ref["objective"]], marker="*", s=90, color="k", zorder=5)
+            ax.annotate(ref["name"] + note, (x, ref["objective"]), textcoords="offset points", xytext=(5, -3),
+                        fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{budget} budget ({unit}, measured as {measured_as}; log)")
+    ax.set_ylabel("objective (certified)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(f"Certified front of {title} over {budget}", fontsize=10)
+    return save(fig, stem)
+
+
+__all__ = ["FORMATS", "gap_plot", "gaps", "pareto_plot", "performance_profiles", "profile_ratios", "save",
+           "time_vs_size", "zoo_plot"]
