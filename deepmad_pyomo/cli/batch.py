@@ -125,6 +125,10 @@ def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
                    help="a problem with no design in the time limit is tried again with twice the time, N times "
                         "(default 1; 0: never)")
     p.add_argument("--no-plot", action="store_true", help="skip the picture")
+    p.add_argument("--prices", action="store_true",
+                   help="also store in each record which constraints bind its design and what relaxing each that "
+                        "binds by 1%% and 10%% buys (proven by certified re-solves: two per binding constraint, "
+                        "several times the design's cost)")
     _add_cluster_args(p)
     p.set_defaults(func=cmd_zoo)
 
@@ -134,11 +138,11 @@ def cmd_zoo(args: argparse.Namespace) -> int:
 
     cmd = (f"deepmad zoo --suite {args.suite} --solver {args.solver} --time-limit {args.time_limit:g} "
            f"--out {args.out}" + (f" --workers {args.workers}" if args.workers else "")
-           + (f" --escalate {args.escalate}" if args.escalate != 1 else ""))
+           + (f" --escalate {args.escalate}" if args.escalate != 1 else "") + (" --prices" if args.prices else ""))
     res = build_zoo(args.suite, args.out, args.solver, args.time_limit, workers=args.workers,
                     scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
                     retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate,
-                    keep_failed=args.keep_failed)
+                    keep_failed=args.keep_failed, prices=args.prices)
     if args.json:
         emit_json(res.to_dict())
         return exit_status(res.failed)

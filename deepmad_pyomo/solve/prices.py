@@ -272,15 +272,23 @@ def prices_report(problem: DesignProblem, result: DesignResult, prices_: Sequenc
             "prices": [p.to_dict() for p in prices_]}
 
 
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def format_prices(problem: DesignProblem, arch: Architecture, prices_: Sequence[Price]) -> str:
     """The bindings and prices as text lines."""
     lines = ["Constraints (binds: within 1% of its limit; caps: some block at its cap):"]
     for b in bindings(problem, arch):
         where = f"  at cap: {', '.join(b.at_cap)}" if b.at_cap else ""
-        lines.append(f"  {b.constraint.value:<11} {'binds' if b.binds else 'slack':<5} used {b.used:,.6g} of "
-                     f"{b.limit:,.6g} ({100 * b.slack:.2f}% left){where}")
+        lines.append(f"  {b.constraint.value:<11} {'binds' if b.binds else 'slack':<5} uses {_num(b.used)} of "
+                     f"{_num(b.limit)} ({100 * b.slack:.2f}% left){where}")
+    priced = {p.constraint for p in prices_}
+    unpriced = [b.constraint.value for b in bindings(problem, arch) if b.constraint not in priced]
     if prices_:
         lines.append("Prices (what relaxing it buys in objective over this design, proven interval):")
+    if unpriced:
+        lines.append(f"  not priced: {', '.join(unpriced)} (--prices all prices every constraint)")
     for p in prices_:
         high = "unbounded (no bound proven)" if p.gain_high is None else f"{p.gain_high:,.2f}"
         lines.append(f"  {p.constraint.value:<11} +{100 * p.fraction:g}%: [{p.gain_low:,.2f}, {high}]  "
