@@ -46,7 +46,8 @@ from ..solve.registry import CERTIFY
 from ..solve.results import Status
 from ..space.limits import MAX_MACS, MAX_PARAMS
 from ..space.metrics import evaluate
-from ..space.problem import DesignProblem
+from ..space.families import BlockType
+from ..space.problem import ConvSpec, DesignProblem
 from .engine import Payload, Record, RunKind, check_time_limit, is_failure, plain_problem, problem_hash, run_planned
 from .paths import inside
 from .pareto_worker import FORMAT, execute, failure_record, finished
@@ -309,19 +310,26 @@ def _csv(front: Front) -> str:
     return buf.getvalue()
 
 
+def comparable(problem: DesignProblem, arch: Any) -> bool:
+    """Whether ``arch`` has the problem's structure: resolution, block types and strides."""
+    specs = [problem.stem, *problem.stages] + ([problem.head] if problem.head else [])
+    types = [BlockType.CONV if isinstance(sp, ConvSpec) else sp.type for sp in specs]
+    return arch.resolution == problem.resolution and len(arch.blocks) == len(specs) and \
+        all(b.type == t and b.s == sp.s for b, t, sp in zip(arch.blocks, types, specs))
+
+
 def released_points(problem: DesignProblem, budget: SweepBudget) -> list[dict[str, Any]]:
-    """The released DeepMAD structures that fit the problem's template and resolution, evaluated by its
-    objective, at their value of the swept budget, with the other constraints of the problem they break."""
+    """The released DeepMAD structures of the problem's structure (:func:`comparable`), evaluated by its
+    objective, at their value of the swept budget, with what else of the problem they break (budgets, rho,
+    the template's ranges: the official search had its own)."""
     from ..space.released import RELEASED
 
     out = []
     for name, rel in RELEASED.items():
         arch = rel.load()
-        if arch.resolution != problem.resolution:
+        if not comparable(problem, arch):
             continue
         broken = problem.check(arch)
-        if any(not (b.startswith("budget") or b.startswith("effectiveness")) for b in broken):
-            continue  # another template: not comparable
         m = evaluate(arch, problem.objective, problem.resolution)
         if budget == SweepBudget.LATENCY:
             from ..latency import load_cached, predict_ms

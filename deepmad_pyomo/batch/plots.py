@@ -220,10 +220,10 @@ def time_vs_size(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]
 
 
 def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, Any]], stem: str | Path,
-             caption: str = "", y: str = "score", ylabel: str = "entropy score sum_j alpha_j H_j (paper form)"
-             ) -> list[Path]:
+             caption: str = "", y: str = "score", ylabel: str = "entropy score sum_j alpha_j H_j (paper form)",
+             title: str = "Model zoo") -> list[Path]:
     """``y`` (the entropy ``score`` by default, or ``objective``) against MACs (left) and params (right):
-    zoo models by family (colour) and resolution (marker); ``references`` (dicts with name, macs, params,
+    zoo models by family (colour) and resolution (marker; hollow: ``proven`` False, not proven optimal); ``references`` (dicts with name, macs, params,
     ``y`` (or None), kind) marked in black; a reference without ``y`` is drawn as a vertical line."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
@@ -237,6 +237,10 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
                     ax.plot([r[key] / scale for r in sel], [r[y] for r in sel], ls="-", lw=0.6,
                             marker=RES_MARKERS.get(res, "D"), ms=5, color=FAMILY_COLORS.get(fam),
                             label=f"{fam} @{res}")
+                    open_ = [r for r in sel if r.get("proven") is False]  # not proven optimal: hollow
+                    ax.scatter([r[key] / scale for r in open_], [r[y] for r in open_], s=25, zorder=4,
+                               marker=RES_MARKERS.get(res, "D"), facecolors="white",
+                               edgecolors=FAMILY_COLORS.get(fam))
         for ref in references:
             x = ref[key] / scale
             if ref.get(y) is None:
@@ -251,7 +255,7 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Model zoo: {'entropy score' if y == 'score' else y} against MACs and params")
+    fig.suptitle(f"{title}: {'entropy score' if y == 'score' else y} against MACs and params")
     if caption:
         fig.text(0.01, -0.02, caption, fontsize=7, ha="left", va="top", wrap=True)
     return save(fig, stem)
@@ -294,7 +298,8 @@ def pareto_plot(rows: Sequence[dict[str, Any]], released: Sequence[dict[str, Any
     ax.set_ylim(lo - pad, hi + pad)
     for ref in released:
         x = ref["value"] / scale
-        note = "" if not ref["breaks"] else " (breaks " + ", ".join(b.split(":")[0] for b in ref["breaks"]) + ")"
+        broken = sorted({b.split(":")[0].split(".")[0].split("[")[0] for b in ref["breaks"]})
+        note = f" (breaks {', '.join(broken)})" if broken else ""
         if ref["objective"] < lo - pad:
             ax.scatter([x], [lo - pad], marker="v", s=60, color="k", zorder=5, clip_on=False)
             ax.annotate(f"{ref['name']}: {ref['objective']:.3g}{note}", (x, lo - pad), textcoords="offset points",

@@ -1,6 +1,7 @@
-"""``deepmad compare`` and ``deepmad zoo``: the command-line side of :mod:`~deepmad_pyomo.batch.compare` and
-:mod:`~deepmad_pyomo.batch.zoo`. Progress bars go to stderr; ``--json`` prints a summary as JSON on stdout,
-otherwise a short human summary. Both exit with :func:`exit_status` (:data:`EXIT_HELP`)."""
+"""``deepmad compare``, ``zoo`` and ``pareto``: the command-line side of :mod:`~deepmad_pyomo.batch.compare`,
+:mod:`~deepmad_pyomo.batch.zoo` and :mod:`~deepmad_pyomo.batch.pareto`. Progress bars go to stderr; ``--json``
+prints a summary as JSON on stdout, otherwise a short human summary. ``compare`` and ``zoo`` exit with
+:func:`exit_status` (:data:`EXIT_HELP`), ``pareto`` as :data:`PARETO_EXIT_HELP` says."""
 from __future__ import annotations
 
 import argparse
