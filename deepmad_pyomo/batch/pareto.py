@@ -13,8 +13,8 @@ which worker finishes first nor on how many there are:
    geometric middle. An interval whose error is within the gap (``gap * |objective|``: below what the
    certificates resolve) or narrower than :data:`MIN_RATIO` is not split; the sweep ends when none is left.
 
-Values are rounded to :data:`SIGNIFICANT` significant digits. A new point is warm-started from the design of
-the nearest smaller budget of an earlier round (it meets the larger budget).
+Values are rounded to :data:`SIGNIFICANT` significant digits. A new point starts from the better of certify's
+own quick designs and the design of the nearest smaller budget of an earlier round (it meets the larger budget).
 
 **The front.** The optimum is non-decreasing in the budget, so at each value the front's design is the best
 design found at a budget ``<=`` it (a point's own design is *lifted* when a smaller budget's design, which also

@@ -1,5 +1,6 @@
 """One point of ``deepmad pareto`` on a worker: certify the problem at one value of the swept budget,
-warm-started from the design of a smaller budget when one is known (it meets the larger budget).
+starting from the better of certify's own quick designs and the design of a smaller budget when one is known
+(it meets the larger budget).
 
 The record it leaves, ``<out>/points/<budget>-<value>.json``: the budget and its value, the problem's
 digest, the certified answer (status, objective, proven bound, gap), the architecture and its metrics,
@@ -29,7 +30,7 @@ def _record(payload: Payload) -> Record:
 
 def execute(payload: Payload) -> Record:
     """Certify one point (on a worker); returns its record (plain data)."""
-    from ..solve.options import SolveOptions
+    from ..solve.options import QUICK_DESIGN, SolveOptions
     from ..solve.prices import bindings
 
     prepare_worker()
@@ -38,8 +39,9 @@ def execute(payload: Payload) -> Record:
     rec = _record(payload)
     if warm is not None and problem.check(warm):  # cannot happen for a smaller budget's design; never trusted
         warm, rec["warm_from"] = None, None
-    solve = measured_design(problem, payload["solver"], SolveOptions(time_limit=payload["time_limit"],
-                                                                     gap=payload["gap"], warm_start=warm))
+    opts = SolveOptions(time_limit=payload["time_limit"], gap=payload["gap"], warm_start=warm,
+                        extra={QUICK_DESIGN: True})  # the better of the neighbour's design and certify's own
+    solve = measured_design(problem, payload["solver"], opts)
     rec["worker"] = worker_info()
     if solve.error is not None:
         rec.update(status=Status.ERROR.value, message=solve.error, time_s=round(solve.wall_s, 3))

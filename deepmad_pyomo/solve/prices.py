@@ -9,8 +9,8 @@ of its limit (a cap: when some block sits at its cap).
 A *price* is what relaxing one constraint by a fraction (1% and 10%, :data:`RELAXATIONS`) buys in
 objective over the design, as a proven interval ``[low, high]``:
 
-- from a *re-solve*: the relaxed problem (:func:`relaxed`) certified by the default route, warm-started
-  from the design (which meets the relaxed problem); ``low = new incumbent - old`` (never below 0: the old
+- from a *re-solve*: the relaxed problem (:func:`relaxed`) certified by the default route, starting from
+  the better of the design (which meets the relaxed problem) and the route's own quick designs; ``low = new incumbent - old`` (never below 0: the old
   design is still feasible), ``high = new proven bound - old`` (``None`` when no bound was proven). When the
   re-solve is proven optimal the interval is as narrow as its gap;
 - from a *certified front* (:class:`FrontPoint`, ``deepmad pareto``) of the relaxed budget: the optimum is
@@ -223,14 +223,16 @@ Solve = Callable[[DesignProblem, Architecture], DesignResult]
 
 def certified_solve(time_limit: float = 120.0, gap: float = 1e-4, workers: int = 1,
                     scheduler: str | None = None) -> Solve:
-    """A re-solve by the default route (certify), warm-started from the design being priced."""
+    """A re-solve by the default route (certify), from the better of the design being priced and its own
+    quick designs."""
     from .design import design
-    from .options import SolveOptions
+    from .options import QUICK_DESIGN, SolveOptions
     from .registry import CERTIFY
 
     def solve(problem: DesignProblem, warm: Architecture) -> DesignResult:
         return design(problem, CERTIFY, SolveOptions(time_limit=time_limit, gap=gap, workers=workers,
-                                                     scheduler=scheduler, warm_start=warm))
+                                                     scheduler=scheduler, warm_start=warm,
+                                                     extra={QUICK_DESIGN: True}))
     return solve
 
 
