@@ -318,10 +318,17 @@ def comparable(problem: DesignProblem, arch: Any) -> bool:
         all(b.type == t and b.s == sp.s for b, t, sp in zip(arch.blocks, types, specs))
 
 
+def _fault_name(message: str) -> str:
+    """What a :meth:`DesignProblem.check` message is about: a budget, rho, or the template's ranges."""
+    if message.startswith("budget "):
+        return message.split(":")[0].removeprefix("budget ")
+    return "rho" if message.startswith("effectiveness") else "template ranges"
+
+
 def released_points(problem: DesignProblem, budget: SweepBudget) -> list[dict[str, Any]]:
     """The released DeepMAD structures of the problem's structure (:func:`comparable`), evaluated by its
-    objective, at their value of the swept budget, with what else of the problem they break (budgets, rho,
-    the template's ranges: the official search had its own)."""
+    objective, at their value of the swept budget, with what else of the problem they break (``breaks``:
+    budgets, rho, template ranges, the official search having had its own; ``faults``: the messages)."""
     from ..space.released import RELEASED
 
     out = []
@@ -337,8 +344,9 @@ def released_points(problem: DesignProblem, budget: SweepBudget) -> list[dict[st
             x = predict_ms(load_cached(problem.budgets.latency_model), arch, resolution=problem.resolution)
         else:
             x = getattr(m, problem.budget_metric(budget.value))
-        others = [b for b in broken if not b.startswith(f"budget {budget.value}")]
-        out.append({"name": name, "value": float(x), "objective": m.objective, "breaks": others})
+        faults = [b for b in broken if not b.startswith(f"budget {budget.value}:")]
+        out.append({"name": name, "value": float(x), "objective": m.objective,
+                    "breaks": sorted({_fault_name(b) for b in faults}), "faults": faults})
     return out
 
 

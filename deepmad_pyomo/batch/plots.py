@@ -273,7 +273,7 @@ def pareto_plot(rows: Sequence[dict[str, Any]], released: Sequence[dict[str, Any
     their objective written)."""
     plt = _pyplot()
     scale, unit = SCALES.get(budget, (1.0, ""))
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(9, 5))
     pts = [r for r in rows if r.get("objective") is not None and r.get("architecture")]
     xs = [r["value"] / scale for r in pts]
     ax.step(xs, [r["front_objective"] for r in pts], where="post", color="tab:blue", lw=1,
@@ -298,21 +298,26 @@ def pareto_plot(rows: Sequence[dict[str, Any]], released: Sequence[dict[str, Any
     ax.set_ylim(lo - pad, hi + pad)
     for ref in released:
         x = ref["value"] / scale
-        broken = sorted({b.split(":")[0].split(".")[0].split("[")[0] for b in ref["breaks"]})
-        note = f" (breaks {', '.join(broken)})" if broken else ""
+        note = f" (breaks {', '.join(ref['breaks'])})" if ref["breaks"] else ""
         if ref["objective"] < lo - pad:
             ax.scatter([x], [lo - pad], marker="v", s=60, color="k", zorder=5, clip_on=False)
             ax.annotate(f"{ref['name']}: {ref['objective']:.3g}{note}", (x, lo - pad), textcoords="offset points",
-                        xytext=(4, 6), fontsize=7)
+                        xytext=(-3, 8), fontsize=7, rotation=90, va="bottom", ha="center")
         else:
             ax.scatter([x], [ref["objective"]], marker="*", s=90, color="k", zorder=5)
             ax.annotate(ref["name"] + note, (x, ref["objective"]), textcoords="offset points", xytext=(5, -3),
                         fontsize=7)
+    from matplotlib.ticker import FuncFormatter
+
     ax.set_xscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel(f"{budget} budget ({unit}, measured as {measured_as}; log)")
     ax.set_ylabel("objective (certified)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"Certified front of {title} over {budget}", fontsize=10)
     return save(fig, stem)
 
