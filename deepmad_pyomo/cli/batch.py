@@ -173,7 +173,7 @@ def add_pareto_parser(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("pareto", help="the certified front of a problem over one budget (MACs, params or latency)",
                        description="Certify the problem at many values of one budget (each point proven optimal by "
-                                   "the default route, warm-started from a smaller budget's design), placed where "
+                                   "the default route, also started from a smaller budget's design), placed where "
                                    "the front bends: a geometric grid first, then, in rounds, the middles of the "
                                    "intervals whose linear interpolation error is largest. Writes OUT/points/*.json "
                                    "(one record per point, as it finishes), OUT/front.csv|json (every point, its "
