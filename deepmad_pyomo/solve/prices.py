@@ -289,12 +289,12 @@ def format_prices(problem: DesignProblem, arch: Architecture, prices_: Sequence[
     unpriced = [b.constraint.value for b in bindings(problem, arch) if b.constraint not in priced]
     if prices_:
         lines.append("Prices (what relaxing it buys in objective over this design, proven interval):")
-    if unpriced:
-        lines.append(f"  not priced: {', '.join(unpriced)} (--prices all prices every constraint)")
     for p in prices_:
         high = "unbounded (no bound proven)" if p.gain_high is None else f"{p.gain_high:,.2f}"
         lines.append(f"  {p.constraint.value:<11} +{100 * p.fraction:g}%: [{p.gain_low:,.2f}, {high}]  "
                      f"({p.source.value}: {p.status}{f', {p.time_s:.1f} s' if p.time_s else ''})")
+    if unpriced:
+        lines.append(f"  not priced: {', '.join(unpriced)} (--prices all prices every constraint)")
     return "\n".join(lines)
 
 
