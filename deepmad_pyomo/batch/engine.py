@@ -1,4 +1,4 @@
-"""Planned, resumable batches of runs on Dask: the engine under ``deepmad compare`` and ``deepmad zoo``.
+"""Planned, resumable batches of runs on Dask: the engine under ``deepmad compare``, ``zoo`` and ``pareto``.
 
 A run kind (:class:`RunKind`) says what one run is: the function a worker runs on its payload, where the
 run's record lives under the output folder, which records belong to the run and which of them finish it,

@@ -14,6 +14,8 @@ SVG, atomically (a reader never sees a half-written image), and reproducibly (no
   variables), for the size measures that differ between the problems (no figure when none does).
 - :func:`zoo_plot`: entropy objective against MACs and against params, one series per block family,
   with reference models marked.
+- :func:`pareto_plot`: a certified front: objective against the swept budget, each point marked by the
+  constraints that bind it, the proven bounds as a band, released structures where comparable.
 """
 from __future__ import annotations
 
@@ -299,10 +301,10 @@ def time_vs_size(rows: Sequence[dict[str, Any]], stem: str | Path) -> list[Path]
 
 
 def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, Any]], stem: str | Path,
-             caption: str = "", y: str = "score", ylabel: str = "entropy score sum_j alpha_j H_j (paper form)"
-             ) -> list[Path]:
+             caption: str = "", y: str = "score", ylabel: str = "entropy score sum_j alpha_j H_j (paper form)",
+             title: str = "Model zoo") -> list[Path]:
     """``y`` (the entropy ``score`` by default, or ``objective``) against MACs (left) and params (right):
-    zoo models by family (colour) and resolution (marker); ``references`` (dicts with name, macs, params,
+    zoo models by family (colour) and resolution (marker; hollow: ``proven`` False, not proven optimal); ``references`` (dicts with name, macs, params,
     ``y`` (or None), kind) marked in black; a reference without ``y`` is drawn as a vertical line."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
@@ -316,6 +318,10 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
                     ax.plot([r[key] / scale for r in sel], [r[y] for r in sel], ls="-", lw=0.6,
                             marker=RES_MARKERS.get(res, "D"), ms=5, color=FAMILY_COLORS.get(fam),
                             label=f"{fam} @{res}")
+                    open_ = [r for r in sel if r.get("proven") is False]  # not proven optimal: hollow
+                    ax.scatter([r[key] / scale for r in open_], [r[y] for r in open_], s=25, zorder=4,
+                               marker=RES_MARKERS.get(res, "D"), facecolors="white",
+                               edgecolors=FAMILY_COLORS.get(fam))
         for ref in references:
             x = ref[key] / scale
             if ref.get(y) is None:
@@ -330,11 +336,72 @@ def zoo_plot(records: Sequence[dict[str, Any]], references: Sequence[dict[str, A
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Model zoo: {'entropy score' if y == 'score' else y} against MACs and params")
+    fig.suptitle(f"{title}: {'entropy score' if y == 'score' else y} against MACs and params")
     if caption:
         fig.text(0.01, -0.02, caption, fontsize=7, ha="left", va="top", wrap=True)
     return save(fig, stem)
 
 
-__all__ = ["FORMATS", "PROFILES", "SIZES", "gap_plot", "gaps", "performance_profiles", "profile_ratios", "ratios", "require",
-           "save", "sizes_vary", "time_vs_size", "varying_sizes", "zoo_plot"]
+SCALES = {"flops": (1e9, "G"), "params": (1e6, "M"), "latency_ms": (1.0, "ms")}
+BIND_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h", "<", ">")
+
+
+def pareto_plot(rows: Sequence[dict[str, Any]], released: Sequence[dict[str, Any]], budget: str, measured_as: str,
+                title: str, stem: str | Path) -> list[Path]:
+    """The front of ``rows`` (:meth:`FrontRow.to_dict`): each point's objective (marker: the set of constraints
+    that bind it; hollow: not proven optimal), the best design at a budget <= x as steps, and the region the
+    optimum is proven to lie in (between a point's design and the next point's bound) as a band; ``released`` structures as stars (below the axis: a triangle on its edge with
+    their objective written)."""
+    plt = _pyplot()
+    scale, unit = SCALES.get(budget, (1.0, ""))
+    fig, ax = plt.subplots(figsize=(9, 5))
+    pts = [r for r in rows if r.get("objective") is not None and r.get("architecture")]
+    xs = [r["value"] / scale for r in pts]
+    ax.step(xs, [r["front_objective"] for r in pts], where="post", color="tab:blue", lw=1,
+            label="best design at a budget <= x")
+    for a, b in zip(pts, pts[1:]):  # between two points the optimum lies between a's design and b's bound
+        if b.get("front_bound") is not None:
+            ax.fill_between([a["value"] / scale, b["value"] / scale], a["front_objective"], b["front_bound"],
+                            color="tab:blue", alpha=0.15, lw=0, label="proven region of the optimum" if a is pts[0]
+                            else None)
+    combos = sorted({"+".join(r["binds"]) or "none" for r in pts})
+    for i, combo in enumerate(combos):
+        sel = [r for r in pts if ("+".join(r["binds"]) or "none") == combo]
+        for proven in (True, False):
+            part = [r for r in sel if (r["status"] == "optimal") == proven]
+            if part:
+                ax.scatter([r["value"] / scale for r in part], [r["objective"] for r in part], s=36, zorder=4,
+                           marker=BIND_MARKERS[i % len(BIND_MARKERS)], facecolors=None if proven else "none",
+                           color=f"C{i + 1}", label=f"binds: {combo}" + ("" if proven else " (not proven)"))
+    lo = min(r["objective"] for r in pts) if pts else 0.0
+    hi = max((r.get("front_bound") or r["objective"]) for r in pts) if pts else 1.0
+    pad = 0.08 * (hi - lo or abs(hi) or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    for ref in released:
+        x = ref["value"] / scale
+        note = f" (breaks {', '.join(ref['breaks'])})" if ref["breaks"] else ""
+        if ref["objective"] < lo - pad:
+            ax.scatter([x], [lo - pad], marker="v", s=60, color="k", zorder=5, clip_on=False)
+            ax.annotate(f"{ref['name']}: {ref['objective']:.3g}{note}", (x, lo - pad), textcoords="offset points",
+                        xytext=(-3, 8), fontsize=7, rotation=90, va="bottom", ha="center")
+        else:
+            ax.scatter([x], [ref["objective"]], marker="*", s=90, color="k", zorder=5)
+            ax.annotate(ref["name"] + note, (x, ref["objective"]), textcoords="offset points", xytext=(5, -3),
+                        fontsize=7)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_xscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlabel(f"{budget} budget ({unit}, measured as {measured_as}; log)")
+    ax.set_ylabel("objective (certified)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(f"Certified front of {title} over {budget}", fontsize=10)
+    return save(fig, stem)
+
+
+__all__ = ["FORMATS", "PROFILES", "SIZES", "gap_plot", "gaps", "pareto_plot", "performance_profiles", "profile_ratios",
+           "ratios", "require", "save", "sizes_vary", "time_vs_size", "varying_sizes", "zoo_plot"]

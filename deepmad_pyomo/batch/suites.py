@@ -1,4 +1,4 @@
-"""Suites of design problems as data: ``paper``, ``imagenet`` and ``cifar``.
+"""Suites of design problems as data: ``paper``, ``imagenet``, ``ladder`` and ``cifar``.
 
 The generated suites (:data:`GENERATED`) are folders of YAML design problems shipped in the package
 (``suite_data/<suite>/``), one file per problem, the same schema as the presets
@@ -9,6 +9,9 @@ rewrites them, and a test checks that they are up to date.
 - ``paper``: the seven presets of the paper, read from ``deepmad_pyomo/space/presets`` (no copy).
 - ``imagenet``: 24 more ImageNet problems, 8 per family (bottleneck ``k1kxk1``, inverted residual
   ``k1dwk1``, inverted residual + SE ``k1dwsek1``), MAC budgets from 0.4 G to 16 G at 224 and 288.
+- ``ladder``: the twelve RegNet MAC budgets (0.2 G to 32 G, :data:`LADDER_GMACS`) for each of the three
+  families at 224x224: 36 rungs, each family's certified front. Same templates and params rule as
+  ``imagenet`` (a rung at a budget ``imagenet`` also has is the same problem under another name).
 - ``cifar``: 32x32 input, 10 classes, a stride-1 stem and three stride-2 stages; 9 problems.
 
 How budgets scale (one rule for every suite): the params budget follows the MACs budget by a power
@@ -41,8 +44,8 @@ from ..space.families import BlockType, Mode, default_rho0
 from ..space.problem import PRESETS, DesignProblem, load_problem, preset
 from .paths import check_plain_name
 
-SUITES = ("paper", "imagenet", "cifar")
-GENERATED = ("imagenet", "cifar")  # the suites written to suite_data/ ("paper" is the presets)
+SUITES = ("paper", "imagenet", "ladder", "cifar")
+GENERATED = ("imagenet", "ladder", "cifar")  # the suites written to suite_data/ ("paper" is the presets)
 DATA = "suite_data"
 FAMILIES = (BlockType.K1KXK1, BlockType.K1DWK1, BlockType.K1DWSEK1)
 
@@ -54,6 +57,9 @@ IMAGENET = [
     *(("k1dwsek1", f, 224) for f in (0.4, 0.6, 1.0, 2.0, 6.0, 16.0)), ("k1dwsek1", 1.5, 288),
     ("k1dwsek1", 10.0, 288),
 ]
+# The ladder: RegNet's twelve MAC budgets (G), each family at 224x224.
+LADDER = "ladder"
+LADDER_GMACS = (0.2, 0.4, 0.6, 0.8, 1.6, 3.2, 4.0, 6.4, 8.0, 12.0, 16.0, 32.0)
 # (family, MACs budget in M) of the cifar suite.
 CIFAR = [("k1kxk1", m) for m in (60, 150, 500)] + [(f, m) for f in ("k1dwk1", "k1dwsek1") for m in (30, 100, 300)]
 
@@ -132,6 +138,14 @@ def imagenet_problem(family: str, gmacs: float, resolution: int = 224) -> dict[s
                     _BOTTLENECK if family == "k1kxk1" else _INVERTED, law.width_scale(macs_ref))
 
 
+def ladder_problem(family: str, gmacs: float) -> dict[str, Any]:
+    """A rung of the ladder: :func:`imagenet_problem` at 224, named ``<family>-<gmacs>g``."""
+    d = imagenet_problem(family, gmacs, 224)
+    d["name"] = f"{family}-{gmacs:g}g"
+    d["description"] = d["description"].replace("ImageNet", "RegNet-budget ladder, ImageNet")
+    return d
+
+
 def cifar_problem(family: str, mmacs: float) -> dict[str, Any]:
     """A CIFAR (32x32, 10 classes) problem: stride-1 stem, a stride-1 stage and three stride-2 stages."""
     law = CIFAR_LAWS[family]
@@ -150,6 +164,8 @@ def generate(suite: str) -> list[dict[str, Any]]:
         return [plain(preset(n).to_dict()) for n in PRESETS]
     if suite == "imagenet":
         return [imagenet_problem(*row) for row in IMAGENET]
+    if suite == LADDER:
+        return [ladder_problem(str(fam), g) for fam in FAMILIES for g in LADDER_GMACS]
     if suite == "cifar":
         return [cifar_problem(*row) for row in CIFAR]
     raise DesignError("suite", f"unknown suite {suite!r}", ", ".join(SUITES))

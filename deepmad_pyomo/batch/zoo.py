@@ -44,7 +44,7 @@ DEFAULT_TIME_LIMIT = 120.0  # a safety net: the default route (certify) stops on
 
 
 def plan(suites: Sequence[Suite], solver: str, time_limit: float, gap: float = 1e-4,
-         only: str | None = None, escalate: int = 1) -> list[Payload]:
+         only: str | None = None, escalate: int = 1, prices: bool = False) -> list[Payload]:
     """One payload per problem; ``only``: a shell pattern on problem names."""
     from ..solve import registry as solvers
 
@@ -52,7 +52,7 @@ def plan(suites: Sequence[Suite], solver: str, time_limit: float, gap: float = 1
     check_time_limit(time_limit)
     return [{"key": f"{suite.name}/{prob.name}", "name": model_name(suite.name, prob.name), "suite": suite.name,
              "problem": plain_problem(prob), "problem_hash": problem_hash(prob), "solver": solver,
-             "time_limit": float(time_limit), "gap": float(gap), "escalate": int(escalate)}
+             "time_limit": float(time_limit), "gap": float(gap), "escalate": int(escalate), "prices": bool(prices)}
             for suite, prob in selected(suites, only)]
 
 
@@ -65,9 +65,9 @@ def _certificate(rec: Any) -> dict[str, Any]:
 
 
 def matches(rec: Any, payload: Payload) -> bool:
-    """A record of the same model, problem content, solver and time limit."""
+    """A record of the same model, problem content, solver and time limit (with prices when they are asked for)."""
     cert = _certificate(rec)
-    return (isinstance(rec, dict) and rec.get("format") == FORMAT and cert.get("requested_solver") == payload["solver"]
+    return (isinstance(rec, dict) and (not payload.get("prices") or "prices" in rec) and rec.get("format") == FORMAT and cert.get("requested_solver") == payload["solver"]
             and rec.get("name") == payload["name"] and rec.get("problem_hash") == payload["problem_hash"]
             and cert.get("time_limit") == payload["time_limit"])
 
@@ -118,16 +118,17 @@ def build_zoo(suites: str | Sequence[str], out: str | Path = "models", solver: s
               time_limit: float = DEFAULT_TIME_LIMIT, *, workers: int | None = None, scheduler: str | None = None,
               gap: float = 1e-4, only: str | None = None, progress: bool = True, retries: int = 2,
               figure: bool = True, command: str | None = None, client: Any = None, escalate: int = 1,
-              keep_failed: bool = False) -> ZooResult:
+              keep_failed: bool = False, prices: bool = False) -> ZooResult:
     """Design, verify and export every problem of ``suites`` under ``out`` (resuming a previous run).
 
     ``escalate``: a problem with no design in ``time_limit`` is tried again with twice the time, this many
     times (the certificate lists every attempt). ``keep_failed``: keep the records of failed runs instead of
-    running them again."""
+    running them again. ``prices``: also price the constraints that bind each design (certified re-solves, two
+    per constraint; a record without prices is then designed again)."""
     loaded = load_suites(suites)
     if escalate < 0:
         raise DesignError("escalate", f"must be >= 0, got {escalate}")
-    payloads = plan(loaded, solver, time_limit, gap, only, escalate)
+    payloads = plan(loaded, solver, time_limit, gap, only, escalate, prices)
     out = Path(out)
     outcome = run_planned(MODELS, out, payloads, workers=workers, scheduler=scheduler, retries=retries,
                           progress=progress, client=client, keep_failed=keep_failed)

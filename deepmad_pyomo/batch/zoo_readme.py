@@ -1,6 +1,7 @@
 """The files of ``deepmad zoo`` besides the model records: ``README.md`` (a table of the zoo) and
 ``zoo.{png,svg}`` (entropy score against MACs and params, per family, with the released DeepMAD structures
-and ResNet-18/50 for reference).
+and ResNet-18/50 for reference); with the ``ladder`` suite, ``ladder.{png,svg}``: its three certified fronts
+alone, with the same references.
 
 When the zoo folder holds a latency model (:data:`LATENCY_FILE`, written by ``deepmad latency profile``), the
 table gets a column of each model's latency predicted by it, labelled with the device it was measured on.
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..fileio import atomic_write_text
+from ..solve.results import Status
 from ..space.families import Mode, default_rho0
+from .suites import LADDER
 
 LATENCY_FILE = "latency-cpu.json"
 
@@ -134,7 +137,12 @@ def readme(records: Sequence[dict[str, Any]], suites: Sequence[str], command: st
                   f"from `deepmad latency profile --out {LATENCY_FILE}` on one machine: {latency[0].split(' [')[0]}. "
                   "On other hardware, profile it and predict with `deepmad latency predict MODEL.json NAME`.", ""]
     if figure:
-        lines += ["![objective against MACs and params](zoo.png)", "", f"*{CAPTION}*", ""]
+        lines += ["![objective against MACs and params](zoo.png)", "", f"*{CAPTION} Hollow: not proven optimal "
+                  "(stopped at the time limit with the proven gap in the table).*", ""]
+    if figure and LADDER in suites and any(r.get("suite") == LADDER and r.get("metrics") for r in records):
+        lines += [f"The `{LADDER}` suite alone: each family certified at RegNet's twelve MAC budgets (0.2 G to 32 G) "
+                  "at 224x224, its front, with the same references:", "",
+                  "![the ladder's three fronts](ladder.png)", ""]
     for suite in suites:
         sel = [r for r in rows if r["suite"] == suite]
         if sel:
@@ -176,7 +184,8 @@ def _suite_section(suite: str, rows: Sequence[dict[str, Any]], records: Sequence
 
 def plot_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": r["name"], "family": r["family"], "resolution": r["resolution"], "macs": r["metrics"]["macs"],
-             "params": r["metrics"]["params"], "objective": r["metrics"]["objective"], "score": r["metrics"]["score"]}
+             "params": r["metrics"]["params"], "objective": r["metrics"]["objective"], "score": r["metrics"]["score"],
+             "proven": (r.get("certificate") or {}).get("status") == Status.OPTIMAL.value}
             for r in records if r.get("metrics")]
 
 
@@ -190,7 +199,11 @@ def write_outputs(out: Path, records: Sequence[dict[str, Any]], suites: Sequence
         from . import plots
 
         imagenet = any(p["resolution"] >= 160 for p in pts)
-        files += plots.zoo_plot(pts, references() if imagenet else [], out / "zoo", caption="")
+        refs = references() if imagenet else []
+        files += plots.zoo_plot(pts, refs, out / "zoo", caption="")
+        ladder = plot_records([r for r in records if r.get("suite") == LADDER])
+        if ladder and LADDER in suites:
+            files += plots.zoo_plot(ladder, refs, out / LADDER, caption="", title="The ladder (certified fronts)")
     atomic_write_text(out / "README.md", readme(records, suites, command, figure, predicted_latency(out, records)))
     return [out / "README.md"] + files
 

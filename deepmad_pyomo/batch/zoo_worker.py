@@ -5,7 +5,9 @@ design), verify it; the record it leaves, ``<out>/<suite>/<problem>.json``:
 - ``problem`` (the whole design problem) and ``budgets`` (with what each is measured in);
 - ``architecture``, ``metrics`` (:func:`metrics.evaluate` of it);
 - ``certificate``: solver, status, objective, proven bound and gap (``null``: no proof), every attempt, time;
-- ``verification``: MACs and params counted on the built torch module against the analytic ones.
+- ``verification``: MACs and params counted on the built torch module against the analytic ones;
+- ``prices`` (``deepmad zoo --prices``): which constraints bind the design and what relaxing each that binds
+  by 1% and 10% buys, proven by certified re-solves (:mod:`deepmad_pyomo.solve.prices`).
 """
 from __future__ import annotations
 
@@ -129,7 +131,20 @@ def execute(payload: Payload) -> Record:
         cert.update(status=Status.ERROR.value, message=done.error, time_s=round(done.last.wall_s, 3))
     else:
         _finish(rec, cert, done, payload["name"])
+        if payload.get("prices") and done.last.result.architecture is not None:
+            rec["prices"] = _prices(problem, done.last.result, payload)
     return rec
+
+
+def _prices(problem: DesignProblem, result: Any, payload: Payload) -> dict[str, Any]:
+    """The bindings of the design and the proven prices of those that bind (certified re-solves), timed."""
+    import time
+
+    from ..solve.prices import certified_solve, prices, prices_report
+
+    t0 = time.perf_counter()
+    found = prices(problem, result.architecture, solve=certified_solve(payload["time_limit"], payload["gap"]))
+    return prices_report(problem, result, found) | {"time_s": round(time.perf_counter() - t0, 3)}
 
 
 def failure_record(payload: Payload, exc: BaseException) -> Record:

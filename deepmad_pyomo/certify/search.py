@@ -33,15 +33,17 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
             incumbent: Architecture | None = None, exact_nodes: int = EXACT_NODES,
             box_time_limit: float = EXACT_SAFETY_S, formulation: str = "natural",
             progress: Callable[[str], None] | None = None, scheduler: str | None = None,
-            on_incumbent: Callable[[Architecture, float, str], None] | None = None) -> DesignResult:
+            on_incumbent: Callable[[Architecture, float, str], None] | None = None,
+            quick_design: bool = False) -> DesignResult:
     """Design ``problem`` with a certificate: the result's ``bound`` is proven over the whole space.
     Nodes run in ``workers`` local processes, or on the Dask cluster at ``scheduler``; an exact solve
     gets at most ``exact_nodes`` SCIP nodes (``box_time_limit`` seconds: a safety net). Work limits
     decide the tree, so it is the same on a loaded machine; ``time_limit`` only stops the run.
-    ``on_incumbent(design, objective, source)`` hears of every design that becomes the incumbent."""
+    ``on_incumbent(design, objective, source)`` hears of every design that becomes the incumbent.
+    ``quick_design``: with an ``incumbent`` given, also find the quick designs and start from the better."""
     say = progress or (lambda msg: None)
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
-    incumbent, inc_obj, source = _first_incumbent(problem, incumbent, time_limit, formulation, say)
+    incumbent, inc_obj, source = _first_incumbent(problem, incumbent, time_limit, formulation, say, quick_design)
     if on_incumbent is not None and incumbent is not None:
         on_incumbent(incumbent, inc_obj, source)
     search = Search(problem, incumbent, inc_obj, source, gap=gap, workers=workers, t0=t0, deadline=t0 + time_limit,
@@ -59,20 +61,23 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
 
 
 def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, time_limit: float, formulation: str,
-                     say: Callable[[str], None]) -> tuple[Architecture | None, float, str]:
+                     say: Callable[[str], None], quick_design: bool = False) -> tuple[Architecture | None, float, str]:
     """The design to beat (given, or the quick designs of the ``auto`` route: its relaxation, depth search
-    and neighbourhood solves, without the final polish the tree does better), its objective and where it
-    came from."""
+    and neighbourhood solves, without the final polish the tree does better; ``quick_design``: the better of
+    both), its objective and where it came from."""
     source = "given"
-    if incumbent is None:
-        incumbent, source = _quick_design(problem, time_limit, formulation, say), "auto (quick designs)"
+    broken = problem.check(incumbent) if incumbent is not None else []
+    if broken:
+        raise DesignError("incumbent", "breaks " + broken[0])
+    if incumbent is None or quick_design:
+        quick = _quick_design(problem, time_limit, formulation, say)
+        if quick is not None and (incumbent is None or evaluate(quick, problem.objective).objective
+                                  > evaluate(incumbent, problem.objective).objective):
+            incumbent, source = quick, "auto (quick designs)"
     if incumbent is None:  # the relaxation's favourite depth vectors hold no design: a seeded evolution
         incumbent, source = _evolved_design(problem, time_limit, say), f"evolution ({EVOLUTION_CHILDREN:,} children)"
     if incumbent is None:
         return None, -math.inf, source
-    broken = problem.check(incumbent)
-    if broken:
-        raise DesignError("incumbent", "breaks " + broken[0])
     inc_obj = evaluate(incumbent, problem.objective).objective
     say(f"incumbent {inc_obj:,.2f} ({source}); proving over the whole design space")
     return incumbent, inc_obj, source

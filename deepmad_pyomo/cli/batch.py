@@ -1,6 +1,7 @@
-"""``deepmad compare`` and ``deepmad zoo``: the command-line side of :mod:`~deepmad_pyomo.batch.compare` and
-:mod:`~deepmad_pyomo.batch.zoo`. Progress bars go to stderr; ``--json`` prints a summary as JSON on stdout,
-otherwise a short human summary. Both exit with :func:`exit_status` (:data:`EXIT_HELP`)."""
+"""``deepmad compare``, ``zoo`` and ``pareto``: the command-line side of :mod:`~deepmad_pyomo.batch.compare`,
+:mod:`~deepmad_pyomo.batch.zoo` and :mod:`~deepmad_pyomo.batch.pareto`. Progress bars go to stderr; ``--json``
+prints a summary as JSON on stdout, otherwise a short human summary. ``compare`` and ``zoo`` exit with
+:func:`exit_status` (:data:`EXIT_HELP`), ``pareto`` as :data:`PARETO_EXIT_HELP` says."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ from .common import (
     comma_list,
     emit_json,
     positive_float,
+    positive_int,
     seconds,
     worker_count,
 )
@@ -31,9 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_compare_parser(sub)
     add_zoo_parser(sub)
     add_instances_parser(sub)
+    add_pareto_parser(sub)
 
 
-def _add_cluster_args(p: argparse.ArgumentParser) -> None:
+def _add_cluster_args(p: argparse.ArgumentParser, only: bool = True) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--workers", type=worker_count, metavar="N",
                    help="worker processes of the embedded Dask LocalCluster, 1 thread each (default: one per CPU "
@@ -47,7 +50,8 @@ def _add_cluster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-failed", action="store_true",
                    help="keep the records of runs that failed (failed, error, unavailable) instead of running them "
                         "again")
-    p.add_argument("--only", metavar="PATTERN", help="only the problems whose name matches this shell pattern")
+    if only:
+        p.add_argument("--only", metavar="PATTERN", help="only the problems whose name matches this shell pattern")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
@@ -136,6 +140,10 @@ def add_zoo_parser(sub: argparse._SubParsersAction) -> None:
                    help="a problem with no design in the time limit is tried again with twice the time, N times "
                         "(default 1; 0: never)")
     p.add_argument("--no-plot", action="store_true", help="skip the picture")
+    p.add_argument("--prices", action="store_true",
+                   help="also store in each record which constraints bind its design and what relaxing each that "
+                        "binds by 1%% and 10%% buys (proven by certified re-solves: two per binding constraint, "
+                        "several times the design's cost)")
     _add_cluster_args(p)
     p.set_defaults(func=cmd_zoo)
 
@@ -147,11 +155,11 @@ def cmd_zoo(args: argparse.Namespace) -> int:
 
     cmd = (f"deepmad zoo --suite {args.suite} --solver {args.solver} --time-limit {args.time_limit:g} "
            f"--out {args.out}" + (f" --workers {args.workers}" if args.workers else "")
-           + (f" --escalate {args.escalate}" if args.escalate != 1 else ""))
+           + (f" --escalate {args.escalate}" if args.escalate != 1 else "") + (" --prices" if args.prices else ""))
     res = build_zoo(args.suite, args.out, args.solver, args.time_limit, workers=args.workers,
                     scheduler=args.scheduler, gap=args.gap, only=args.only, progress=not args.no_progress,
                     retries=args.retries, figure=not args.no_plot, command=cmd, escalate=args.escalate,
-                    keep_failed=args.keep_failed)
+                    keep_failed=args.keep_failed, prices=args.prices)
     if args.json:
         emit_json(res.to_dict())
         return exit_status(res.failed)
@@ -236,5 +244,82 @@ def cmd_instances(args: argparse.Namespace) -> int:
     return exit_status(res.failed)
 
 
-__all__ = ["EXIT_HELP", "add_compare_parser", "add_instances_parser", "add_zoo_parser", "cmd_compare", "cmd_instances",
-           "cmd_zoo", "exit_status", "register", "require"]
+# ------------------------------------------------------------------------------------------ pareto
+PARETO_EXIT_HELP = ("exit status: 0 when every point is proven optimal and the front is monotone; 1 when a point "
+                    "failed or is not proven, or the front is not monotone (a bug, said on stderr); 2 on bad input")
+
+
+def add_pareto_parser(sub: argparse._SubParsersAction) -> None:
+    from ..batch import pareto as pt
+    from ..space.metrics import MODES
+    from ..space.problem import PRESETS
+
+    p = sub.add_parser("pareto", help="the certified front of a problem over one budget (MACs, params or latency)",
+                       description="Certify the problem at many values of one budget (each point proven optimal by "
+                                   "the default route, also started from a smaller budget's design), placed where "
+                                   "the front bends: a geometric grid first, then, in rounds, the middles of the "
+                                   "intervals whose linear interpolation error is largest. Writes OUT/points/*.json "
+                                   "(one record per point, as it finishes), OUT/front.csv|json (every point, its "
+                                   "architecture, which constraints bind, the price of the budget) and "
+                                   "OUT/front.png|svg; a rerun skips finished points.", epilog=PARETO_EXIT_HELP)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", choices=PRESETS, help="one of the paper's budgets")
+    src.add_argument("--spec", metavar="FILE", help="a design problem file (YAML or JSON)")
+    p.add_argument("--mode", choices=MODES, help="objective and counting: paper (default of presets) or tinynas")
+    p.add_argument("--sweep", required=True, metavar="BUDGET=LO:HI", help=pt.SWEEP_VALID)
+    add_output(p, "--out", Output.FOLDER, required=True, metavar="DIR", help="output folder (created; reused to resume)")
+    p.add_argument("--points", type=positive_int, default=pt.DEFAULT_POINTS, metavar="N",
+                   help=f"at most N points (default {pt.DEFAULT_POINTS})")
+    p.add_argument("--initial", type=positive_int, default=pt.DEFAULT_INITIAL, metavar="N",
+                   help=f"points of the first, geometric grid (default {pt.DEFAULT_INITIAL})")
+    p.add_argument("--per-round", type=positive_int, default=pt.DEFAULT_PER_ROUND, metavar="N",
+                   help=f"points added per round (default {pt.DEFAULT_PER_ROUND}; not the worker count, so the "
+                        "front does not depend on it)")
+    p.add_argument("--time-limit", type=seconds, default=pt.DEFAULT_TIME_LIMIT, metavar="S",
+                   help=f"wall-clock seconds per point, a safety net (default {pt.DEFAULT_TIME_LIMIT:g})")
+    p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
+    p.add_argument("--no-plot", action="store_true", help="skip the picture")
+    _add_cluster_args(p, only=False)
+    p.set_defaults(func=cmd_pareto)
+
+
+def cmd_pareto(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..batch.pareto import parse_sweep, pareto
+    from ..space.problem import resolve_problem
+
+    problem = resolve_problem(args.preset, args.spec, args.mode)
+    sweep = parse_sweep(args.sweep, problem)
+    source = f"--preset {args.preset}" if args.preset else f"--spec {args.spec}"
+    cmd = (f"deepmad pareto {source}" + (f" --mode {args.mode}" if args.mode else "") + f" --sweep {sweep} "
+           f"--points {args.points} --initial {args.initial} --per-round {args.per_round} "
+           f"--time-limit {args.time_limit:g} --gap {args.gap:g} --out {args.out}")
+    res = pareto(problem, sweep, args.out, points=args.points, initial=args.initial, per_round=args.per_round,
+                 time_limit=args.time_limit, gap=args.gap, workers=args.workers, scheduler=args.scheduler,
+                 progress=not args.no_progress, retries=args.retries, keep_failed=args.keep_failed,
+                 figure=not args.no_plot, command=cmd)
+    for v in res.front.violations:
+        print(f"deepmad: error: the front is not monotone (a bug): {v}", file=sys.stderr)
+    bad = bool(res.front.violations or res.failed or res.uncertified)
+    if args.json:
+        emit_json(res.to_dict())
+        return 1 if bad else 0
+    print(f"{problem.name} over {sweep}: {len(res.front.rows)} points in {res.rounds} rounds ({res.reused} reused, "
+          f"{res.solved} certified now, {res.failed} failed) in {res.wall_s:.1f} s")
+    print(f"  {'budget':>12} {'status':<10} {'objective':>12} {'front bound':>12} binds")
+    for row in res.front.rows:
+        d = row.to_dict()
+        obj = "-" if d["objective"] is None else f"{d['objective']:,.2f}"
+        bound = "-" if d["front_bound"] is None else f"{d['front_bound']:,.2f}"
+        lift = f"  (front: the design of {d['front_design_from']:g})" if row.value in res.front.lifted else ""
+        print(f"  {row.value:>12.5g} {d['status'] or '-':<10} {obj:>12} {bound:>12} "
+              f"{'+'.join(d['binds']) or '-'}{lift}")
+    if res.uncertified:
+        print(f"not proven optimal at: {', '.join(f'{v:g}' for v in res.uncertified)}", file=sys.stderr)
+    print("files: " + ", ".join(res.files))
+    return 1 if bad else 0
+
+
+__all__ = ["EXIT_HELP", "add_compare_parser", "add_instances_parser", "add_pareto_parser", "add_zoo_parser",
+           "cmd_compare", "cmd_instances", "cmd_pareto", "cmd_zoo", "exit_status", "register", "require"]

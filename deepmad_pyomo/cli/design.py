@@ -18,6 +18,7 @@ from .common import (
     worker_count,
 )
 
+BINDING, ALL = "binding", "all"  # --prices: the constraints that bind, or all of them
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_CERTIFY_TIME_LIMIT = 120.0
 
@@ -61,6 +62,11 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
                    help="a design to start from (file or zoo model; it must meet the problem): scip, auto, bonmin "
                    "and evolution start from it, certify takes it as its incumbent")
     p.add_argument("--seed", type=int, default=0, help="random seed (evolution)")
+    p.add_argument("--prices", nargs="?", const=BINDING, metavar="WHICH",
+                   help="also price the constraints: what relaxing each by 1%% and 10%% buys in objective, as an "
+                   "interval proven by a certified re-solve of the relaxed problem (two solves per constraint). "
+                   f"WHICH: {BINDING} (the default: those within 1%% of their limit), all, or a comma list of "
+                   "flops, params, layers, latency_ms, rho, width_caps, depth_caps")
     add_output(p, "--out", Output.FILE, metavar="ARCH.json",
                help="write the architecture (loads in metrics/build/export)")
     add_output(p, "--result", Output.FILE, metavar="RESULT.json",
@@ -95,6 +101,41 @@ def _check_arguments(args: argparse.Namespace) -> None:
         from ..batch.cluster import require
 
         require()
+
+
+def _priced(which: str | None, problem: Any) -> list[Any] | None:
+    """The constraints ``--prices`` names (``None``: those that bind the design), checked before any work."""
+    from ..solve.prices import constraints
+
+    if which == BINDING:
+        return None
+    present = constraints(problem)
+    if which == ALL:
+        return present
+    names = [n.strip() for n in which.split(",") if n.strip()]  # type: ignore[union-attr]
+    valid = f"{BINDING}, {ALL} or a comma list of {', '.join(present)}"
+    for n in names:
+        if n not in present:
+            raise DesignError("--prices", f"{n!r} is not a constraint of {problem.name}", valid)
+    if not names:
+        raise DesignError("--prices", "no constraint named", valid)
+    return [c for c in present if c in names]
+
+
+def _prices(args: argparse.Namespace, problem: Any, result: Any, which: list[Any] | None,
+            progress: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The prices of the design (certified re-solves with the design's own settings) and their report."""
+    from ..solve.prices import certified_solve, prices, prices_report
+
+    solve = certified_solve(args.time_limit or DEFAULT_CERTIFY_TIME_LIMIT, args.gap, args.workers, args.scheduler)
+
+    def solve_and_say(relaxed_problem: Any, warm: Any) -> Any:
+        res = solve(relaxed_problem, warm)
+        if progress:
+            progress(f"priced: {res.status.value}, objective {res.objective}, bound {res.bound} in {res.time_s:.1f} s")
+        return res
+    found = prices(problem, result.architecture, which, solve=solve_and_say)
+    return found, prices_report(problem, result, found)
 
 
 def _warm_start(spec: str | None, problem: Any) -> Any:
@@ -137,20 +178,31 @@ def cmd_design(args: argparse.Namespace) -> int:
     _check_arguments(args)
     problem = resolve_problem(args.preset, args.spec, args.mode)
     warm = _warm_start(args.warm_start, problem)
+    which = _priced(args.prices, problem) if args.prices else None
     progress = stderr_progress(not args.quiet)
     if progress:
         progress(f"designing {problem.name} ({problem.mode} mode) with {args.solver}")
     result, why = _solve(args, problem, warm, progress)
+    found: list[Any] = []
+    data = result.to_dict()
+    if args.prices and result.architecture is not None:
+        if progress:
+            progress("pricing the constraints (certified re-solves of the relaxed problems)")
+        found, data["prices"] = _prices(args, problem, result, which, progress)
     if args.out and result.architecture is not None:
         atomic_write_json(args.out, result.architecture.to_dict())
     if args.result:
-        atomic_write_json(args.result, result.to_dict())
+        atomic_write_json(args.result, data)
     if args.json:
-        emit_json(result.to_dict())
+        emit_json(data)
     else:
         print(format_result(result, problem))
         if why:
             print("\nWhy (the node tree):\n" + why)
+        if args.prices and result.architecture is not None:
+            from ..solve.prices import format_prices
+
+            print("\n" + format_prices(problem, result.architecture, found))
         if args.out and result.architecture is not None:
             print(f"architecture written to {args.out}")
     if result.status == Status.INFEASIBLE:

@@ -2,7 +2,7 @@
 
 Each command group is a module with a ``register(subparsers)`` function that declares its commands and
 their handlers ``cmd_<name>(args) -> int``: :mod:`.architecture` (metrics, build, export, presets),
-:mod:`.design` (design, solvers), :mod:`.batch` (compare, zoo) and :mod:`.latency`; what they share is in
+:mod:`.design` (design, solvers), :mod:`.batch` (compare, zoo, pareto) and :mod:`.latency`; what they share is in
 :mod:`.common`. This module imports them; they never import it.
 
 Bad input raises :class:`~deepmad_pyomo.errors.DesignError` anywhere below; :func:`main` alone turns
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DesignError as e:
         return _error(str(e))
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; files written so far are complete (compare and zoo resume when rerun)",
+        print(f"{PROG}: interrupted; files written so far are complete (compare, zoo and pareto resume when rerun)",
               file=sys.stderr)
         return Exit.INTERRUPTED
     except BrokenPipeError:  # stdout closed early: stop quietly

@@ -10,6 +10,8 @@ from ..errors import DesignError
 from ..mp.formulation import FORMULATIONS
 from ..space.arch import Architecture
 
+QUICK_DESIGN = "quick_design"  # extra (certify): start from the better of warm_start and its own quick designs
+
 
 @dataclass
 class SolveOptions:

@@ -39,6 +39,17 @@ def test_incumbent_must_be_feasible():
         certify(p, incumbent=arch, time_limit=10)
 
 
+def test_a_given_incumbent_with_quick_design_starts_from_the_better():
+    p = tiny_problem("paper", flops=6e6)
+    _, poor = optimum(tiny_problem("paper", flops=3e6))  # meets the larger budget, far from its optimum
+    heard = []
+    r = certify(p, incumbent=poor, time_limit=60, quick_design=True, on_incumbent=lambda a, o, s: heard.append(s))
+    assert heard[0] == "auto (quick designs)" and r.status == Status.OPTIMAL
+    alone = []
+    certify(p, incumbent=r.architecture, time_limit=60, quick_design=True, on_incumbent=lambda a, o, s: alone.append(s))
+    assert alone[0] == "given"  # the optimum itself is not beaten by the quick designs
+
+
 _exact = search_module.solve_exact  # the driver starts exact solves by this name
 
 

@@ -29,3 +29,20 @@ def test_every_zoo_folder_is_installed_with_the_package() -> None:
     folders = {f"models/{d.name}/*.json" for d in (REPO / "models").iterdir() if d.is_dir() and any(d.glob("*.json"))}
     assert folders and folders <= installed
     assert models.zoo_folders()[-1].parts[-3:] == ("share", "deepmad-pyomo", "models")
+
+
+def test_every_ladder_rung_is_a_model_and_one_builds_and_verifies() -> None:
+    import torch
+
+    from deepmad_pyomo.batch import suites
+    from deepmad_pyomo.nn.verify import verify
+
+    rungs = {f"ladder-{p['name']}" for p in suites.generate(suites.LADDER)}
+    assert len(rungs) == 36 and rungs <= set(models.list_models("ladder-*"))
+    net = models.create_model("ladder-k1dwk1-0.2g", num_classes=10)
+    with torch.no_grad():
+        assert net.eval()(torch.zeros(1, 3, 64, 64)).shape == (1, 10)
+    record = json.loads((REPO / "models" / "ladder" / "k1dwk1-0.2g.json").read_text())
+    check = verify(models.get_architecture("ladder-k1dwk1-0.2g"))
+    assert check.match and record["verification"]["match"]
+    assert check.macs_counted == record["metrics"]["macs"] <= record["budgets"]["flops"]
