@@ -41,7 +41,7 @@ from ...space.metrics import evaluate
 from ...space.problem import DesignProblem
 from ..backends.casadi import version as casadi_version
 from ..options import SolveOptions
-from ..plugins import CasadiIpopt
+from ..backends.pyomo_plugin import CasadiIpopt
 from ..results import Status
 from ..route import Outcome, Reporter, RouteKind, register
 
