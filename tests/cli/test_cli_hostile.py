@@ -223,7 +223,7 @@ def test_build_of_a_runaway_depth_is_refused_at_once(capsys, tmp_path):
     path = write(tmp_path, "deep.txt", R18_TEXT.replace("'L': 12", "'L': 100000", 1))
     t = time.perf_counter()
     assert_refused(run(capsys, "build", path, "--verify"), "block 5.L", "MAX_DEPTH = 256")
-    assert time.perf_counter() - t < 5
+    assert time.perf_counter() - t < 30  # building the 100,000 blocks would take minutes; a loaded machine ~9 s
 
 
 def test_build_of_a_network_too_large_to_build(capsys, tmp_path):
