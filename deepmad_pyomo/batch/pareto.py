@@ -312,7 +312,7 @@ def _csv(front: Front) -> str:
 
 def comparable(problem: DesignProblem, arch: Any) -> bool:
     """Whether ``arch`` has the problem's structure: resolution, block types and strides."""
-    specs = [problem.stem, *problem.stages] + ([problem.head] if problem.head else [])
+    specs = problem.specs
     types = [BlockType.CONV if isinstance(sp, ConvSpec) else sp.type for sp in specs]
     return arch.resolution == problem.resolution and len(arch.blocks) == len(specs) and \
         all(b.type == t and b.s == sp.s for b, t, sp in zip(arch.blocks, types, specs))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..errors import DesignError
 from ..solve.results import Certificate, DesignResult, Status
+from ..solve.route import Outcome
 from ..space.arch import Architecture
 from ..space.metrics import evaluate
 from ..space.problem import DesignProblem
@@ -97,9 +98,7 @@ def _quick_design(problem: DesignProblem, time_limit: float, formulation: str,
             say(message)
 
     opts = SolveOptions(time_limit=max(1.0, time_limit / 2), formulation=formulation)
-    found = DepthDecomposition(problem, opts, Relay(), search=True, polish=False).run()
-    valid = [a for a in found.architectures if not problem.check(a)]
-    return max(valid, key=lambda a: evaluate(a, problem.objective).objective) if valid else None
+    return _best_valid(problem, DepthDecomposition(problem, opts, Relay(), search=True, polish=False).run())
 
 
 def _evolved_design(problem: DesignProblem, time_limit: float, say: Callable[[str], None]) -> Architecture | None:
@@ -110,11 +109,15 @@ def _evolved_design(problem: DesignProblem, time_limit: float, say: Callable[[st
     from ..solve.routes import evolution
 
     opts = SolveOptions(time_limit=max(2.0, time_limit / 4), seed=0, extra={"max_candidates": EVOLUTION_CHILDREN})
-    found = evolution.run(problem, opts, Reporter())
-    valid = [a for a in found.architectures if not problem.check(a)]
-    best = max(valid, key=lambda a: evaluate(a, problem.objective).objective) if valid else None
+    best = _best_valid(problem, evolution.run(problem, opts, Reporter()))
     say("evolution: " + (f"{evaluate(best, problem.objective).objective:,.2f}" if best else "no design"))
     return best
+
+
+def _best_valid(problem: DesignProblem, found: Outcome) -> Architecture | None:
+    """The best of a route's designs that meet every constraint (re-checked by the metrics)."""
+    valid = [a for a in found.architectures if not problem.check(a)]
+    return max(valid, key=lambda a: evaluate(a, problem.objective).objective) if valid else None
 
 
 class Search:

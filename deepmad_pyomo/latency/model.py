@@ -197,7 +197,7 @@ def latency_expression(model_path: str | os.PathLike[str] | LatencyModel, blocks
     formulation gives an inverted residual's width change no indicator, its residual add is counted: an
     upper bound)."""
     m = _as_model(model_path)
-    specs = [problem.stem, *problem.stages] + ([problem.head] if problem.head else [])
+    specs = problem.specs
     total, _ = network_latency(m.coefficients, blocks, problem.resolution, problem.num_classes, m.batch,
                                kernels=[sp.k for sp in specs])
     return total

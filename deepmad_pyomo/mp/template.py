@@ -48,7 +48,7 @@ class Template:
     def of(cls, problem: DesignProblem) -> Template:
         """The template of ``problem``; :class:`DesignError` when a range holds no multiple of the width step
         or SE widths cannot be exact (a width step that is not a multiple of 4)."""
-        specs = template_specs(problem)
+        specs = problem.specs
         step = problem.width_step
         widths = tuple(_width_units(j, sp, step) for j, sp in enumerate(specs))
         btns = {j: _btn_units(j, sp, step) for j, sp in enumerate(specs) if isinstance(sp, SuperBlockSpec)}
@@ -82,11 +82,6 @@ class Template:
     def max_btn(self, j: int) -> int:
         """Super-block ``j``'s widest bottleneck (channels)."""
         return self.step * self.btn_units[j][1]
-
-
-def template_specs(problem: DesignProblem) -> tuple[Spec, ...]:
-    """The specs of ``problem``'s blocks: stem, super-blocks, then the head when there is one."""
-    return (problem.stem, *problem.stages) + ((problem.head,) if problem.head else ())
 
 
 def _units(rng: Range, step: int, where: str) -> Range:

@@ -81,10 +81,6 @@ class Binding:
         return asdict(self) | {"constraint": self.constraint.value, "at_cap": list(self.at_cap)}
 
 
-def _specs(problem: DesignProblem) -> list[Any]:
-    return [problem.stem, *problem.stages] + ([problem.head] if problem.head else [])
-
-
 def _used(problem: DesignProblem, arch: Architecture, m: Metrics, c: Constraint) -> tuple[float, float]:
     """(used, limit) of a budget or rho."""
     if c == Constraint.RHO:
@@ -102,7 +98,7 @@ def _used(problem: DesignProblem, arch: Architecture, m: Metrics, c: Constraint)
 def _cap_binding(problem: DesignProblem, arch: Architecture, c: Constraint) -> Binding:
     """The tightest block against its width (or depth) cap, and every block at its cap."""
     rows = []
-    for i, (b, sp) in enumerate(zip(arch.blocks, _specs(problem))):
+    for i, (b, sp) in enumerate(zip(arch.blocks, problem.specs)):
         if c == Constraint.WIDTH_CAPS:
             rows.append((f"blocks[{i}].out", b.c_out, sp.out[1]))
         elif not isinstance(sp, ConvSpec):

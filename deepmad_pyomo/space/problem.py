@@ -115,9 +115,14 @@ class DesignProblem:
         return replace(self, budgets=replace(self.budgets, **changes))
 
     @property
+    def specs(self) -> tuple[Any, ...]:
+        """The specs of its blocks in order: the stem, the super-blocks, then the head when there is one."""
+        return (self.stem, *self.stages) + ((self.head,) if self.head else ())
+
+    @property
     def strides(self) -> list[int]:
         """The template's strides, stem to head."""
-        return [self.stem.s] + [st.s for st in self.stages] + ([self.head.s] if self.head else [])
+        return [sp.s for sp in self.specs]
 
     def budget_metric(self, budget: str) -> str:
         """Name of the :class:`Metrics` field that ``budget`` ('flops' or 'params') is measured in."""
@@ -188,8 +193,7 @@ class DesignProblem:
         if len(blocks) != expected:
             return [f"template: {len(blocks)} blocks, the template has {expected}"]
         out: list[str] = []
-        specs: list[Any] = [self.stem, *self.stages] + ([self.head] if self.head else [])
-        for i, (b, sp) in enumerate(zip(blocks, specs)):
+        for i, (b, sp) in enumerate(zip(blocks, self.specs)):
             where = f"blocks[{i}]"
             want = BlockType.CONV if isinstance(sp, ConvSpec) else sp.type
             if b.type != want or b.s != sp.s:

@@ -49,7 +49,7 @@ class Space:
     def __init__(self, problem: DesignProblem):
         self.problem = problem
         self.step = problem.width_step
-        self.specs: list[Any] = [problem.stem, *problem.stages] + ([problem.head] if problem.head else [])
+        self.specs: list[Any] = list(problem.specs)
 
     def width_range(self, sp: Any) -> tuple[int, int]:
         lo, hi = sp.out
