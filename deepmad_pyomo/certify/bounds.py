@@ -9,11 +9,15 @@ import time
 from typing import Any
 
 from ..mp.formulation import FormulationOptions, build_pyomo_model, decode
-from ..mp.relaxation import Relaxation, RelaxedBound
+from ..mp.relaxation import Node, Relaxation, RelaxedBound
+from ..space.arch import Architecture
 from ..space.metrics import evaluate
 from ..space.problem import DesignProblem
 from .tree import NodeRecord, NodeStatus, Range, branch
 
+QUICK_RADIUS = 0.05  # a quick design keeps every width within this much (relative) of the relaxation's point
+QUICK_NODES = 1000   # SCIP nodes for a quick design (a work limit)
+QUICK_SAFETY_S = 10.0  # its wall-clock safety net
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}
 
 
@@ -64,27 +68,41 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
     rec.wall_s = time.perf_counter() - t
 
 
-def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node_limit: int | None = None
-                ) -> NodeRecord:
+def cutoff_of(objective: float, gap: float) -> float | None:
+    """What a design of ``objective`` lets the tree prune below: the objective plus the gap, rounded down so
+    that the relative gap never exceeds ``gap``. None without a design."""
+    if not math.isfinite(objective):
+        return None
+    cutoff = objective + gap * abs(objective)
+    while cutoff > objective and (cutoff - objective) / max(abs(objective), 1e-9) > gap:
+        cutoff = math.nextafter(cutoff, -math.inf)
+    return cutoff
+
+
+def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node_limit: int | None = None,
+                gap: float = 0.0) -> NodeRecord:
     """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
     the node's, width ranges first tightened by the relaxation to what can reach the cutoff), with the
-    cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net). Always on the natural
-    formulation: on the log formulation in tinynas mode SCIP 10's presolve has cut an optimum off."""
+    cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net). A quick design near the
+    relaxation's point comes first: when it beats the cutoff, the cutoff rises to it (plus ``gap``) and the
+    record carries it. Always on the natural formulation: on the log formulation in tinynas mode SCIP 10's
+    presolve has cut an optimum off."""
     from ..solve.backends import scip
 
     t = time.perf_counter()
+    widths, btns = rec.widths, {}
     if rec.cutoff is not None:  # what can still reach the cutoff: a few times faster SCIP
         relax = relaxation_of(problem)
-        tight = relax.tighten(rec.node, rec.cutoff)
-        btns = relax.bottlenecks(tight, rec.cutoff) if tight is not None else None
+        tight, btns = _tightened(relax, rec)
+        if tight is not None and btns is not None and _quick_design(problem, rec, tight, relax.solve(tight),
+                                                                    time_limit, gap):
+            tight, btns = _tightened(relax, rec)  # to the cutoff the design raised
         if tight is None or btns is None:
             rec.status, rec.termination, rec.solver = NodeStatus.INFEASIBLE, "infeasible", \
                 "scip (exact, after tightening)"
             rec.wall_s = time.perf_counter() - t
             return rec
         widths, rec.pruned = list(tight.widths), True
-    else:
-        widths, btns = rec.widths, {}
     m = build_pyomo_model(problem, FormulationOptions(formulation="natural", cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
     _restrict(m, rec, widths, btns, problem.width_step)
@@ -95,13 +113,56 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
     else:
         rec.bound = ans.bound
         if ans.has_solution:
-            arch = decode(m)
-            rec.architecture = arch.to_dict()
-            rec.objective = evaluate(arch, problem.objective).objective
-        rec.status = NodeStatus.EXACT if ans.termination == "optimal" and ans.bound is not None \
-            else NodeStatus.RETRIED
+            _keep(problem, rec, decode(m))
+        # settled when SCIP finished, or when its bound at the node limit is already below the cutoff
+        settled = ans.bound is not None and (ans.termination == "optimal" or ans.bound <= (rec.cutoff if rec.cutoff is not None else -math.inf))
+        rec.status = NodeStatus.EXACT if settled else NodeStatus.RETRIED
     rec.wall_s = time.perf_counter() - t
     return rec
+
+
+def _tightened(relax: Relaxation, rec: NodeRecord) -> tuple[Node | None, dict[int, tuple[float, float]] | None]:
+    """The record's node and its bottleneck ranges narrowed to what can reach its cutoff (None: nothing)."""
+    assert rec.cutoff is not None
+    tight = relax.tighten(rec.node, rec.cutoff)
+    return tight, relax.bottlenecks(tight, rec.cutoff) if tight is not None else None
+
+
+def _quick_design(problem: DesignProblem, rec: NodeRecord, node: Node, relaxed: RelaxedBound, time_limit: float,
+                  gap: float) -> bool:
+    """SCIP for at most ``QUICK_NODES`` nodes with every width and bottleneck within ``QUICK_RADIUS`` of the
+    relaxation's point and objective above the cutoff: a design it finds (re-checked by the metrics) is
+    kept, and the record's cutoff rises to it plus ``gap``. True when it did."""
+    from ..solve.backends import scip
+
+    if relaxed.x is None or rec.cutoff is None:
+        return False
+    relax = relaxation_of(problem)
+    m = build_pyomo_model(problem, FormulationOptions(formulation="natural", cutoff=rec.cutoff,
+                                                      depths=[lo for lo, _ in rec.depths]))
+    near = [(w * (1 - QUICK_RADIUS), w * (1 + QUICK_RADIUS)) for w in relaxed.widths]
+    widths = [(max(a, math.floor(lo)), min(b, math.ceil(hi))) for (a, b), (lo, hi) in zip(node.widths, near)]
+    btns = {j: (y * (1 - QUICK_RADIUS), y * (1 + QUICK_RADIUS))
+            for j in relax.template.super_blocks for y in [math.exp(relaxed.x[relax.program.index[f"y{j}"]])]}
+    _restrict(m, rec, widths, btns, problem.width_step)
+    if any(v.lb is not None and v.ub is not None and v.lb > v.ub for v in m.width_units.values()):
+        return False
+    ans = scip.solve_model(m, min(time_limit, QUICK_SAFETY_S), gap=1e-4, node_limit=QUICK_NODES)
+    if not (ans.has_solution and _keep(problem, rec, decode(m))):
+        return False
+    rec.cutoff = max(rec.cutoff, cutoff_of(rec.objective, gap) or rec.cutoff)
+    return True
+
+
+def _keep(problem: DesignProblem, rec: NodeRecord, arch: Architecture) -> bool:
+    """Keep ``arch`` as the record's design when it meets every constraint and beats the one it holds."""
+    if problem.check(arch):
+        return False
+    objective = evaluate(arch, problem.objective).objective
+    if rec.objective is not None and objective <= rec.objective:
+        return False
+    rec.architecture, rec.objective = arch.to_dict(), objective
+    return True
 
 
 def _restrict(m: Any, rec: NodeRecord, widths: list[Range], btns: dict[int, Range], step: int) -> None:

@@ -18,13 +18,15 @@ from ..solve.route import Outcome
 from ..space.arch import Architecture
 from ..space.metrics import evaluate
 from ..space.problem import DesignProblem
-from .bounds import bound_nodes, relaxation_of, solve_exact
+from .bounds import bound_nodes, cutoff_of, relaxation_of, solve_exact
 from .certificate import certificate
 from .executor import Executor, Wait, collect
 from .tree import NodeRecord, NodeStatus, Range, children, widest
 
 CHUNK = 4  # relaxation nodes per task (each takes a fraction of a second)
 SETTLE_EVERY = 4   # rounds between waits for the exact solves (whose better designs raise the cutoff)
+EXACT_WAVE = 2  # exact solves started at a settle point, best relaxation bound first (a constant: the tree
+# must not depend on the worker count); the rest wait for the cutoff their designs may raise
 EXACT_NODES = 2000  # SCIP nodes an exact solve may take before its node is halved (a work limit)
 EXACT_SAFETY_S = 60.0  # the wall-clock safety net of one exact solve
 EVOLUTION_CHILDREN = 20_000  # the evolutionary fallback's work limit, when the quick designs find none
@@ -138,28 +140,24 @@ class Search:
         self.open = [NodeRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=self.cutoff)]
         self.tree: list[NodeRecord] = []
         self.exact_jobs: list[tuple[NodeRecord, Wait]] = []
+        self.waiting: dict[str, tuple[float, NodeRecord]] = {}  # exact solves not started: id -> (priority, record)
         self.exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord] = {}
         self.scopes: dict[str, NodeRecord] = {"": self.open[0]}  # scope -> the node whose box it is
         self.rounds = 0
         self.executor: Executor | None = None
 
     def _cutoff_of(self, objective: float) -> float | None:
-        """The incumbent plus the gap, rounded down so that its relative gap never exceeds the one asked for."""
-        if not math.isfinite(objective):
-            return None
-        cutoff = objective + self.gap * abs(objective)
-        while cutoff > objective and (cutoff - objective) / max(abs(objective), 1e-9) > self.gap:
-            cutoff = math.nextafter(cutoff, -math.inf)
-        return cutoff
+        return cutoff_of(objective, self.gap)
 
     def run(self, executor: Executor) -> None:
         """Rounds until nothing is open or the time limit; then what finished of the exact solves."""
         self.executor = executor
-        while (self.open or self.exact_jobs) and time.perf_counter() < self.deadline - 1.0:
+        while (self.open or self.exact_jobs or self.waiting) and time.perf_counter() < self.deadline - 1.0:
             if self._settle_due():
                 if self.settle():
                     break
                 self._raise_cutoff()
+                self._start_wave()
                 if not self.open:
                     continue
             if self.round():
@@ -168,7 +166,8 @@ class Search:
 
     def _settle_due(self) -> bool:
         """At a point fixed by the round count, not by timing: the tree stays deterministic."""
-        return not self.open or bool(self.rounds % SETTLE_EVERY == 0 and self.rounds and self.exact_jobs)
+        return not self.open or bool(self.rounds % SETTLE_EVERY == 0 and self.rounds
+                                     and (self.exact_jobs or self.waiting))
 
     def round(self) -> bool:
         """Bound every open node; the children of those split are open next. True when the time limit
@@ -192,19 +191,36 @@ class Search:
 
     def _to_exact(self, rec: NodeRecord) -> None:
         """A node of one depth vector: covered by its vector's exact solve, or split into that solve (over
-        its scope's whole box) when it is the first of the vector."""
+        its scope's whole box) when it is the first of the vector. The solve waits for a settle point, where
+        the most promising start first (:meth:`_start_wave`)."""
+        priority = rec.bound if rec.bound is not None else math.inf
         if rec.depth_key in self.exact_of:
             rec.status = NodeStatus.COVERED
+            job = self.exact_of[rec.depth_key]
+            if job.id in self.waiting:
+                self.waiting[job.id] = (max(priority, self.waiting[job.id][0]), job)
         else:
             rec.status = NodeStatus.SPLIT
-            self.start_exact(rec.exact_child(self.scopes[rec.scope], self.cutoff))
+            job = rec.exact_child(self.scopes[rec.scope], self.cutoff)
+            self.exact_of[rec.depth_key] = job
+            self.waiting[job.id] = (priority, job)
+
+    def _start_wave(self) -> None:
+        """Start the waiting exact solves of the highest relaxation bounds (``EXACT_WAVE`` of them) with the
+        cutoff as it stands: a design they find raises the cutoff the others then start with, and those
+        their tightening then shows cannot reach it end at once."""
+        ranked = sorted(self.waiting.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        for job_id, (_, job) in ranked[:EXACT_WAVE]:
+            del self.waiting[job_id]
+            job.cutoff = self.cutoff
+            self.start_exact(job)
 
     def start_exact(self, rec: NodeRecord) -> None:
         """Start SCIP on ``rec`` (the solve for its scope and depth vector)."""
         self.exact_of[rec.depth_key] = rec
         limit = max(1.0, min(self.node_time_limit, self.deadline - time.perf_counter()))
         self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit,
-                                                  self.exact_nodes)))
+                                                  self.exact_nodes, self.gap)))
 
     def settle(self) -> bool:
         """Wait for the exact solves started so far, in the order they were started: a better design
@@ -255,7 +271,10 @@ class Search:
                 rec.cutoff = cutoff
 
     def finish(self) -> None:
-        """At the end (or the time limit): the exact solves that finished count, the rest stay open."""
+        """At the end (or the time limit): the exact solves that finished count, the rest stay open (with
+        those that never started)."""
+        self.open.extend(job for _, job in self.waiting.values())
+        self.waiting = {}
         for rec, wait in self.exact_jobs:
             try:
                 done = wait(0.1)
