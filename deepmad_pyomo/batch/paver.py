@@ -12,7 +12,7 @@ One line per run, comma separated, ``NA`` where a value is unknown, after the tw
   row's (plus its variable), nonlinear nonzeros those of the constraints and the objective.
 - ``ModelStatus``/``SolverStatus``: GAMS codes (:data:`STATUS_CODES`); ``ObjectiveValue``: the verified
   design's objective; ``ObjectiveValueEstimate``: the proven bound (``NA`` without one); ``SolverTime``:
-  wall seconds; ``NumberOfNodes``: the certify route's branch-and-bound nodes.
+  wall seconds; ``NumberOfNodes``: the branch-and-bound nodes of the certify route (its tree) and the scip route.
 
 A *solve trace* (GAMS ``solvetrace``, PAVER reads one file per run beside the trace file) holds a run's
 progress: the lines ``* solvetrace file <name>: ID = <SolverName> Instance = <InputFileName>`` and ``* fields

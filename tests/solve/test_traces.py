@@ -61,3 +61,4 @@ def test_a_scip_result_carries_its_trace() -> None:
     assert 0 <= trace[0].time_s and trace[-1].time_s <= res.time_s
     assert all(p.bound is not None and p.bound >= res.objective - 1e-9 * abs(res.objective) for p in trace)
     assert res.to_dict()["incumbents"][0]["bound"] == trace[0].bound
+    assert res.diagnostics["nodes"] >= 1  # SCIP's branch-and-bound nodes (the trace file's NumberOfNodes)

@@ -48,8 +48,8 @@ def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outco
     ans = scip.solve_model(m, opts.time_limit, opts.gap, warm_start=opts.warm_start is not None,
                            options=profiles.settings("scip", opts.profile), tee=opts.tee,
                            on_improvement=_streamer(m, problem, rep, vouched))
-    diagnostics = {"termination": ans.describe(), "wall_s": round(ans.wall_s, 2), "profile": opts.profile,
-                   "solver_options": ans.settings}
+    diagnostics = {"termination": ans.describe(), "wall_s": round(ans.wall_s, 2), "nodes": ans.nodes,
+                   "profile": opts.profile, "solver_options": ans.settings}
     if ans.termination == Termination.INFEASIBLE:
         return Outcome(Status.INFEASIBLE, bound=None, message="SCIP proved the problem infeasible",
                        diagnostics=diagnostics)
