@@ -2,6 +2,7 @@
 problem), each one decoded, re-checked by the metrics and in the result's trace with SCIP's bound then."""
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -20,7 +21,11 @@ pytestmark = pytest.mark.solver
 def streamed(formulation: str) -> tuple[list[tuple[Any, ...]], Any]:
     """The incumbents the scip route streams (in this process), and its outcome."""
     events: list[tuple[Any, ...]] = []
-    sink = lambda event, payload: events.append(payload) if event == Event.INCUMBENT else None  # noqa: E731
+
+    def sink(event: Event, payload: Any) -> None:
+        if event == Event.INCUMBENT:
+            events.append(payload)
+
     problem = tiny_problem("paper", "k1kxk1")
     outcome = run_scip(problem, SolveOptions(time_limit=20, formulation=formulation), Reporter(sink))
     return events, outcome
@@ -42,7 +47,7 @@ def test_scip_streams_improving_verified_designs_with_valid_bounds() -> None:
     final = evaluate(outcome.architectures[0], problem.objective, problem.resolution).objective
     assert values[-1] == final and outcome.bound >= final - 1e-6 * abs(final)
     bounds = [e[3] for e in events]
-    assert all(a >= b - 1e-9 * abs(b) for a, b in zip(bounds, bounds[1:]))  # a dual bound only tightens
+    assert all(a >= b - 1e-9 * abs(b) for a, b in pairwise(bounds))  # a dual bound only tightens
     again, _ = streamed("natural")
     assert again == events  # SCIP is deterministic: the same designs, values, nodes and bounds
 
@@ -57,7 +62,7 @@ def test_a_scip_result_carries_its_trace() -> None:
     res = design(problem, "scip", SolveOptions(time_limit=20))
     trace = res.incumbents
     assert len(trace) >= 2 and trace[-1].objective == res.objective
-    assert all(a.objective < b.objective and a.time_s <= b.time_s for a, b in zip(trace, trace[1:]))
+    assert all(a.objective < b.objective and a.time_s <= b.time_s for a, b in pairwise(trace))
     assert 0 <= trace[0].time_s and trace[-1].time_s <= res.time_s
     assert all(p.bound is not None and p.bound >= res.objective - 1e-9 * abs(res.objective) for p in trace)
     assert res.to_dict()["incumbents"][0]["bound"] == trace[0].bound
