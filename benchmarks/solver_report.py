@@ -106,8 +106,9 @@ def report(res: Any, header: dict[str, Any], command: str, skipped: dict[str, st
               "- **primal integral** (Berthold 2013): the integral over [0, time limit] of the primal gap "
               "`min(1, |best - incumbent| / max(|best|, |incumbent|))`, 1 before the first design; `best` is the "
               "best design any route found for the problem. A run that ends early keeps its last gap until the "
-              "limit. Incumbents are timed when the caller hears of them (routes that report their design only "
-              "at the end, like `scip`, `maingo`, `bonmin`, get one point at the end).",
+              "limit. Incumbents are timed when the caller hears of them: `scip` streams each improving solution "
+              "while it solves, `bonmin` reports a design as each of its stages ends and `maingo` only at the end "
+              "(no callback in maingopy), so its primal integral counts its whole run at gap 1 until then.",
               "- **gap to certified**: `(certified bound - objective) / objective`, the bound the `certify` route "
               "proved for the problem.", "",
               "## Per route", ""] + summary_table(summary, n) + [""]

@@ -16,7 +16,8 @@ Files under ``--out`` (every one written atomically, as soon as each run finishe
   CPU; the JSON also holds the environments (CPU, cores, package and solver versions);
 - ``results.md``: a Markdown summary per configuration (shifted geometric means, shift 10 s), a table of
   every run and the environment;
-- ``results.trc``: every run as a line of a GAMS trace file (:mod:`.paver`);
+- ``results.trc``: every run as a line of a GAMS trace file; ``solvetraces/``: each run's GAMS solve trace
+  (its incumbent trace with the bounds proven then; :mod:`.paver`);
 - ``profiles.{png,svg}`` (Dolan-More), ``gaps.{png,svg}``, ``time_vs_size.{png,svg}`` (when the problems'
   sizes differ) at the end (:mod:`.compare_report`).
 """

@@ -2,8 +2,8 @@
 known bound and objective, each run's gap to them and its measures (:mod:`.measures`: primal integral, time
 to the first and best designs), ``results.csv`` and ``results.json`` (with the environment: CPU, cores,
 package and solver versions); a Markdown summary per configuration and a table of every run
-(``results.md``); a GAMS trace file (``results.trc``, :mod:`.paver`); and the figures (Dolan-More profiles,
-gaps, time against size).
+(``results.md``); a GAMS trace file (``results.trc``) and a solve trace per run (``solvetraces/``, :mod:`.paver`);
+and the figures (Dolan-More profiles, gaps, time against size).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ..solve.results import Status
 from . import measures
 from .engine import Record, is_failure
 from .environment import describe, distinct, environment
-from .paver import trace_file
+from .paver import SOLVE_TRACES, solve_traces, trace_file
 
 TABLES_FORMAT = "deepmad-pyomo/compare-v1"
 COLUMNS = ("suite", "problem", "family", "resolution", "flops_budget", "params_budget", "solver", "formulation",
@@ -211,8 +211,8 @@ def markdown(rows: Sequence[dict[str, Any]], header: dict[str, Any], tol: float 
 
 def write_tables(out: Path, records: Sequence[Record], header: dict[str, Any], figures: bool = True
                  ) -> list[dict[str, Any]]:
-    """``results.csv``, ``results.json``, ``results.md`` and ``results.trc`` of ``records`` (atomically);
-    returns the rows. The JSON and Markdown say where the runs ran (the workers' environments) and where
+    """``results.csv``, ``results.json``, ``results.md``, ``results.trc`` and a solve trace per run
+    (``solvetraces/``, :mod:`.paver`) of ``records`` (atomically); returns the rows. The JSON and Markdown say where the runs ran (the workers' environments) and where
     the tables were written (this machine's)."""
     rows = table_rows(records)
     rows.sort(key=lambda r: (r["problem_id"], r["config"]))
@@ -222,6 +222,8 @@ def write_tables(out: Path, records: Sequence[Record], header: dict[str, Any], f
     atomic_write_json(out / "results.json", {"format": TABLES_FORMAT, **header, "rows": rows})
     atomic_write_text(out / "results.md", markdown(rows, header, figures=figures))
     atomic_write_text(out / TRACE, trace_file(rows))
+    for name, text in solve_traces(rows).items():
+        atomic_write_text(out / SOLVE_TRACES / name, text)
     return rows
 
 

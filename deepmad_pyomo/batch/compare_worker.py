@@ -3,9 +3,10 @@
 The row holds the objective of the verified architecture (recomputed by :mod:`metrics`, MACs and params
 re-counted by :func:`verify.verify`), the proven bound and gap (when the solver proves one), the status,
 wall and CPU time, the trace of improving verified incumbents (``incumbents``: seconds since the start,
-objective, source), when it started (``started_at``, Unix seconds), the peak memory of the solver process,
-the size of the problem's MINLP (:mod:`~deepmad_pyomo.mp.statistics`), the solver's version and the
-worker's environment (:mod:`.environment`: CPU, cores, package versions).
+objective, source, the bound proven then), the branch-and-bound nodes (certify's tree, SCIP's), when it
+started (``started_at``, Unix seconds), the peak memory of the solver process, the size of the problem's
+MINLP (:mod:`~deepmad_pyomo.mp.statistics`), the solver's version and the worker's environment
+(:mod:`.environment`: CPU, cores, package versions).
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def _solved(solve: MeasuredSolve) -> dict[str, Any]:
                            "gap": res.gap, "time_s": round(res.time_s, 3), "cpu_s": round(res.cpu_s, 3),
                            "message": failure_reason(res.message, res.status.value, res.solver),
                            "solver_label": res.solver, "incumbents": [p.to_dict() for p in res.incumbents],
-                           "nodes": res.certificate.boxes if res.certificate is not None else None}
+                           "nodes": res.certificate.boxes if res.certificate is not None else res.diagnostics.get("nodes")}
     if res.architecture is not None:
         from ..nn.verify import verify
 

@@ -12,15 +12,23 @@ One line per run, comma separated, ``NA`` where a value is unknown, after the tw
   row's (plus its variable), nonlinear nonzeros those of the constraints and the objective.
 - ``ModelStatus``/``SolverStatus``: GAMS codes (:data:`STATUS_CODES`); ``ObjectiveValue``: the verified
   design's objective; ``ObjectiveValueEstimate``: the proven bound (``NA`` without one); ``SolverTime``:
-  wall seconds; ``NumberOfNodes``: the certify route's branch-and-bound nodes.
+  wall seconds; ``NumberOfNodes``: the branch-and-bound nodes of the certify route (its tree) and the scip route.
+
+A *solve trace* (GAMS ``solvetrace``, PAVER reads one file per run beside the trace file) holds a run's
+progress: the lines ``* solvetrace file <name>: ID = <SolverName> Instance = <InputFileName>`` and ``* fields
+are lineNum, seriesID, node, seconds, bestFound, bestBound``, then one line per record: ``S`` (the start,
+nothing found), ``T`` for each improving verified design (its seconds since the run started, its objective
+and the proven bound the route reported with it), ``E`` (the end: the run's nodes, time, objective and bound).
 """
 from __future__ import annotations
 
 import enum
 from typing import Any, Sequence
 
+from ..enums import StrEnum
+from ..fileio import safe_name
 from ..solve.results import Status
-from .engine import BatchStatus
+from .engine import BatchStatus, is_failure
 
 COLUMNS = ("InputFileName", "ModelType", "SolverName", "NLP", "MIP", "JulianDate", "Direction", "NumberOfEquations",
            "NumberOfVariables", "NumberOfDiscreteVariables", "NumberOfNonZeros", "NumberOfNonlinearNonZeros",
@@ -101,7 +109,7 @@ def trace_line(row: dict[str, Any]) -> str:
         row["n_nonlinear_nonzeros"] + row.get("n_objective_nonlinear_nonzeros", 0)
     started = row.get("started_at")
     values = [instance_name(row["problem"], row.get("mode") or "NA", row["formulation"]), "MINLP",
-              row.get("solver_label") or row["solver"], None, None,
+              solver_name(row), None, None,
               None if started is None else julian_date(float(started)), 1,
               _plus(row.get("n_constraints"), 1), _plus(row.get("n_vars"), 1), discrete, nz, nl_nz, 0,
               int(model), int(solver), row.get("objective"), row.get("bound"), row.get("time_s"), None, None,
@@ -114,5 +122,47 @@ def trace_file(rows: Sequence[dict[str, Any]]) -> str:
     return HEADER + "".join(trace_line(r) + "\n" for r in rows)
 
 
-__all__ = ["COLUMNS", "HEADER", "STATUS_CODES", "ModelStatus", "SolverStatus", "instance_name", "julian_date",
+# ------------------------------------------------------------------------------------- solve traces
+SOLVE_TRACE_FIELDS = ("lineNum", "seriesID", "node", "seconds", "bestFound", "bestBound")
+SOLVE_TRACES = "solvetraces"  # the folder of a comparison's solve traces
+
+
+class Series(StrEnum):
+    """A solve trace line's ``seriesID``."""
+
+    START = "S"
+    TIME = "T"  # a time-stamped record: here, an improving verified design
+    END = "E"
+
+
+def solver_name(row: dict[str, Any]) -> str:
+    return row.get("solver_label") or row["solver"]
+
+
+def solve_trace_name(row: dict[str, Any]) -> str:
+    """The file name of a run's solve trace: ``<SolverName>_<InputFileName>.solvetrace`` (file-name safe)."""
+    instance = instance_name(row["problem"], row.get("mode") or "NA", row["formulation"])
+    return safe_name(f"{solver_name(row)}_{instance}") + ".solvetrace"
+
+
+def solve_trace(row: dict[str, Any]) -> str:
+    """A run's solve trace (see the module): its start, its incumbent trace, its end."""
+    instance = instance_name(row["problem"], row.get("mode") or "NA", row["formulation"])
+    records = [(Series.START, 0, 0.0, None, None)]
+    records += [(Series.TIME, None, p["time_s"], p["objective"], p.get("bound")) for p in row.get("incumbents") or []]
+    records.append((Series.END, row.get("nodes"), row.get("time_s"), row.get("objective"), row.get("bound")))
+    head = [f"* solvetrace file {solve_trace_name(row)}: ID = {solver_name(row)} Instance = {instance}",
+            "* fields are " + ", ".join(SOLVE_TRACE_FIELDS)]
+    body = [", ".join([str(i), series.value, *(_value(v) for v in rest)]) for i, (series, *rest) in
+            enumerate(records, start=1)]
+    return "\n".join(head + body) + "\n"
+
+
+def solve_traces(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The solve trace of every run that ran (failed ones have none), by file name."""
+    return {solve_trace_name(r): solve_trace(r) for r in rows if not is_failure(r.get("status"))}
+
+
+__all__ = ["COLUMNS", "HEADER", "SOLVE_TRACES", "SOLVE_TRACE_FIELDS", "STATUS_CODES", "ModelStatus", "Series",
+           "SolverStatus", "instance_name", "julian_date", "solve_trace", "solve_trace_name", "solve_traces",
            "status_codes", "trace_file", "trace_line"]

@@ -31,12 +31,14 @@ GRACE_S = 5.0
 @dataclass(frozen=True)
 class Incumbent:
     """A design a route streamed: the architecture as a dict, its objective as the route says, where it
-    came from, and when it arrived (``time.perf_counter()`` in the caller)."""
+    came from, when it arrived (``time.perf_counter()`` in the caller) and the proven bound the route
+    reported with it (``None``: none)."""
 
     architecture: dict
     objective: float
     source: str
     at: float
+    bound: float | None = None
 
 
 def run_route(name: str, problem: DesignProblem, opts: SolveOptions,
@@ -50,7 +52,8 @@ def run_route(name: str, problem: DesignProblem, opts: SolveOptions,
         if event == Event.PROGRESS and progress:
             progress(payload)
         elif event == Event.INCUMBENT:
-            incumbents.append(Incumbent(*payload, at=time.perf_counter()))
+            arch, objective, source, bound = payload
+            incumbents.append(Incumbent(arch, objective, source, time.perf_counter(), bound))
 
     def call(send: Any) -> Outcome:
         if opts.tee:
@@ -93,15 +96,16 @@ class Verified:
 
 def incumbent_trace(problem: DesignProblem, streamed: list[Incumbent], final: list[Architecture], start: float,
                     end: float) -> list[TracePoint]:
-    """The improving verified designs in arrival order, seconds since ``start``: the streamed ones, then
-    the route's final answer (arrived at ``end``). A design that breaks a budget or bound is left out."""
-    timed = [(Architecture.from_dict(s.architecture), s.at, s.source) for s in streamed]
-    timed += [(a, end, "final answer") for a in final]
+    """The improving verified designs in arrival order, seconds since ``start``: the streamed ones (with the
+    bound the route reported with each), then the route's final answer (arrived at ``end``). A design that
+    breaks a budget or bound is left out."""
+    timed = [(Architecture.from_dict(s.architecture), s.at, s.source, s.bound) for s in streamed]
+    timed += [(a, end, "final answer", None) for a in final]
     trace: list[TracePoint] = []
-    for arch, at, source in timed:
+    for arch, at, source, bound in timed:
         m = evaluate(arch, problem.objective, problem.resolution)
         if not problem.check(arch, m) and (not trace or m.objective > trace[-1].objective):
-            trace.append(TracePoint(max(0.0, at - start), m.objective, source))
+            trace.append(TracePoint(max(0.0, at - start), m.objective, source, bound))
     return trace
 
 

@@ -29,14 +29,17 @@ class Rejected:
 @dataclass(frozen=True)
 class TracePoint:
     """An improving verified incumbent: found ``time_s`` wall seconds after the solve started (when the
-    caller heard of it), with its recomputed ``objective``, from ``source``."""
+    caller heard of it), with its recomputed ``objective``, from ``source``; ``bound``: the proven upper bound
+    the route reported with it (a global route's dual bound at that moment), else ``None``."""
 
     time_s: float
     objective: float
     source: str
+    bound: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"time_s": round(self.time_s, 3), "objective": self.objective, "source": self.source}
+        d = {"time_s": round(self.time_s, 3), "objective": self.objective, "source": self.source}
+        return d if self.bound is None else {**d, "bound": self.bound}
 
 
 @dataclass

@@ -51,7 +51,7 @@ class Event(StrEnum):
     """What a running route reports."""
 
     PROGRESS = "progress"    # payload: a line of text
-    INCUMBENT = "incumbent"  # payload: (architecture as a dict, objective, where it came from)
+    INCUMBENT = "incumbent"  # payload: (architecture as a dict, objective, where it came from, bound or None)
 
 
 class Reporter:
@@ -68,9 +68,11 @@ class Reporter:
     def progress(self, message: str) -> None:
         self.sink(Event.PROGRESS, f"[{self.elapsed():6.1f}s] {message}")
 
-    def incumbent(self, arch: Architecture, objective: float, source: str) -> None:
-        self.sink(Event.INCUMBENT, (arch.to_dict(), objective, source))
-        self.progress(f"incumbent {objective:,.2f} from {source}")
+    def incumbent(self, arch: Architecture, objective: float, source: str, bound: float | None = None) -> None:
+        """A new best design; ``bound``: a proven upper bound on the optimum when the design arrived (a
+        global route's dual bound), else ``None``."""
+        self.sink(Event.INCUMBENT, (arch.to_dict(), objective, source, bound))
+        self.progress(f"incumbent {objective:,.2f} from {source}" + ("" if bound is None else f", bound {bound:,.2f}"))
 
 
 RunFn = Callable[["DesignProblem", "SolveOptions", Reporter], Outcome]

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from spaces import tiny_problem
@@ -92,6 +93,44 @@ def test_trace_status_codes(status: str, objective, codes) -> None:
     assert (fields["ModelStatus"], fields["SolverStatus"]) == codes
     assert fields["ObjectiveValueEstimate"] == "NA"
     assert fields["ObjectiveValue"] == ("NA" if objective is None else "5.0")
+
+
+def read_solve_trace(text: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """A solve trace read as GAMS defines the format (and PAVER's reader takes it): the header's ``ID`` and
+    ``Instance``, then one record per line by the ``* fields are`` names, ``NA`` for a missing value."""
+    lines = text.splitlines()
+    assert lines[0].startswith("* solvetrace file ") and lines[1].startswith("* fields are ")
+    head = {key: lines[0].split(f"{key} = ", 1)[1].split()[0] for key in ("ID", "Instance")}
+    fields = [f.strip() for f in lines[1][len("* fields are "):].split(",")]
+    records = []
+    for line in lines[2:]:
+        values = [v.strip() for v in line.split(",")]
+        assert len(values) == len(fields), line
+        records.append({f: None if v.upper() == "NA" else v for f, v in zip(fields, values)})
+    return head, records
+
+
+def test_solve_traces_follow_the_gams_format(tmp_path: Path) -> None:
+    row = _row(incumbents=[{"time_s": 1.0, "objective": 900.0, "source": "a", "bound": 1200.0},
+                           {"time_s": 2.0, "objective": 1000.5, "source": "b"}])
+    head, records = read_solve_trace(paver.solve_trace(row))
+    assert head == {"ID": "certify", "Instance": "p1.paper.natural"}  # the trace file's SolverName, InputFileName
+    assert [int(r["lineNum"]) for r in records] == [1, 2, 3, 4]
+    assert [r["seriesID"] for r in records] == ["S", "T", "T", "E"]  # PAVER ignores a trace without S and E
+    assert [float(r["seconds"]) for r in records] == [0.0, 1.0, 2.0, 3.25]
+    assert [r["bestFound"] and float(r["bestFound"]) for r in records] == [None, 900.0, 1000.5, 1000.5]
+    assert [r["bestBound"] and float(r["bestBound"]) for r in records] == [None, 1200.0, None, 1000.6]
+    assert records[-1]["node"] == "17" and records[1]["node"] is None
+    header = {"suites": ["s"], "solvers": ["certify", "bonmin:B-OA"], "formulations": ["natural"],
+              "time_limit": 30.0, "gap": 1e-4}
+    failed = _row(solver="bonmin", solver_label="bonmin:B-OA", status="failed", objective=None, bound=None,
+                  incumbents=[])
+    write_tables(tmp_path, [row, failed], header)
+    assert sorted(p.name for p in (tmp_path / paver.SOLVE_TRACES).iterdir()) == ["certify_p1.paper.natural.solvetrace"]
+    trc = [dict(zip(paver.COLUMNS, line.split(","))) for line in (tmp_path / "results.trc").read_text().splitlines()[2:]]
+    (trc,) = [t for t in trc if t["SolverName"] == "certify"]
+    head, _ = read_solve_trace((tmp_path / paver.SOLVE_TRACES / "certify_p1.paper.natural.solvetrace").read_text())
+    assert (head["ID"], head["Instance"]) == (trc["SolverName"], trc["InputFileName"])
 
 
 # -------------------------------------------------------------------------- results carry versions

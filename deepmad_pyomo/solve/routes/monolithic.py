@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from ...enums import StrEnum
+from ...errors import DesignError
 from ...extras import Extra, install_command
 from ...mp.formulation import (
     FormulationOptions,
@@ -43,25 +44,43 @@ def run_scip(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outco
                  + (", warm-started" if opts.warm_start is not None else ""))
     if opts.warm_start is not None:
         load_architecture(m, opts.warm_start)
+    vouched = opts.formulation != "log"
     ans = scip.solve_model(m, opts.time_limit, opts.gap, warm_start=opts.warm_start is not None,
-                           options=profiles.settings("scip", opts.profile), tee=opts.tee)
-    diagnostics = {"termination": ans.describe(), "wall_s": round(ans.wall_s, 2), "profile": opts.profile,
-                   "solver_options": ans.settings}
+                           options=profiles.settings("scip", opts.profile), tee=opts.tee,
+                           on_improvement=_streamer(m, problem, rep, vouched))
+    diagnostics = {"termination": ans.describe(), "wall_s": round(ans.wall_s, 2), "nodes": ans.nodes,
+                   "profile": opts.profile, "solver_options": ans.settings}
     if ans.termination == Termination.INFEASIBLE:
         return Outcome(Status.INFEASIBLE, bound=None, message="SCIP proved the problem infeasible",
                        diagnostics=diagnostics)
-    archs = []
-    if ans.has_solution:
-        arch = decode(m)
-        archs.append(arch)
-        rep.incumbent(arch, evaluate(arch, problem.objective).objective, "SCIP")
+    archs = [decode(m)] if ans.has_solution else []  # the last design streamed (design() verifies it again)
     status = _SCIP_STATUS.get(ans.termination, Status.ERROR)
     bound = ans.bound
-    if opts.formulation == "log" and bound is not None:  # not a bound we can vouch for
+    if not vouched and bound is not None:  # not a bound we can vouch for
         diagnostics["scip_bound_not_reported"] = bound
         bound = None
     return Outcome(status, archs, bound=bound, message="" if archs else f"SCIP: {ans.describe()}",
                    diagnostics=diagnostics)
+
+
+def _streamer(m: Any, problem: DesignProblem, rep: Reporter, vouched: bool) -> scip.OnImprovement:
+    """What SCIP calls with each new best solution: the design it decodes to, re-checked by the metrics, is
+    reported when it meets every budget and bound and betters the last one reported, with SCIP's dual
+    bound then (when ``vouched``: the route reports SCIP's bounds on this formulation)."""
+    best = [-math.inf]
+
+    def on_improvement(found: scip.Improvement) -> None:
+        try:
+            arch = decode(m)
+        except DesignError:  # sizes SCIP's tolerances allow but no network has: not a design
+            return
+        met = evaluate(arch, problem.objective, problem.resolution)
+        if problem.check(arch, met) or met.objective <= best[0]:
+            return
+        best[0] = met.objective
+        rep.incumbent(arch, met.objective, f"SCIP (node {found.nodes})", found.bound if vouched else None)
+
+    return on_improvement
 
 
 def maingo_version() -> str | None:
