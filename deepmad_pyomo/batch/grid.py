@@ -37,7 +37,14 @@ from ..solve.prices import RELAXATIONS, Certified, Constraint, certified_price
 from ..solve.registry import CERTIFY
 from ..solve.results import Status
 from ..space.problem import DesignProblem
-from .engine import Payload, Record, check_time_limit, is_failure, plain_problem, problem_hash
+from .engine import (
+    Payload,
+    Record,
+    check_time_limit,
+    is_failure,
+    plain_problem,
+    problem_hash,
+)
 from .pareto import (
     DEFAULT_TIME_LIMIT,
     FRONT_FORMAT,
@@ -361,24 +368,31 @@ def load_certified(folder: str | Path) -> tuple[dict[str, Any], Certified]:
     folder = Path(folder)
     for name, fmt in (("grid.json", GRID_FORMAT), ("front.json", FRONT_FORMAT)):
         path = folder / name
-        if not path.is_file():
-            continue
+        try:
+            if not path.is_file():
+                continue
+        except OSError as e:  # a name too long, a folder that cannot be read
+            raise DesignError("--front", f"{folder}: {e.strerror}", FRONT_VALID) from None
         data = read_json(path, "--front", FRONT_VALID)
         if not isinstance(data, dict) or data.get("format") != fmt:
             raise DesignError("--front", f"{path} is not a {fmt} file", FRONT_VALID)
-        if fmt == GRID_FORMAT:
-            budgets = tuple(Constraint(s["budget"]) for s in data["sweeps"])
-            points = tuple(certified_point(c, c["values"]) for c in data["grid"])
-        else:
-            budgets = (Constraint(data["sweep"]["budget"]),)
-            points = tuple(certified_point(r, {budgets[0].value: r["value"]}) for r in data["front"])
-        return data["problem"], Certified(budgets, points)
+        try:
+            if fmt == GRID_FORMAT:
+                budgets = tuple(Constraint(s["budget"]) for s in data["sweeps"])
+                points = tuple(certified_point(c, c["values"]) for c in data["grid"])
+            else:
+                budgets = (Constraint(data["sweep"]["budget"]),)
+                points = tuple(certified_point(r, {budgets[0].value: r["value"]}) for r in data["front"])
+            return data["problem"], Certified(budgets, points)
+        except (KeyError, TypeError, ValueError) as e:
+            raise DesignError("--front", f"{path} is not a complete {fmt} file ({type(e).__name__}: {e})",
+                              FRONT_VALID) from None
     raise DesignError("--front", f"{folder} holds no grid.json or front.json", FRONT_VALID)
 
 
 def check_same_problem(problem: DesignProblem, front_problem: dict[str, Any], front: Certified) -> None:
-    """The front is of ``problem`` but for the budgets it sweeps (its name aside); a :class:`DesignError`
-    naming ``--front`` and the first field that differs otherwise."""
+    """The front is of ``problem`` but for the budgets it sweeps (its name and description aside); a
+    :class:`DesignError` naming ``--front`` and the first field that differs otherwise."""
     theirs = DesignProblem.from_dict(front_problem)
     swept = {c.value: getattr(problem.budgets, c.value) for c in front.budgets}
     if any(v is None for v in swept.values()):
@@ -386,7 +400,8 @@ def check_same_problem(problem: DesignProblem, front_problem: dict[str, Any], fr
         raise DesignError("--front", f"the front sweeps {', '.join(missing)}, which the problem does not set",
                           "a front of this problem")
     mine, other = plain_problem(problem.with_budgets(**swept)), plain_problem(theirs.with_budgets(**swept))
-    mine.pop("name"), other.pop("name")
+    for d in (mine, other):
+        d.pop("name"), d.pop("description", None)
     for key in [*mine, *(k for k in other if k not in mine)]:
         if mine.get(key) != other.get(key):
             raise DesignError("--front", f"its problem differs from this one in {key!r}",
@@ -394,5 +409,5 @@ def check_same_problem(problem: DesignProblem, front_problem: dict[str, Any], fr
 
 
 __all__ = ["DEFAULT_SHAPE", "GRID_FORMAT", "Cell", "Grid", "GridResult", "GridSweep", "assemble_grid",
-           "check_same_problem", "diagonal", "grid_sweep", "load_certified", "parse_shape", "pareto_grid",
+           "check_same_problem", "diagonal", "grid_sweep", "load_certified", "pareto_grid", "parse_shape",
            "warm_cell", "write_grid"]

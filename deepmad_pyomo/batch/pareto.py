@@ -26,6 +26,8 @@ Files under ``out``: ``points/<budget>-<value>.json`` (one record per point, :mo
 ``front.csv`` and ``front.json`` (every point with its architecture, bindings and the price of the swept
 budget read off the front), ``front.png``/``front.svg`` (objective against the budget, points marked by
 which constraints bind, the released DeepMAD structures where they fit the problem's template).
+
+Two budgets at once (a grid, its cells certified by the same runs): :mod:`.grid`.
 """
 from __future__ import annotations
 
@@ -41,17 +43,31 @@ from typing import Any, Iterator, Sequence
 from ..enums import StrEnum
 from ..errors import DesignError
 from ..fileio import atomic_write_json, atomic_write_text, read_json_or_none
-from ..solve.prices import RELAXATIONS, Certified, CertifiedPoint, Constraint, certified_price
+from ..solve.prices import (
+    RELAXATIONS,
+    CertifiedPoint,
+    Constraint,
+    certified_price,
+)
 from ..solve.registry import CERTIFY
 from ..solve.results import Status
+from ..space.families import BlockType
 from ..space.limits import MAX_MACS, MAX_PARAMS
 from ..space.metrics import evaluate
-from ..space.families import BlockType
 from ..space.problem import ConvSpec, DesignProblem
-from .engine import (Outcome, Payload, Record, RunKind, check_time_limit, is_failure, plain_problem, problem_hash,
-                     run_planned)
-from .paths import inside
+from .engine import (
+    Outcome,
+    Payload,
+    Record,
+    RunKind,
+    check_time_limit,
+    is_failure,
+    plain_problem,
+    problem_hash,
+    run_planned,
+)
 from .pareto_worker import FORMAT, execute, failure_record, finished
+from .paths import inside
 
 SIGNIFICANT = 4  # digits a point's budget is rounded to
 MIN_RATIO = 1.002  # an interval narrower than this (hi / lo) is never split

@@ -20,7 +20,13 @@ from deepmad_pyomo.batch.cluster import cluster_client
 from deepmad_pyomo.cli.main import main
 from deepmad_pyomo.solve.design import design
 from deepmad_pyomo.solve.options import SolveOptions
-from deepmad_pyomo.solve.prices import Constraint, PriceSource, certified_solve, prices, relaxed
+from deepmad_pyomo.solve.prices import (
+    Constraint,
+    PriceSource,
+    certified_solve,
+    prices,
+    relaxed,
+)
 from deepmad_pyomo.solve.registry import REGISTRY
 from deepmad_pyomo.space.arch import Architecture
 

@@ -12,7 +12,6 @@ from deepmad_pyomo.cli.main import main
 from deepmad_pyomo.solve.design import design
 from deepmad_pyomo.solve.options import SolveOptions
 from deepmad_pyomo.solve.prices import (
-    Certified,
     CertifiedPoint,
     Constraint,
     PriceSource,
