@@ -26,6 +26,8 @@ Files under ``out``: ``points/<budget>-<value>.json`` (one record per point, :mo
 ``front.csv`` and ``front.json`` (every point with its architecture, bindings and the price of the swept
 budget read off the front), ``front.png``/``front.svg`` (objective against the budget, points marked by
 which constraints bind, the released DeepMAD structures where they fit the problem's template).
+
+Two budgets at once (a grid, its cells certified by the same runs): :mod:`.grid`.
 """
 from __future__ import annotations
 
@@ -41,16 +43,31 @@ from typing import Any, Iterator, Sequence
 from ..enums import StrEnum
 from ..errors import DesignError
 from ..fileio import atomic_write_json, atomic_write_text, read_json_or_none
-from ..solve.prices import RELAXATIONS, Constraint, FrontPoint, front_price
+from ..solve.prices import (
+    RELAXATIONS,
+    CertifiedPoint,
+    Constraint,
+    certified_price,
+)
 from ..solve.registry import CERTIFY
 from ..solve.results import Status
+from ..space.families import BlockType
 from ..space.limits import MAX_MACS, MAX_PARAMS
 from ..space.metrics import evaluate
-from ..space.families import BlockType
 from ..space.problem import ConvSpec, DesignProblem
-from .engine import Payload, Record, RunKind, check_time_limit, is_failure, plain_problem, problem_hash, run_planned
-from .paths import inside
+from .engine import (
+    Outcome,
+    Payload,
+    Record,
+    RunKind,
+    check_time_limit,
+    is_failure,
+    plain_problem,
+    problem_hash,
+    run_planned,
+)
 from .pareto_worker import FORMAT, execute, failure_record, finished
+from .paths import inside
 
 SIGNIFICANT = 4  # digits a point's budget is rounded to
 MIN_RATIO = 1.002  # an interval narrower than this (hi / lo) is never split
@@ -206,6 +223,12 @@ class LazyClient:
             self.client = self.stack.enter_context(cluster_client(self.workers, self.scheduler))
         return self.client
 
+    def run(self, out: Path, payloads: list[Payload], run_args: dict[str, Any]) -> Outcome:
+        """Run a round's points (a cluster is started only when one has no reusable record)."""
+        todo = [p for p in payloads if not POINTS.reusable(read_json_or_none(record_path(out, p)), p,
+                                                            run_args["keep_failed"])]
+        return run_planned(POINTS, out, payloads, client=self.get() if todo else None, **run_args)
+
     def __enter__(self) -> "LazyClient":
         return self
 
@@ -278,13 +301,31 @@ def assemble(records: dict[float, Record], budget: SweepBudget, tol: float = 1e-
         if row.objective is not None and own is not None and row.objective > own + tol * max(1.0, abs(own)):
             violations.append(f"at {budget.value}={row.value:g} the proven bound {own:,.4f} is below the design "
                               f"of {budget.value}={row.design_from:g} ({row.objective:,.4f}), which meets it")
-    points = [FrontPoint(r.value, r.objective, r.record.get("bound")) for r in rows]
+    points = [certified_point(r.record, {budget.value: r.value}) for r in rows]
     for row in rows:
         if row.record.get("architecture"):
             own = row.record["objective"]
-            row.prices = [front_price(points, Constraint(budget.value), row.value, f, own).to_dict()
-                          for f in RELAXATIONS]
+            row.prices = [certified_price(points, Constraint(budget.value), {budget.value: row.value}, f,
+                                          own).to_dict() for f in RELAXATIONS]
     return Front(rows, violations)
+
+
+def record_budgets(rec: Record) -> dict[str, float]:
+    """The budgets a point's record was certified at: a grid's ``values``, else its ``budget`` and ``value``."""
+    return dict(rec["values"]) if rec.get("values") else {rec["budget"]: rec["value"]}
+
+
+def certified_point(rec: Record, budgets: dict[str, float] | None = None) -> CertifiedPoint:
+    """A point's record as a :class:`CertifiedPoint`: its design's objective and its use of each swept budget
+    (from its bindings, in the budget's units: a latency limit less its margin is scaled back to the budget)."""
+    at = budgets or record_budgets(rec)
+    uses = {}
+    for b in rec.get("bindings") or []:
+        k = b["constraint"]
+        if k in at and b.get("limit"):
+            uses[k] = b["used"] if b["limit"] == at[k] else b["used"] * at[k] / b["limit"]
+    return CertifiedPoint(at, rec.get("objective") if rec.get("architecture") else None, rec.get("bound"),
+                          uses or None)
 
 
 # --------------------------------------------------------------------------------------- outputs
@@ -325,10 +366,20 @@ def _fault_name(message: str) -> str:
     return "rho" if message.startswith("effectiveness") else "template ranges"
 
 
-def released_points(problem: DesignProblem, budget: SweepBudget) -> list[dict[str, Any]]:
+def released_value(problem: DesignProblem, arch: Any, budget: SweepBudget, metrics: Any) -> float:
+    """What ``arch`` uses of ``budget`` as the problem measures it."""
+    if budget == SweepBudget.LATENCY:
+        from ..latency import load_cached, predict_ms
+
+        return float(predict_ms(load_cached(problem.budgets.latency_model), arch, resolution=problem.resolution))
+    return float(getattr(metrics, problem.budget_metric(budget.value)))
+
+
+def released_points(problem: DesignProblem, *budgets: SweepBudget) -> list[dict[str, Any]]:
     """The released DeepMAD structures of the problem's structure (:func:`comparable`), evaluated by its
-    objective, at their value of the swept budget, with what else of the problem they break (``breaks``:
-    budgets, rho, template ranges, the official search having had its own; ``faults``: the messages)."""
+    objective, at their value of each swept budget (``values``; ``value``: the first's), with what else of the
+    problem they break (``breaks``: budgets, rho, template ranges, the official search having had its own;
+    ``faults``: the messages)."""
     from ..space.released import RELEASED
 
     out = []
@@ -338,14 +389,9 @@ def released_points(problem: DesignProblem, budget: SweepBudget) -> list[dict[st
             continue
         broken = problem.check(arch)
         m = evaluate(arch, problem.objective, problem.resolution)
-        if budget == SweepBudget.LATENCY:
-            from ..latency import load_cached, predict_ms
-
-            x = predict_ms(load_cached(problem.budgets.latency_model), arch, resolution=problem.resolution)
-        else:
-            x = getattr(m, problem.budget_metric(budget.value))
-        faults = [b for b in broken if not b.startswith(f"budget {budget.value}:")]
-        out.append({"name": name, "value": float(x), "objective": m.objective,
+        values = {b.value: released_value(problem, arch, b, m) for b in budgets}
+        faults = [b for b in broken if not any(b.startswith(f"budget {k}:") for k in values)]
+        out.append({"name": name, "value": values[budgets[0].value], "values": values, "objective": m.objective,
                     "breaks": sorted({_fault_name(b) for b in faults}), "faults": faults})
     return out
 
@@ -402,9 +448,7 @@ def _rounds(problem: DesignProblem, sweep: Sweep, out: Path, points: int, initia
     values = initial_grid(sweep, min(initial, points))
     while values:
         payloads = [payload(problem, sweep, v, warm_record(records, v), time_limit, gap) for v in values]
-        todo = [p for p in payloads if not POINTS.reusable(read_json_or_none(record_path(out, p)), p,
-                                                            run_args["keep_failed"])]
-        outcome = run_planned(POINTS, out, payloads, client=pool.get() if todo else None, **run_args)
+        outcome = pool.run(out, payloads, run_args)
         for rec in outcome.records:
             records[rec["value"]] = rec
         yield records, outcome.reused, outcome.done
@@ -468,5 +512,6 @@ def _measured_as(problem: DesignProblem, budget: SweepBudget) -> str:
 
 
 __all__ = ["DEFAULT_INITIAL", "DEFAULT_PER_ROUND", "DEFAULT_POINTS", "DEFAULT_TIME_LIMIT", "POINTS", "Front",
-           "FrontRow", "ParetoResult", "Sweep", "SweepBudget", "assemble", "bends", "initial_grid", "pareto",
-           "parse_sweep", "point_key", "refine", "rounded"]
+           "FrontRow", "LazyClient", "ParetoResult", "Sweep", "SweepBudget", "assemble", "bends", "certified_point",
+           "initial_grid", "pareto", "parse_sweep", "point_key", "record_budgets", "refine",
+           "released_points", "rounded"]

@@ -2,8 +2,8 @@
 starting from the better of certify's own quick designs and the design of a smaller budget when one is known
 (it meets the larger budget).
 
-The record it leaves, ``<out>/points/<budget>-<value>.json``: the budget and its value, the problem's
-digest, the certified answer (status, objective, proven bound, gap), the architecture and its metrics,
+The record it leaves, ``<out>/points/<key>.json``: the budget and its value (a grid's point: ``values``,
+each budget swept and its value), the problem's digest, the certified answer (status, objective, proven bound, gap), the architecture and its metrics,
 which constraints bind it (:func:`~deepmad_pyomo.solve.prices.bindings`), the warm start's budget, time.
 """
 from __future__ import annotations
@@ -21,7 +21,8 @@ FORMAT = "deepmad-pyomo/pareto-point-v1"
 
 def _record(payload: Payload) -> Record:
     """A point's record with no answer yet."""
-    return {"format": FORMAT, "key": payload["key"], "budget": payload["budget"], "value": payload["value"],
+    where = {k: payload[k] for k in ("budget", "value", "values") if k in payload}
+    return {"format": FORMAT, "key": payload["key"], **where,
             "problem_name": payload["problem"]["name"], "problem_hash": payload["problem_hash"],
             "solver": payload["solver"], "time_limit": payload["time_limit"], "gap_tolerance": payload["gap"],
             "warm_from": payload.get("warm_from"), "status": None, "objective": None, "bound": None, "gap": None,

@@ -403,5 +403,52 @@ def pareto_plot(rows: Sequence[dict[str, Any]], released: Sequence[dict[str, Any
     return save(fig, stem)
 
 
-__all__ = ["FORMATS", "PROFILES", "SIZES", "gap_plot", "gaps", "pareto_plot", "performance_profiles", "profile_ratios",
+BIND_TAGS = {"flops": "F", "params": "P", "layers": "L", "latency_ms": "T", "rho": "R", "width_caps": "W",
+             "depth_caps": "D"}
+
+
+def _tick(value: float, budget: str) -> str:
+    scale, unit = SCALES.get(budget, (1.0, ""))
+    return f"{value / scale:.4g}{unit}"
+
+
+def grid_plot(cells: Sequence[dict[str, Any]], sweeps: Sequence[dict[str, Any]], measured_as: dict[str, str],
+              title: str, stem: str | Path) -> list[Path]:
+    """The grid of ``cells`` (:meth:`Cell.to_dict`) over the two ``sweeps`` (each with its ``values``): the
+    grid's objective (the best design at budgets <= the cell's) as a heatmap, each cell labelled with its own
+    objective and the constraints that bind its design (:data:`BIND_TAGS`), hatched when not proven optimal,
+    blank where there is no design."""
+    import numpy as np
+
+    plt = _pyplot()
+    (bx, xs), (by, ys) = ((s["budget"], s["values"]) for s in sweeps)
+    z = np.full((len(ys), len(xs)), np.nan)
+    for c in cells:
+        if c.get("grid_objective") is not None:
+            z[c["index"][1], c["index"][0]] = c["grid_objective"]
+    fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 3, 1.0 * len(ys) + 2))
+    im = ax.imshow(np.ma.masked_invalid(z), origin="lower", cmap="viridis", aspect="auto")
+    fig.colorbar(im, ax=ax, label="objective (certified; best design at budgets <= the cell's)")
+    for c in cells:
+        i, j = c["index"]
+        if c.get("objective") is None or not c.get("architecture"):
+            ax.text(i, j, c.get("status") or "-", ha="center", va="center", fontsize=7)
+            continue
+        tags = "+".join(BIND_TAGS.get(b, b) for b in c["binds"]) or "none"
+        ax.text(i, j, f"{c['objective']:.5g}\n{tags}", ha="center", va="center", fontsize=7, color="w",
+                bbox={"facecolor": "k", "alpha": 0.35, "lw": 0, "pad": 1.5})
+        if c.get("status") != "optimal":
+            ax.add_patch(plt.Rectangle((i - 0.5, j - 0.5), 1, 1, fill=False, hatch="//", ec="w", lw=0))
+    ax.set_xticks(range(len(xs)), [_tick(v, bx) for v in xs])
+    ax.set_yticks(range(len(ys)), [_tick(v, by) for v in ys])
+    ax.set_xlabel(f"{bx} budget (measured as {measured_as[bx]})")
+    ax.set_ylabel(f"{by} budget (measured as {measured_as[by]})")
+    ax.set_title(f"Certified grid of {title} over {bx} x {by}", fontsize=10)
+    legend = ", ".join(f"{t} {name}" for name, t in BIND_TAGS.items())
+    fig.text(0.01, -0.02, f"In each cell: its certified objective and the constraints that bind its design ({legend}); "
+             "hatched: not proven optimal.", fontsize=7, ha="left", va="top", wrap=True)
+    return save(fig, stem)
+
+
+__all__ = ["FORMATS", "PROFILES", "SIZES", "gap_plot", "gaps", "grid_plot", "pareto_plot", "performance_profiles", "profile_ratios",
            "ratios", "require", "save", "sizes_vary", "time_vs_size", "varying_sizes", "zoo_plot"]

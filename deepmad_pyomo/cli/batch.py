@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from .common import (
     Output,
@@ -246,36 +247,43 @@ def cmd_instances(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------ pareto
-PARETO_EXIT_HELP = ("exit status: 0 when every point is proven optimal and the front is monotone; 1 when a point "
-                    "failed or is not proven, or the front is not monotone (a bug, said on stderr); 2 on bad input")
+PARETO_EXIT_HELP = ("exit status: 0 when every point is proven optimal and the front (grid) is monotone; 1 when a "
+                    "point failed or is not proven, or it is not monotone (a bug, said on stderr); 2 on bad input")
 
 
 def add_pareto_parser(sub: argparse._SubParsersAction) -> None:
+    from ..batch import grid as gd
     from ..batch import pareto as pt
     from ..space.metrics import MODES
     from ..space.problem import PRESETS
 
-    p = sub.add_parser("pareto", help="the certified front of a problem over one budget (MACs, params or latency)",
+    p = sub.add_parser("pareto", help="the certified front of a problem over one budget (MACs, params or latency), "
+                                      "or its grid over two",
                        description="Certify the problem at many values of one budget (each point proven optimal by "
                                    "the default route, also started from a smaller budget's design), placed where "
                                    "the front bends: a geometric grid first, then, in rounds, the middles of the "
                                    "intervals whose linear interpolation error is largest. Writes OUT/points/*.json "
                                    "(one record per point, as it finishes), OUT/front.csv|json (every point, its "
                                    "architecture, which constraints bind, the price of the budget) and "
-                                   "OUT/front.png|svg; a rerun skips finished points.", epilog=PARETO_EXIT_HELP)
+                                   "OUT/front.png|svg; a rerun skips finished points. With two --sweep options: "
+                                   "the certified grid over both budgets (--points NxM values, geometric), cells "
+                                   "certified one anti-diagonal at a time, each started from the best design at "
+                                   "smaller budgets; OUT/grid.csv|json|png|svg.", epilog=PARETO_EXIT_HELP)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--preset", choices=PRESETS, help="one of the paper's budgets")
     src.add_argument("--spec", metavar="FILE", help="a design problem file (YAML or JSON)")
     p.add_argument("--mode", choices=MODES, help="objective and counting: paper (default of presets) or tinynas")
-    p.add_argument("--sweep", required=True, metavar="BUDGET=LO:HI", help=pt.SWEEP_VALID)
+    p.add_argument("--sweep", required=True, action="append", metavar="BUDGET=LO:HI",
+                   help=pt.SWEEP_VALID + "; twice (two different budgets) for a grid")
     add_output(p, "--out", Output.FOLDER, required=True, metavar="DIR", help="output folder (created; reused to resume)")
-    p.add_argument("--points", type=positive_int, default=pt.DEFAULT_POINTS, metavar="N",
-                   help=f"at most N points (default {pt.DEFAULT_POINTS})")
-    p.add_argument("--initial", type=positive_int, default=pt.DEFAULT_INITIAL, metavar="N",
-                   help=f"points of the first, geometric grid (default {pt.DEFAULT_INITIAL})")
-    p.add_argument("--per-round", type=positive_int, default=pt.DEFAULT_PER_ROUND, metavar="N",
-                   help=f"points added per round (default {pt.DEFAULT_PER_ROUND}; not the worker count, so the "
-                        "front does not depend on it)")
+    p.add_argument("--points", metavar="N|NxM",
+                   help=f"one sweep: at most N points (default {pt.DEFAULT_POINTS}); two: the grid's values per "
+                        f"budget, NxM or N for NxN (default {gd.DEFAULT_SHAPE[0]}x{gd.DEFAULT_SHAPE[1]})")
+    p.add_argument("--initial", type=positive_int, metavar="N",
+                   help=f"one sweep: points of the first, geometric grid (default {pt.DEFAULT_INITIAL})")
+    p.add_argument("--per-round", type=positive_int, metavar="N",
+                   help=f"one sweep: points added per round (default {pt.DEFAULT_PER_ROUND}; not the worker count, so "
+                        "the front does not depend on it)")
     p.add_argument("--time-limit", type=seconds, default=pt.DEFAULT_TIME_LIMIT, metavar="S",
                    help=f"wall-clock seconds per point, a safety net (default {pt.DEFAULT_TIME_LIMIT:g})")
     p.add_argument("--gap", type=positive_float, default=1e-4, metavar="G", help="relative optimality gap (1e-4)")
@@ -284,19 +292,50 @@ def add_pareto_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_pareto)
 
 
-def cmd_pareto(args: argparse.Namespace) -> int:
-    import sys
+def _front_points(text: str | None) -> int:
+    """``--points`` of a front: an integer >= 2 (default :data:`~..batch.pareto.DEFAULT_POINTS`)."""
+    from ..batch.pareto import DEFAULT_POINTS
+    from ..errors import DesignError
 
-    from ..batch.pareto import parse_sweep, pareto
+    if text is None:
+        return DEFAULT_POINTS
+    try:
+        return int(text)
+    except ValueError:
+        raise DesignError("--points", f"{text!r} is not an integer", "an integer >= 2 (NxM is for two --sweep)") \
+            from None
+
+
+def _source(args: argparse.Namespace) -> str:
+    return (f"--preset {args.preset}" if args.preset else f"--spec {args.spec}") + \
+        (f" --mode {args.mode}" if args.mode else "")
+
+
+def cmd_pareto(args: argparse.Namespace) -> int:
+    from ..batch.pareto import parse_sweep
+    from ..errors import DesignError
     from ..space.problem import resolve_problem
 
     problem = resolve_problem(args.preset, args.spec, args.mode)
-    sweep = parse_sweep(args.sweep, problem)
-    source = f"--preset {args.preset}" if args.preset else f"--spec {args.spec}"
-    cmd = (f"deepmad pareto {source}" + (f" --mode {args.mode}" if args.mode else "") + f" --sweep {sweep} "
-           f"--points {args.points} --initial {args.initial} --per-round {args.per_round} "
-           f"--time-limit {args.time_limit:g} --gap {args.gap:g} --out {args.out}")
-    res = pareto(problem, sweep, args.out, points=args.points, initial=args.initial, per_round=args.per_round,
+    if len(args.sweep) > 2:
+        raise DesignError("--sweep", f"given {len(args.sweep)} times", "once (a front) or twice (a grid)")
+    sweeps = [parse_sweep(text, problem) for text in args.sweep]
+    if len(sweeps) == 2:
+        return _cmd_grid(args, problem, sweeps)
+    return _cmd_front(args, problem, sweeps[0])
+
+
+def _cmd_front(args: argparse.Namespace, problem: Any, sweep: Any) -> int:
+    import sys
+
+    from ..batch.pareto import DEFAULT_INITIAL, DEFAULT_PER_ROUND, pareto
+
+    points = _front_points(args.points)
+    initial = DEFAULT_INITIAL if args.initial is None else args.initial
+    per_round = DEFAULT_PER_ROUND if args.per_round is None else args.per_round
+    cmd = (f"deepmad pareto {_source(args)} --sweep {sweep} --points {points} --initial {initial} "
+           f"--per-round {per_round} --time-limit {args.time_limit:g} --gap {args.gap:g} --out {args.out}")
+    res = pareto(problem, sweep, args.out, points=points, initial=initial, per_round=per_round,
                  time_limit=args.time_limit, gap=args.gap, workers=args.workers, scheduler=args.scheduler,
                  progress=not args.no_progress, retries=args.retries, keep_failed=args.keep_failed,
                  figure=not args.no_plot, command=cmd)
@@ -318,6 +357,46 @@ def cmd_pareto(args: argparse.Namespace) -> int:
               f"{'+'.join(d['binds']) or '-'}{lift}")
     if res.uncertified:
         print(f"not proven optimal at: {', '.join(f'{v:g}' for v in res.uncertified)}", file=sys.stderr)
+    print("files: " + ", ".join(res.files))
+    return 1 if bad else 0
+
+
+def _cmd_grid(args: argparse.Namespace, problem: Any, sweeps: list[Any]) -> int:
+    import sys
+
+    from ..batch.grid import grid_sweep, pareto_grid
+    from ..errors import DesignError
+
+    for name in ("initial", "per_round"):
+        if getattr(args, name) is not None:
+            raise DesignError(f"--{name.replace('_', '-')}", "applies to one --sweep (a front), not to a grid",
+                              "--points NxM for a grid")
+    grid = grid_sweep(sweeps, args.points)
+    cmd = (f"deepmad pareto {_source(args)} --sweep {grid.sweeps[0]} --sweep {grid.sweeps[1]} "
+           f"--points {grid.shape[0]}x{grid.shape[1]} --time-limit {args.time_limit:g} --gap {args.gap:g} "
+           f"--out {args.out}")
+    res = pareto_grid(problem, grid, args.out, time_limit=args.time_limit, gap=args.gap, workers=args.workers,
+                      scheduler=args.scheduler, progress=not args.no_progress, retries=args.retries,
+                      keep_failed=args.keep_failed, figure=not args.no_plot, command=cmd)
+    for v in res.grid.violations:
+        print(f"deepmad: error: the grid is not monotone (a bug): {v}", file=sys.stderr)
+    bad = bool(res.grid.violations or res.failed or res.uncertified)
+    if args.json:
+        emit_json(res.to_dict())
+        return 1 if bad else 0
+    b0, b1 = (s.budget.value for s in grid.sweeps)
+    print(f"{problem.name} over {grid}: {len(res.grid.cells)} cells in {res.rounds} rounds ({res.reused} reused, "
+          f"{res.solved} certified now, {res.failed} failed; {res.proven} proven optimal) in {res.wall_s:.1f} s")
+    print(f"  {b0:>12} {b1:>12} {'status':<10} {'objective':>12} {'grid bound':>12} binds")
+    for cell in res.grid.cells:
+        d = cell.to_dict()
+        obj = "-" if d["objective"] is None else f"{d['objective']:,.2f}"
+        bound = "-" if d["grid_bound"] is None else f"{d['grid_bound']:,.2f}"
+        print(f"  {cell.values[b0]:>12.5g} {cell.values[b1]:>12.5g} {d['status'] or '-':<10} {obj:>12} {bound:>12} "
+              f"{'+'.join(d['binds']) or '-'}")
+    if res.uncertified:
+        where = "; ".join(", ".join(f"{k}={v:g}" for k, v in u.items()) for u in res.uncertified)
+        print(f"not proven optimal at: {where}", file=sys.stderr)
     print("files: " + ", ".join(res.files))
     return 1 if bad else 0
 

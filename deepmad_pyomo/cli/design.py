@@ -67,6 +67,10 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
                    "interval proven by a certified re-solve of the relaxed problem (two solves per constraint). "
                    f"WHICH: {BINDING} (the default: those within 1%% of their limit), all, or a comma list of "
                    "flops, params, layers, latency_ms, rho, width_caps, depth_caps")
+    p.add_argument("--front", metavar="DIR", action="append", default=[],
+                   help="with --prices: a deepmad pareto output folder (a front or a grid of this problem); a budget "
+                   "it sweeps is priced from its certified points where it holds a point at the relaxed level, "
+                   "without a re-solve (repeatable)")
     add_output(p, "--out", Output.FILE, metavar="ARCH.json",
                help="write the architecture (loads in metrics/build/export)")
     add_output(p, "--result", Output.FILE, metavar="RESULT.json",
@@ -122,7 +126,19 @@ def _priced(which: str | None, problem: Any) -> list[Any] | None:
     return [c for c in present if c in names]
 
 
-def _prices(args: argparse.Namespace, problem: Any, result: Any, which: list[Any] | None,
+def _fronts(folders: list[str], problem: Any) -> list[Any]:
+    """The certified points of each ``--front`` folder, checked to be of ``problem`` (before any work)."""
+    from ..batch.grid import check_same_problem, load_certified
+
+    out = []
+    for folder in folders:
+        data, front = load_certified(folder)
+        check_same_problem(problem, data, front)
+        out.append(front)
+    return out
+
+
+def _prices(args: argparse.Namespace, problem: Any, result: Any, which: list[Any] | None, fronts: list[Any],
             progress: Any) -> tuple[list[Any], dict[str, Any]]:
     """The prices of the design (certified re-solves with the design's own settings) and their report."""
     from ..solve.prices import certified_solve, prices, prices_report
@@ -134,7 +150,7 @@ def _prices(args: argparse.Namespace, problem: Any, result: Any, which: list[Any
         if progress:
             progress(f"priced: {res.status.value}, objective {res.objective}, bound {res.bound} in {res.time_s:.1f} s")
         return res
-    found = prices(problem, result.architecture, which, solve=solve_and_say)
+    found = prices(problem, result.architecture, which, solve=solve_and_say, fronts=fronts)
     return found, prices_report(problem, result, found)
 
 
@@ -179,6 +195,9 @@ def cmd_design(args: argparse.Namespace) -> int:
     problem = resolve_problem(args.preset, args.spec, args.mode)
     warm = _warm_start(args.warm_start, problem)
     which = _priced(args.prices, problem) if args.prices else None
+    if args.front and not args.prices:
+        raise DesignError("--front", "prices nothing without --prices", "--prices with --front")
+    fronts = _fronts(args.front, problem)
     progress = stderr_progress(not args.quiet)
     if progress:
         progress(f"designing {problem.name} ({problem.mode} mode) with {args.solver}")
@@ -188,7 +207,7 @@ def cmd_design(args: argparse.Namespace) -> int:
     if args.prices and result.architecture is not None:
         if progress:
             progress("pricing the constraints (certified re-solves of the relaxed problems)")
-        found, data["prices"] = _prices(args, problem, result, which, progress)
+        found, data["prices"] = _prices(args, problem, result, which, fronts, progress)
     if args.out and result.architecture is not None:
         atomic_write_json(args.out, result.architecture.to_dict())
     if args.result:

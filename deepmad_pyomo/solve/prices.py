@@ -13,9 +13,12 @@ objective over the design, as a proven interval ``[low, high]``:
   the better of the design (which meets the relaxed problem) and the route's own quick designs; ``low = new incumbent - old`` (never below 0: the old
   design is still feasible), ``high = new proven bound - old`` (``None`` when no bound was proven). When the
   re-solve is proven optimal the interval is as narrow as its gap;
-- from a *certified front* (:class:`FrontPoint`, ``deepmad pareto``) of the relaxed budget: the optimum is
-  non-decreasing in a budget, so at a budget ``b'`` it lies between the best design of the front at a budget
-  ``<= b'`` and the least proven bound of the front at a budget ``>= b'``. No solve; ``None`` beyond the front.
+- from a *certified front or grid* (:class:`Certified`, ``deepmad pareto`` over one or two budgets) that
+  covers the relaxed budget: the optimum is non-decreasing in every budget, so at the relaxed budgets ``t``
+  it is at least every certified design that meets ``t`` (a design found at budgets ``<= t``, or one that
+  uses no more than ``t``) and at most every proven bound at budgets ``>= t`` (:func:`certified_price`).
+  No solve; ``None`` beyond the front. :func:`prices` takes it where the front holds a point *at* the relaxed
+  level (:func:`at_level`), a re-solve otherwise.
 
 Never a local (Lagrange) multiplier: the problem is a nonconvex MINLP, and only these are proven. Integer
 limits (layers, depths) and widths are relaxed to at least their next value (a 1% relaxation of a depth cap
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..enums import StrEnum
 from ..space.arch import Architecture
@@ -192,26 +195,64 @@ def _interval(old: float, objective: float | None, bound: float | None) -> tuple
     return low, high
 
 
-@dataclass(frozen=True)
-class FrontPoint:
-    """A point of a certified front: at ``budget`` its best design has ``objective``, and ``bound`` is proven."""
+AT_LEVEL = 1e-3  # a point lies at a relaxed level when its budgets are at most this much (relative) above it
+TOL = 1e-12  # budgets are compared as the problem checks them
 
-    budget: float
+
+@dataclass(frozen=True)
+class CertifiedPoint:
+    """A point of a certified front or grid: at ``budgets`` (budget name -> value) its design has ``objective``
+    (``None``: no design) and ``uses`` of each budget (in the budget's units), and ``bound`` is proven."""
+
+    budgets: Mapping[str, float]
     objective: float | None
     bound: float | None
+    uses: Mapping[str, float] | None = None
+
+    def meets(self, target: Mapping[str, float]) -> bool:
+        """Whether its design meets the budgets ``target`` (every other constraint is the front's own)."""
+        if self.objective is None:
+            return False
+        uses = self.uses or self.budgets
+        return all(min(self.budgets[k], uses.get(k, math.inf)) <= v * (1 + TOL) for k, v in target.items())
+
+    def covers(self, target: Mapping[str, float]) -> bool:
+        """Whether its budgets are all at least ``target``'s (its bound holds there)."""
+        return self.bound is not None and all(self.budgets[k] >= v * (1 - TOL) for k, v in target.items())
 
 
-def front_price(front: Sequence[FrontPoint], c: Constraint, limit: float, fraction: float,
-                old: float) -> Price:
-    """The price of relaxing the swept budget ``c`` from ``limit`` by ``fraction``, read off a front."""
-    target = limit * (1 + fraction)
-    below = [p.objective for p in front if p.budget <= target * (1 + 1e-12) and p.objective is not None]
-    above = [p.bound for p in front if p.budget >= target * (1 - 1e-12) and p.bound is not None]
-    objective = max(below, default=None)
-    bound = min(above, default=None)
+@dataclass(frozen=True)
+class Certified:
+    """The certified points of a front (one budget) or grid (two) of one problem, and the budgets they sweep."""
+
+    budgets: tuple[Constraint, ...]
+    points: tuple[CertifiedPoint, ...]
+
+
+def relaxed_target(at: Mapping[str, float], c: Constraint, fraction: float) -> dict[str, float]:
+    """The budgets ``at`` with ``c`` relaxed by ``fraction``."""
+    return dict(at) | {c.value: at[c.value] * (1 + fraction)}
+
+
+def certified_price(points: Sequence[CertifiedPoint], c: Constraint, at: Mapping[str, float], fraction: float,
+                    old: float) -> Price:
+    """The price of relaxing budget ``c`` of the problem at budgets ``at`` (every budget the points sweep) by
+    ``fraction``, read off certified points: at least the best design that meets the relaxed budgets, at most
+    the least proven bound at budgets at least those."""
+    target = relaxed_target(at, c, fraction)
+    objective = max((p.objective for p in points if p.meets(target)), default=None)  # type: ignore[type-var]
+    bound = min((p.bound for p in points if p.covers(target)), default=None)  # type: ignore[type-var]
     low, high = _interval(old, objective, bound)
-    return Price(c, fraction, target, PriceSource.FRONT, low, high, "front" if above else "beyond the front",
-                 objective, bound)
+    return Price(c, fraction, target[c.value], PriceSource.FRONT, low, high,
+                 "front" if bound is not None else "beyond the front", objective, bound)
+
+
+def at_level(points: Sequence[CertifiedPoint], c: Constraint, at: Mapping[str, float], fraction: float) -> bool:
+    """Whether some point lies at the relaxed budgets: each of its budgets at least the relaxed one and at most
+    :data:`AT_LEVEL` above it (its bound is then the relaxed problem's, to the front's rounding)."""
+    target = relaxed_target(at, c, fraction)
+    return any(p.covers(target) and all(p.budgets[k] <= v * (1 + AT_LEVEL) for k, v in target.items())
+               for p in points)
 
 
 Solve = Callable[[DesignProblem, Architecture], DesignResult]
@@ -242,11 +283,17 @@ def resolve_price(problem: DesignProblem, arch: Architecture, old: float, c: Con
                  round(res.time_s, 3))
 
 
+def front_budgets(problem: DesignProblem, front: Certified) -> dict[str, float]:
+    """The problem's value of each budget the front sweeps."""
+    return {c.value: getattr(problem.budgets, c.value) for c in front.budgets}
+
+
 def prices(problem: DesignProblem, arch: Architecture, which: Iterable[Constraint] | None = None,
            fractions: Sequence[float] = RELAXATIONS, solve: Solve | None = None,
-           fronts: dict[Constraint, Sequence[FrontPoint]] | None = None) -> list[Price]:
+           fronts: Sequence[Certified] = ()) -> list[Price]:
     """The price of each constraint in ``which`` (default: those that bind ``arch``) at each fraction: read off
-    ``fronts[c]`` when there is one for ``c`` and it covers the relaxed budget, else a certified re-solve."""
+    the first of ``fronts`` (certified fronts or grids of this problem) that sweeps it and holds a point at the
+    relaxed level (:func:`at_level`), else a certified re-solve."""
     old = evaluate(arch, problem.objective, problem.resolution).objective
     if which is None:
         which = [b.constraint for b in bindings(problem, arch) if b.binds]
@@ -254,11 +301,9 @@ def prices(problem: DesignProblem, arch: Architecture, which: Iterable[Constrain
     out = []
     for c in which:
         for f in fractions:
-            price = front_price(fronts[c], c, getattr(problem.budgets, c.value), f, old) \
-                if fronts and c in fronts and c in BUDGETS else None
-            if price is None or not price.proven:
-                price = resolve_price(problem, arch, old, c, f, solve)
-            out.append(price)
+            held = [certified_price(fr.points, c, front_budgets(problem, fr), f, old) for fr in fronts
+                    if c in fr.budgets and at_level(fr.points, c, front_budgets(problem, fr), f)]
+            out.append(held[0] if held else resolve_price(problem, arch, old, c, f, solve))
     return out
 
 
@@ -294,6 +339,6 @@ def format_prices(problem: DesignProblem, arch: Architecture, prices_: Sequence[
     return "\n".join(lines)
 
 
-__all__ = ["BINDING_SLACK", "RELAXATIONS", "Binding", "Constraint", "FrontPoint", "Price", "PriceSource", "bindings",
-           "certified_solve", "constraints", "format_prices", "front_price", "prices", "prices_report", "relaxed",
-           "relaxed_limit", "resolve_price"]
+__all__ = ["AT_LEVEL", "BINDING_SLACK", "RELAXATIONS", "Binding", "Certified", "CertifiedPoint", "Constraint", "Price",
+           "PriceSource", "at_level", "bindings", "certified_price", "certified_solve", "constraints", "format_prices",
+           "front_budgets", "prices", "prices_report", "relaxed", "relaxed_limit", "relaxed_target", "resolve_price"]

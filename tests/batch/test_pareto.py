@@ -16,10 +16,12 @@ from spaces import tiny_problem
 
 from deepmad_pyomo.batch import pareto as pt
 from deepmad_pyomo.batch.cluster import cluster_client
+from deepmad_pyomo.batch.grid import load_certified
 from deepmad_pyomo.cli.main import main
 from deepmad_pyomo.errors import DesignError
 from deepmad_pyomo.solve.design import design
 from deepmad_pyomo.solve.options import SolveOptions
+from deepmad_pyomo.solve.prices import Constraint
 from deepmad_pyomo.solve.registry import REGISTRY
 
 GAP = 1e-4
@@ -107,6 +109,8 @@ def test_small_front_matches_independent_certify_runs_and_resumes(client, tmp_pa
     data = json.loads((out / "front.json").read_text())
     assert len(data["front"]) == 5 and all(p["architecture"]["blocks"] for p in data["front"])
     assert all(len(p["prices"]) == 2 for p in data["front"])
+    _, certified = load_certified(out)  # what deepmad design --prices --front reads
+    assert certified.budgets == (Constraint.FLOPS,) and [p.budgets["flops"] for p in certified.points] == values
     for fmt in ("png", "svg"):
         assert (out / f"front.{fmt}").stat().st_size > 1000
 

@@ -28,7 +28,8 @@ RELEASED = Path(str(resources.files("deepmad_pyomo.space").joinpath("released"))
 R18_TEXT = (RELEASED / "deepmad-R18.txt").read_text()
 # What a command starts once its input is accepted; each raises WorkStarted here.
 WORK = ("deepmad_pyomo.solve.design.design", "deepmad_pyomo.certify.certify", "deepmad_pyomo.batch.compare.compare",
-        "deepmad_pyomo.batch.zoo.build_zoo", "deepmad_pyomo.batch.pareto.pareto", "deepmad_pyomo.latency.profile")
+        "deepmad_pyomo.batch.zoo.build_zoo", "deepmad_pyomo.batch.pareto.pareto", "deepmad_pyomo.batch.grid.pareto_grid",
+        "deepmad_pyomo.latency.profile")
 
 
 class WorkStarted(Exception):
@@ -114,11 +115,12 @@ OPTIONS = {
     "export": ["ARCH", "--format", "FORMAT", "--out", "OUT"],
     "design": ["--preset", "PRESET", "--spec", "SPEC", "--solver", "SOLVER", "--time-limit", "NUM", "--gap", "NUM",
                "--workers", "NUM", "--out", "OUT", "--result", "OUT", "--certify", "--warm-start", "ARCH",
-               "--seed", "NUM", "--mode", "MODE", "--scheduler", "SOLVER", "--quiet", "--prices", "PRICES"],
+               "--seed", "NUM", "--mode", "MODE", "--scheduler", "SOLVER", "--quiet", "--prices", "PRICES",
+               "--front", "OUT"],
     "presets": ["--show", "PRESET", "--json"],
     "compare": ["--suite", "PRESET", "--solvers", "SOLVER", "--time-limit", "NUM", "--out", "OUT", "--workers", "NUM"],
     "zoo": ["--suite", "PRESET", "--out", "OUT", "--time-limit", "NUM", "--escalate", "NUM"],
-    "pareto": ["--preset", "PRESET", "--spec", "SPEC", "--sweep", "SWEEP", "--out", "OUT", "--points", "NUM",
+    "pareto": ["--preset", "PRESET", "--spec", "SPEC", "--sweep", "SWEEP", "--out", "OUT", "--points", "POINTS",
                "--per-round", "NUM", "--time-limit", "NUM", "--workers", "NUM"],
     "latency": ["profile", "--out", "OUT", "--threads", "NUM", "--batch", "NUM"],
 }
@@ -128,7 +130,9 @@ VALUES = {
     "OUT": ("adir", "afile", "afile/x.json", "new/x.json", "/dev/null", "", "x" * 300),
     "ARCH": ("small.json", "bad.json", "deep.txt", "deepmad-R18", "missing.json", "", "adir"),
     "SPEC": ("tiny.yaml", "bad.yaml", "missing.yaml", "adir"),
-    "SWEEP": ("flops=1e6:2e6", "macs=2e6:1e6", "params=nan:1e7", "latency=1:2", "flops", "x=1:2", ""),
+    "SWEEP": ("flops=1e6:2e6", "params=1e4:2e4", "macs=2e6:1e6", "params=nan:1e7", "latency=1:2", "flops", "x=1:2",
+              ""),
+    "POINTS": (*NUMBERS, "2x2", "4X3", "1x3", "4y4", "x", "21x2"),
     "PRICES": ("binding", "all", "flops,rho", "nope", ""),
 }
 

@@ -12,12 +12,13 @@ from deepmad_pyomo.cli.main import main
 from deepmad_pyomo.solve.design import design
 from deepmad_pyomo.solve.options import SolveOptions
 from deepmad_pyomo.solve.prices import (
+    CertifiedPoint,
     Constraint,
-    FrontPoint,
     PriceSource,
+    at_level,
     bindings,
+    certified_price,
     constraints,
-    front_price,
     prices,
     relaxed,
 )
@@ -63,12 +64,32 @@ def test_bindings_of_a_design() -> None:
     assert tight[Constraint.FLOPS].binds
 
 
+def _point(flops: float, obj: float | None, bound: float | None, used: float | None = None, **more: float):
+    return CertifiedPoint({"flops": flops, **more}, obj, bound, None if used is None else {"flops": used})
+
+
 def test_front_price_is_read_off_monotonicity() -> None:
-    front = [FrontPoint(1.0, 10.0, 10.01), FrontPoint(1.05, 10.5, 10.6), FrontPoint(1.2, 12.0, 12.0)]
-    p = front_price(front, Constraint.FLOPS, 1.0, 0.1, old=10.0)  # 1.1: between the designs <= 1.1 and bound >= 1.1
+    front = [_point(1.0, 10.0, 10.01), _point(1.05, 10.5, 10.6), _point(1.2, 12.0, 12.0)]
+    p = certified_price(front, Constraint.FLOPS, {"flops": 1.0}, 0.1, old=10.0)  # 1.1: designs <= 1.1, bounds >= 1.1
     assert p.source == PriceSource.FRONT and (p.gain_low, p.gain_high) == pytest.approx((0.5, 2.0))
-    beyond = front_price(front, Constraint.FLOPS, 1.2, 0.1, old=12.0)
+    beyond = certified_price(front, Constraint.FLOPS, {"flops": 1.2}, 0.1, old=12.0)
     assert beyond.gain_high is None and not beyond.proven
+    # a design found at a larger budget that uses no more than the relaxed one meets it too
+    used = [_point(1.0, 10.0, 10.01), _point(1.2, 11.0, 11.0, used=1.09)]
+    assert certified_price(used, Constraint.FLOPS, {"flops": 1.0}, 0.1, old=10.0).gain_low == pytest.approx(1.0)
+    # a point lies at a relaxed level when its budget is at or just above it
+    assert at_level(front, Constraint.FLOPS, {"flops": 1.0}, 0.05) and not at_level(front, Constraint.FLOPS,
+                                                                                     {"flops": 1.0}, 0.1)
+
+
+def test_grid_price_keeps_the_other_budget() -> None:
+    # params 1 and 2: the flops price at params=1 reads the params=1 row; designs at params<=1, bounds at params>=1
+    grid = [_point(1.0, 10.0, 10.0, params=1.0), _point(1.1, 11.0, 11.5, params=1.0),
+            _point(1.0, 10.5, 10.5, params=2.0), _point(1.1, 13.0, 13.0, params=2.0)]
+    p = certified_price(grid, Constraint.FLOPS, {"flops": 1.0, "params": 1.0}, 0.1, old=10.0)
+    assert (p.gain_low, p.gain_high) == pytest.approx((1.0, 1.5))
+    q = certified_price(grid, Constraint.PARAMS, {"flops": 1.0, "params": 1.0}, 1.0, old=10.0)
+    assert (q.gain_low, q.gain_high) == pytest.approx((0.5, 0.5)) and q.relaxed_to == 2.0
 
 
 @needs_certify
