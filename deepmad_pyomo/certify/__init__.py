@@ -11,13 +11,17 @@
    sets a stage's entropy, or a kernel choice.
 3. A node of a single depth vector that its relaxation cannot close is solved exactly by SCIP (integer
    widths, kernels free, the cutoff as a constraint; width ranges tightened first), once per depth
-   vector: later nodes of that vector are covered by it. A better design found there becomes the
-   incumbent. When SCIP runs out of time, the node is halved on its widest width range, and the halves
-   are bounded and solved in turn (each a *scope* of its own).
-4. Nodes of a round run in parallel and their results are merged in node order; exact solves run beside
-   the rounds and are settled in the order they were started, at points fixed by the round count
-   (:mod:`.search`). Only a settle raises the cutoff, so the tree and the answer do not depend on which
-   solve finishes first. They run in local processes (``workers``) or as tasks on a Dask cluster
+   vector: later nodes of that vector are covered by it. Each exact solve first looks for a quick design
+   near the relaxation's point (SCIP with every width within 5% of it, a node limit); one above the cutoff
+   raises that solve's cutoff (and its tightening). A better design found becomes the incumbent. When SCIP
+   reaches its node limit with its bound still above the cutoff, the node is halved on its widest width
+   range, and the halves are bounded and solved in turn (each a *scope* of its own).
+4. Nodes of a round run in parallel and their results are merged in node order. Exact solves wait for a
+   settle point (every few rounds, fixed by the round count, or when no node is open): there the running
+   ones are settled in the order they were started, the cutoff rises to the best design, and the waiting
+   ones of the highest relaxation bounds start, a fixed number at a time, with that cutoff (:mod:`.search`).
+   Only a settle raises the cutoff, so the tree and the answer do not depend on which solve finishes first
+   or on the number of workers. They run in local processes (``workers``) or as tasks on a Dask cluster
    (``scheduler``: its address) (:mod:`.executor`).
 5. The bound proven is the best the incumbent and the leaves allow (:mod:`.certificate`);
    :func:`explain` tells it as text (:mod:`.report`).

@@ -1,9 +1,10 @@
 """The driver: rounds of node bounds, exact solves beside them, settled at points fixed by the round count.
 
 Each round bounds every open node (in chunks, in parallel) and merges the answers in node order; nodes
-that reach a single depth vector start exact solves, which are waited for (*settled*) in the order they
-were started every ``SETTLE_EVERY`` rounds, or when no node is left open. Only then can a better design
-raise the cutoff, so the tree does not depend on which solve finishes first.
+that reach a single depth vector queue exact solves. Every ``SETTLE_EVERY`` rounds, or when no node is
+left open, the running exact solves are waited for (*settled*) in the order they were started, the cutoff
+rises to the best design, and the ``EXACT_WAVE`` queued solves of the highest relaxation bounds start with
+it. So the tree depends neither on which solve finishes first nor on the number of workers.
 """
 from __future__ import annotations
 
