@@ -115,7 +115,8 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
         if ans.has_solution:
             _keep(problem, rec, decode(m))
         # settled when SCIP finished, or when its bound at the node limit is already below the cutoff
-        settled = ans.bound is not None and (ans.termination == "optimal" or ans.bound <= (rec.cutoff if rec.cutoff is not None else -math.inf))
+        below = rec.cutoff is not None and ans.bound is not None and ans.bound <= rec.cutoff
+        settled = ans.bound is not None and (ans.termination == "optimal" or below)
         rec.status = NodeStatus.EXACT if settled else NodeStatus.RETRIED
     rec.wall_s = time.perf_counter() - t
     return rec
