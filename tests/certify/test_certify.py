@@ -117,3 +117,17 @@ def test_without_quick_designs_an_evolved_incumbent_starts_the_proof(monkeypatch
     r = certify(p, time_limit=90)
     assert r.status == Status.OPTIMAL and r.bound >= best - 1e-9 * abs(best)
     assert r.certificate.incumbent_source.startswith(("evolution", "node"))
+
+
+def test_exact_solves_raise_the_cutoff_from_a_poor_incumbent():
+    """From a poor given incumbent, the exact solves' quick designs and the waves started with the cutoff as it
+    stands carry better cutoffs than the root's; the answer is still the enumerated optimum."""
+    p = tiny_problem("paper", flops=6e6)
+    best, _ = optimum(p)
+    _, poor = optimum(tiny_problem("paper", flops=3e6))
+    r = certify(p, incumbent=poor, time_limit=60)
+    tree = r.details["box_tree"]
+    exact = [b for b in tree if b["solver"].startswith("scip")]
+    assert exact and max(b["cutoff"] for b in exact) > tree[0]["cutoff"]
+    assert r.status == Status.OPTIMAL and r.objective >= best * (1 - 1e-4) - 1e-9
+    assert r.bound >= best - 1e-9 * abs(best)
