@@ -1,7 +1,8 @@
 """How well a latency model fitted on this machine predicts whole networks.
 
     python benchmarks/latency_fit.py [--runtime torch|onnxruntime] [--grid default] [--min-samples 15]
-                                     [--solvers auto] [--json OUT] [--out MODEL.json]
+                                     [--solvers auto] [--json OUT] [--out MODEL.json] [--samples SAMPLES.json]
+    python benchmarks/latency_fit.py --offline MODEL.json --samples SAMPLES.json
 
 1. Profiles this CPU (``latency.profile``, one thread, batch 1) and, all through the profile, times whole
    networks in between its shapes (one network every ``--every`` seconds, round robin), so that the
@@ -21,6 +22,11 @@ Networks (all held out: the model is fitted on single ops and random calibration
 released structures (``deepmad_pyomo/space/released``), the zoo (``registry.list_models()``) and six
 hand-written classic networks in the package's blocks (torchvision-like ResNet-18/34/50/101, with the max-pool
 folded into the stem's stride, and MobileNetV2/EfficientNet-like), 0.2-16 G MACs.
+
+``--samples`` keeps every network's timed passes (added to those already in the file, so runs accumulate);
+``--offline MODEL.json`` then measures nothing: it fits the model again from the op and calibration timings
+the model file keeps (``latency.refit``, with the fitting code as it is now) and compares it with the stored
+passes: a way to try a change of the model against many passes before measuring again.
 
 Targets: >= 95% of the networks within 10% of their measured latency; Spearman >= 0.9; a profile of at most
 5 minutes; a design made under a latency budget meets it when measured.
@@ -129,6 +135,52 @@ def low(v: list[float]) -> float:
     return L.Measurement(v).low
 
 
+def save_samples(path: str, timed: dict[str, Timed], model_path: str, runtime: str) -> None:
+    """Add each network's thread-CPU passes (ms) to ``path`` (a JSON file; created if missing)."""
+    from pathlib import Path
+
+    from deepmad_pyomo.fileio import atomic_write_json, read_json
+
+    d = read_json(Path(path), "samples file", "a file written by --samples") if Path(path).exists() else {}
+    if d.get("runtime", runtime) != runtime:
+        raise SystemExit(f"--samples {path} holds {d['runtime']} passes, not {runtime}: name another file")
+    d.update(runtime=runtime, models=d.get("models", []) + [model_path])
+    nets = d.setdefault("networks", {})
+    for n, t in timed.items():
+        nets.setdefault(n, []).extend(round(v, 4) for v in t.cpu)
+    atomic_write_json(path, d)
+
+
+def offline(model_path: str, samples_path: str, archs: dict[str, Architecture], kinds: dict[str, str]) -> int:
+    """Fit ``model_path`` again from the timings it keeps and compare it with the stored network passes."""
+    from pathlib import Path
+
+    from deepmad_pyomo.fileio import read_json
+
+    model = L.refit(L.load(model_path))
+    stored = read_json(Path(samples_path), "samples file", "a file written by --samples")["networks"]
+    rows = []
+    for n, a in archs.items():
+        if stored.get(n):
+            pred, meas = L.predict_ms(model, a), low(stored[n])
+            rows.append((n, kinds[n], network_terms(a.blocks, a.resolution, a.num_classes).macs / 1e9, pred, meas,
+                         iqr_rel(stored[n]), len(stored[n])))
+    if not rows:
+        raise SystemExit(f"no passes of these networks in {samples_path}")
+    w = max(len(r[0]) for r in rows)
+    print(f"{model.describe()}, fitted again from the timings it keeps\n")
+    print(f"{'network':<{w}} {'kind':<9} {'GMACs':>6} {'predicted':>10} {'measured':>10} {'IQR/med':>8} {'passes':>6} "
+          f"{'error':>7}")
+    for n, kind, g, pred, meas, iqr, k in rows:
+        print(f"{n:<{w}} {kind:<9} {g:>6.2f} {pred:>8.1f}ms {meas:>8.1f}ms {100 * iqr:>7.1f}% {k:>6} "
+              f"{100 * (pred / meas - 1):>+6.1f}%")
+    errs = [abs(r[3] / r[4] - 1) for r in rows]
+    within = sum(e <= TARGET_REL_ERR for e in errs)
+    print(f"\nwithin 10% of the stored passes' 10th percentile: {within}/{len(rows)} = {100 * within / len(rows):.1f}%"
+          f"   max |error| {100 * max(errs):.1f}%   Spearman {spearman([r[3] for r in rows], [r[4] for r in rows]):.3f}")
+    return 0
+
+
 def design_check(model: L.LatencyModel, model_path: str, preset_name: str, share: float, solvers: list[str],
                  time_limit: float, rounds: int, margin: float = 0.0) -> list[dict[str, Any]]:
     """Design ``preset_name`` with its latency budget at ``share`` of the released structure's prediction
@@ -198,7 +250,14 @@ def main() -> int:
                          "measured only when the model errs on the safe side)")
     ap.add_argument("--out", default=None, help="keep the fitted model here")
     ap.add_argument("--json", default=None, help="write every figure here")
+    ap.add_argument("--samples", default=None, metavar="SAMPLES.json",
+                    help="add every network's timed passes to this file (runs accumulate); with --offline, read them")
+    ap.add_argument("--offline", default=None, metavar="MODEL.json",
+                    help="measure nothing: fit MODEL.json again from the timings it keeps and compare it with the "
+                         "passes in --samples")
     args = ap.parse_args()
+    if args.offline and not args.samples:
+        ap.error("--offline needs --samples SAMPLES.json (a file written by --samples)")
 
     t_start = time.perf_counter()
     L.tune_malloc()
@@ -214,6 +273,8 @@ def main() -> int:
     archs.update({n: a for _, n, a in zoo_archs})
     archs.update(reference_networks())
     kinds = {n: "released" if n in registry.RELEASED else "reference" if n.startswith("ref:") else "zoo" for n in archs}
+    if args.offline:
+        return offline(args.offline, args.samples, archs, kinds)
     timed = {n: Timed(a, args.runtime) for n, a in archs.items()}
     cycle = itertools.cycle(list(timed))
 
@@ -233,6 +294,8 @@ def main() -> int:
         for t in timed.values():
             if len(t.cpu) < args.min_samples:
                 t.run(2, 1)
+    if args.samples:
+        save_samples(args.samples, timed, model_path, args.runtime)
 
     rows = []
     for n, t in timed.items():

@@ -25,7 +25,7 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
     lsub = p.add_subparsers(dest="latency_command", metavar="ACTION", required=True)
     pp = lsub.add_parser("profile", help="time the ops on this device and fit a latency model",
                          description="Time convolutions, BatchNorm, activations, adds, pools, SE gates, classifiers "
-                         "and small whole networks over a grid of shapes (warm-up, repeats in several shuffled "
+                         "and random whole networks over a grid of shapes (warm-up, repeats in several shuffled "
                          "passes, medians), fit a model per op type and report its error on held-out shapes.")
     add_output(pp, "--out", Output.FILE, required=True, metavar="MODEL.json", help="write the model here (atomically)")
     pp.add_argument("--device", default="cpu", choices=DEVICES, help="where to run (default cpu)")
@@ -36,7 +36,7 @@ def add_latency_parser(sub: argparse._SubParsersAction) -> None:
                     help="intra-op threads on the CPU (default 1: the stable setting on a shared machine)")
     pp.add_argument("--batch", type=int, default=1, metavar="B", help="batch size (default 1)")
     pp.add_argument("--grid", default="default", choices=GRIDS,
-                    help="shapes to time: default (~470 and 36 small networks: about a minute on an idle core), "
+                    help="shapes to time: default (~430 op shapes and 48 networks: about a minute on an idle core), "
                          "small, tiny (seconds)")
     pp.add_argument("--passes", type=int, default=3, metavar="P", help="shuffled passes over the grid (default 3)")
     pp.add_argument("--repeats", type=int, default=5, metavar="R", help="timed samples per shape and pass (default 5)")

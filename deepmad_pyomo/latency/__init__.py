@@ -7,13 +7,14 @@ Four parts:
    BatchNorm, ReLU, SiLU, the residual add, the shortcut's 2x2 average pool, the squeeze-excite gate, the
    classifier) over a grid of shapes on this device, with warm-up, many repeats in several interleaved
    passes, and keeps the median.
-   It also runs a few random whole networks of every family, to calibrate what the ops cost inside a
-   network rather than alone, and what each block's modules cost beyond their ops.
+   It also runs random whole networks of every family, to calibrate what the ops cost inside a network
+   rather than alone.
 2. **Fitting** (:func:`fit`, :mod:`.fit`): per op type a linear model in algebraic features of the shape,
    ``ms = sum_f coef[op][f] * feature_f``, by non-negative least squares on relative errors (non-negative
-   coefficients keep the latency monotone in every width and depth); then, on the calibration networks, per block family a ``scale`` of its ops and a
-   ``block`` cost. A quarter of the shapes of every op and of the calibration networks is held out; the
-   model file reports the fit's error on them, and how noisy the measurements were.
+   coefficients keep the latency monotone in every width and depth); then, on the calibration networks, per block
+   family a ``scale`` of its ops, and ``network.call``, what every op call costs in a network beyond what it
+   cost alone (docs/latency.md: the terms and why). A quarter of the shapes of every op and of the calibration
+   networks is held out; the model file reports the fit's error on them, and how noisy the measurements were.
 3. **Prediction** (:mod:`.ops`, :mod:`.model`): :func:`inner_block_terms` lists the ops of one block and
    their features. It iterates the ``Conv`` records of :func:`deepmad_pyomo.space.metrics.inner_block`, and :func:`network_latency` sums
    blocks as :func:`deepmad_pyomo.space.metrics.block_totals` does (a super-block costs its first block plus

@@ -112,7 +112,7 @@ def _split(shapes: list[OpShape], holdout: float, rng: random.Random) -> tuple[l
     return shapes[n_test:], shapes[:n_test]
 
 
-PRIOR_SCALE, PRIOR_BLOCK = 1.0, 0.3  # per unit of scale, per ms of a block's cost
+PRIOR_SCALE = 1.0  # weight of the prior scale_f = 1, about one network's
 
 
 def fit(medians: dict[OpShape, float], batch: int, holdout: float = 0.25, seed: int = 0
@@ -121,11 +121,11 @@ def fit(medians: dict[OpShape, float], batch: int, holdout: float = 0.25, seed: 
     calibration networks) is kept apart and the errors on it are reported.
 
     1. Per op type, the coefficients minimising the squared relative error on its training shapes.
-    2. On the calibration networks, per block family ``f`` (the stem and head are ``conv``), ``measured ~
-       sum_f (scale_f * what the ops of its family-f blocks predict + block_f * its family-f blocks) +
-       classifier``: ops run somewhat slower in a network than alone (caches, dispatch), and every block
-       costs its modules' Python. Weak priors (``scale`` near 1, ``block`` near 0 ms) keep a small
-       calibration set from over-fitting."""
+    2. On the calibration networks, ``measured ~ sum_f scale_f * (what the ops of its family-f blocks
+       predict) + call * (its op calls) + classifier`` (the stem and head are family ``conv``): ops run
+       somewhat slower in a network than alone (caches), and every op call costs some framework time in a
+       network that it did not alone (docs/latency.md). A weak prior (``scale`` near 1) keeps the scale of a
+       family the calibration networks rarely show from running off."""
     rng = random.Random(seed)
     coef: dict[str, dict[str, float]] = {}
     report: dict[str, Any] = {"objective": "min sum ((predicted - measured) / measured)^2, coefficients >= 0",
@@ -156,26 +156,23 @@ def fit(medians: dict[OpShape, float], batch: int, holdout: float = 0.25, seed: 
     nf = len(FAMILIES)
     X, y = [], []
     for s in train:
-        ops, counts, head = feats[s]
-        X.append([ops[f] / medians[s] for f in FAMILIES] + [counts[f] / medians[s] for f in FAMILIES])
+        ops, n_calls, head = feats[s]
+        X.append([ops[f] / medians[s] for f in FAMILIES] + [n_calls / medians[s]])
         y.append(1.0 - head / medians[s])
-    # weak priors, each worth about one network: scales near 1, block costs near 0 ms
-    for i in range(nf):
-        X.append([PRIOR_SCALE if k == i else 0.0 for k in range(2 * nf)])
+    for i in range(nf):  # weak priors, each worth about one network: scales near 1
+        X.append([PRIOR_SCALE if k == i else 0.0 for k in range(nf + 1)])
         y.append(PRIOR_SCALE)
-        X.append([PRIOR_BLOCK if k == nf + i else 0.0 for k in range(2 * nf)])
-        y.append(0.0)
     x = nnls(X, y)
     coef_ops = coef
-    coef = {**coef, "scale": dict(zip(FAMILIES, x[:nf])), "block": dict(zip(FAMILIES, x[nf:]))}
+    coef = {**coef, "scale": dict(zip(FAMILIES, x[:nf])), "network": {"call": x[nf]}}
 
     def net_err(ss: list[OpShape], c: dict[str, dict[str, float]]) -> list[float]:
         return [predict_ms(LatencyModel(c, {"batch": batch}), s.arch()) / medians[s] - 1 for s in ss]
 
-    plain = {**coef_ops, "scale": {f: 1.0 for f in FAMILIES}, "block": {f: 0.0 for f in FAMILIES}}
+    plain = {**coef_ops, "scale": {f: 1.0 for f in FAMILIES}, "network": {"call": 0.0}}
     e_test = net_err(test, coef)
     report["networks"] = {
-        "calibration": "measured ~ sum_f (scale_f * ops of family-f blocks + block_f * family-f blocks) + classifier",
+        "calibration": "measured ~ sum_f scale_f * ops of family-f blocks + call * op calls + classifier",
         "train_networks": len(train), "heldout_networks": len(test),
         **_err_stats("train", net_err(train, coef)), **_err_stats("heldout", e_test),
         **_err_stats("ops_only_heldout", net_err(test, plain)),

@@ -93,17 +93,17 @@ class OpShape:
 
 
 def network_features(arch: Any, coef: dict[str, dict[str, float]], batch: int
-                     ) -> tuple[dict[str, float], dict[str, int], float]:
-    """What a calibration network is fitted on: per block family, the latency its ops predict and how
-    many blocks it runs; and the classifier's predicted latency."""
-    ops_only = {**coef, "scale": {}, "block": {}}
+                     ) -> tuple[dict[str, float], float, float]:
+    """What a calibration network is fitted on: per block family, the latency its ops predict; how many op
+    calls the network makes (its classifier's included); and the classifier's predicted latency."""
+    ops_only = {op: c for op, c in coef.items() if op in OPS}
     ops = {f: 0.0 for f in FAMILIES}
-    counts = {f: 0 for f in FAMILIES}
     _, per = network_latency(ops_only, arch.blocks, arch.resolution, arch.num_classes, batch)
     for b, v in zip(arch.blocks, per):
         ops[b.type] += float(v)
-        counts[b.type] += b.L if b.type != "conv" else 1
-    return ops, counts, float(per[-1])
+    n_calls = network_latency({**{op: {} for op in OPS}, "network": {"call": 1.0}}, arch.blocks, arch.resolution,
+                              arch.num_classes, batch)[0]
+    return ops, float(n_calls), float(per[-1])
 
 
 COLD_BYTES = 64 << 20  # twice a large last-level cache
@@ -198,7 +198,7 @@ def _make_op(shape: OpShape, device: str, batch: int, runtime: str = "torch", th
 
 GRIDS = ("default", "small", "tiny")
 GRID_COUNTS = {"conv": 110, "conv1x1": 100, "dwconv": 60, "bn": 30, "relu": 25, "silu": 25, "add": 25,
-               "avgpool": 20, "se": 25, "classifier": 12, "network": 36}
+               "avgpool": 20, "se": 25, "classifier": 12, "network": 48}
 _SIDES = (112, 56, 28, 14, 7)
 
 
@@ -211,27 +211,25 @@ def _width(rng: random.Random, lo: int, hi: int, step: int = 8) -> int:
     return max(1, int(round(v)))
 
 
-def _draw_network(rng: random.Random, size: str = "regular") -> OpShape:
-    """A random network of one family (stem, super-blocks, maybe a 1x1 head), for calibration. ``regular``:
-    224-160 pixels, widths, bottleneck ratios, depths and kernels across the ranges of DeepMAD's and the
-    classic designs; ``small``: 32-64 pixels and narrow, so that what blocks cost beyond their ops stands
-    out; ``tiny``: the smallest, for tests."""
+def _draw_network(rng: random.Random, tiny: bool = False) -> OpShape:
+    """A random network of one family (stem, super-blocks, maybe a 1x1 head), for calibration: 224-160 pixels,
+    widths, bottleneck ratios, depths and kernels across the ranges of DeepMAD's and the classic designs
+    (``tiny``: the smallest, for tests). None is small: at 32-64 pixels most ops run on maps smaller than any
+    profiled shape, and what the op table predicts there is no guide to what a block costs beyond its ops
+    (docs/latency.md)."""
     fam = rng.choice(SUPER_FAMILIES)
-    tiny, small = size == "tiny", size == "small"
-    res = 32 if tiny else rng.choice((32, 64)) if small else rng.choice((224, 224, 192, 160))
-    n_sb = 2 if tiny else rng.randint(2, 4) if small else rng.randint(3, 5)
-    w = _width(rng, 8, 24) if tiny or small else _width(rng, 16, 80)
+    res = 32 if tiny else rng.choice((224, 224, 192, 160))
+    n_sb = 2 if tiny else rng.randint(3, 5)
+    w = _width(rng, 8, 24) if tiny else _width(rng, 16, 80)
     blocks: list[BlockTuple] = [("conv", 3, w, 3 if tiny else rng.choice((3, 3, 5, 7)), 2, 0, 1)]
     strides = [2] * min(n_sb, 4) + [1] * (n_sb - min(n_sb, 4))
     if rng.random() < 0.5:
         rng.shuffle(strides)
-    if small:
-        strides = [1 if res >> (i + 2) < 2 else s for i, s in enumerate(strides)]
     for i in range(n_sb):
-        out = max(8, int(round(w * rng.uniform(1.0, 2.6 if not small else 1.6) / 8)) * 8)
+        out = max(8, int(round(w * rng.uniform(1.0, 2.6) / 8)) * 8)
         lo, hi = {"k1kxk1": (0.08, 0.5), "kxkx": (0.25, 1.25)}.get(fam, (1.5, 6.0))
         btn = max(8, int(round((out if fam in ("k1kxk1", "kxkx") else w) * rng.uniform(lo, hi) / 8)) * 8)
-        depth = 1 if tiny else rng.randint(1, 4) if not small else rng.randint(1, 6)
+        depth = 1 if tiny else rng.randint(1, 4)
         blocks.append((fam, w, out, rng.choice((3, 5, 7)) if not tiny else 3, strides[i], btn, depth))
         w = out
     if fam in DW_TYPES and rng.random() < 0.6:
@@ -264,7 +262,7 @@ def _draw(op: str, rng: random.Random) -> OpShape:
 
 def default_grid(size: str = "default", seed: int = 0) -> list[OpShape]:
     """Shapes to profile, drawn (seeded) from the ranges the block families use at 224x224 and below, and
-    calibration networks: ``default`` (~470), ``small`` (~30% of them) or ``tiny`` (a few small ones per op,
+    calibration networks: ``default`` (~480), ``small`` (~30% of them) or ``tiny`` (a few small ones per op,
     for tests)."""
     if size not in GRIDS:
         raise DesignError("grid", f"unknown grid {size!r}", ", ".join(GRIDS))
@@ -278,14 +276,13 @@ def default_grid(size: str = "default", seed: int = 0) -> list[OpShape]:
         tries = 0
         while len(shapes) < n and tries < 200 * n:
             tries += 1
-            if op == "network":  # a third of them small (what a block costs beyond its ops stands out)
-                kind = "tiny" if size == "tiny" else "small" if len(shapes) < n // 3 else "regular"
-                sh = _draw_network(rng, kind)
+            if op == "network":
+                sh = _draw_network(rng, tiny=size == "tiny")
                 try:
                     macs = metrics.network_terms(sh.arch().blocks, sh.r, 1000).macs
                 except DesignError:  # too many stride-2 blocks for the resolution
                     continue
-                if kind == "regular" and not 5e7 <= macs <= 2.5e9:
+                if size != "tiny" and not 5e7 <= macs <= 2.5e9:
                     continue
                 shapes.add(sh)
                 continue

@@ -16,6 +16,7 @@ from .ops import (
     FORMAT,
     GROUPS,
     MALLOC_MODES,
+    OLD_FORMATS,
     RUNTIMES,
     network_latency,
 )
@@ -86,6 +87,9 @@ def validate(d: Any, where: str = "latency model") -> None:
     """Raise :class:`DesignError` naming the first field of a latency model (a dict) that is wrong."""
     if not isinstance(d, dict):
         raise DesignError(where, f"expected a JSON object, got {type(d).__name__}", _HINT)
+    if d.get("format") in OLD_FORMATS:
+        raise DesignError(f"{where}: format", f"{d['format']} is an older latency model (per-family block costs, "
+                          "no per-call cost)", f"{FORMAT}: profile again with 'deepmad latency profile --out'")
     if d.get("format") != FORMAT:
         raise DesignError(f"{where}: format", f"unknown format {d.get('format')!r}", FORMAT)
     w = d.get("measured_with")

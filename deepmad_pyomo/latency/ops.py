@@ -12,7 +12,8 @@ from ..errors import DesignError
 from ..space import metrics
 from ..space.families import BLOCK_TYPES, DEPTHWISE, RESNET_LIKE, BlockType
 
-FORMAT = "deepmad-pyomo/latency-model-v1"
+FORMAT = "deepmad-pyomo/latency-model-v2"
+OLD_FORMATS = ("deepmad-pyomo/latency-model-v1",)  # per-family block costs instead of the per-call cost
 DEVICES = ("cpu", "cuda")
 CLOCKS = ("thread_cpu", "wall")  # what a latency is timed on: the calling thread's CPU time, or wall time
 MALLOC_MODES = ("tuned", "system")  # the CPU allocator while measuring (see measure.tune_malloc)
@@ -20,7 +21,7 @@ RUNTIMES = ("torch", "onnxruntime")  # what runs the ops and networks: torch eag
 FAMILIES = BLOCK_TYPES
 DW_TYPES = tuple(sorted(DEPTHWISE))
 
-# Op types and the features each is fitted on (all in millions, except calls and block counts).
+# Op types and the features each is fitted on (all in millions, except calls).
 OPS: dict[str, tuple[str, ...]] = {
     "conv": ("macs", "in", "out", "weights", "calls"),      # a k x k conv (groups=1, k > 1): blocks, stem
     "conv1x1": ("macs", "in", "out", "weights", "calls"),   # 1x1 convs: in blocks, shortcuts, a 1x1 head
@@ -33,10 +34,10 @@ OPS: dict[str, tuple[str, ...]] = {
     "se": ("elems", "macs", "calls"),                       # squeeze-excite gate including the product
     "classifier": ("elems", "macs", "calls"),               # global pool, flatten, linear
 }
-# Calibrated on whole networks (see :func:`fit`), per block family (stem and head: ``conv``): ``scale``
-# multiplies the ops of a block, ``block`` (ms) is what a block's modules cost beyond their ops.
-BLOCK_GROUPS = ("scale", "block")
-GROUPS: dict[str, tuple[str, ...]] = {**OPS, **{g: FAMILIES for g in BLOCK_GROUPS}}
+# Calibrated on whole networks (see :func:`fit`): per block family (stem and head: ``conv``) a ``scale`` of the
+# ops of its blocks, and ``network.call`` (ms), what every op call costs inside a network beyond what it cost
+# alone (docs/latency.md).
+GROUPS: dict[str, tuple[str, ...]] = {**OPS, "scale": FAMILIES, "network": ("call",)}
 FEATURE_DOC = {
     "macs": "multiply-accumulates / 1e6 (times the batch)",
     "in": "input activation elements / 1e6 (times the batch)",
@@ -45,7 +46,7 @@ FEATURE_DOC = {
     "weights": "weight elements / 1e6",
     "calls": "1 per call",
     "scale": "multiplier of the ops of a block of each family (stem/head: conv)",
-    "block": "ms per block of each family, beyond its ops",
+    "call": "ms per op call inside a network, beyond what the op costs alone",
 }
 _M = 1e-6
 
@@ -199,11 +200,21 @@ def cost(coef: dict[str, dict[str, float]], terms: Iterable[Term]) -> Any:
     return total
 
 
+def calls(terms: Iterable[Term]) -> Any:
+    """How many op calls the terms make (a number, or a Pyomo expression where an op is optional)."""
+    total: Any = 0
+    for _, feats in terms:
+        total = total + feats["calls"]
+    return total
+
+
 def block_latency(coef: dict[str, dict[str, float]], b: Any, r_in: float, first: bool, batch: int = 1,
                   kernels: Sequence[int] | None = None) -> Any:
-    """Latency (ms) of one block: its family's ``scale`` times its ops, plus its ``block`` cost."""
-    ops = cost(coef, inner_block_terms(b, r_in, first, batch, kernels))
-    return coef["scale"].get(b.type, 1.0) * ops + coef["block"].get(b.type, 0.0)
+    """Latency (ms) of one block: its family's ``scale`` times its ops, plus ``network.call`` per op call."""
+    terms = inner_block_terms(b, r_in, first, batch, kernels)
+    out = coef.get("scale", {}).get(b.type, 1.0) * cost(coef, terms)
+    call = coef.get("network", {}).get("call", 0.0)
+    return out + call * calls(terms) if call else out
 
 
 def network_latency(coef: dict[str, dict[str, float]], blocks: Sequence[Any], resolution: float,
@@ -234,6 +245,7 @@ def network_latency(coef: dict[str, dict[str, float]], blocks: Sequence[Any], re
                 memo.clear()
             memo[key] = per_block[-1]
         r = r_out
-    head = cost(coef, [("classifier", classifier_features(blocks[-1].c_out, r, num_classes, batch))])
+    head_terms = [("classifier", classifier_features(blocks[-1].c_out, r, num_classes, batch))]
+    head = cost(coef, head_terms) + coef.get("network", {}).get("call", 0.0) * calls(head_terms)
     return sum(per_block) + head, per_block + [head]
 

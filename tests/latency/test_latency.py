@@ -39,7 +39,7 @@ def synthetic_model() -> L.LatencyModel:
     coef = {op: {f: 0.01 * (i + 1) + 0.003 * j for j, f in enumerate(feats)}
             for i, (op, feats) in enumerate(OPS.items())}
     coef["scale"] = {f: 1.0 + 0.05 * i for i, f in enumerate(ops.FAMILIES)}
-    coef["block"] = {f: 0.02 * (i + 1) for i, f in enumerate(ops.FAMILIES)}
+    coef["network"] = {"call": 0.02}
     return L.LatencyModel(coef, {"device": "cpu", "threads": 1, "batch": 1, "torch": "test", "clock": "thread_cpu",
                                  "malloc": "tuned"})
 
@@ -127,6 +127,7 @@ def _bad(mutate):
 
 MALFORMED = [
     (lambda d: d.update(format="other"), "format"),
+    (lambda d: d.update(format="deepmad-pyomo/latency-model-v1"), "format"),
     (lambda d: d.pop("measured_with"), "measured_with"),
     (lambda d: d["measured_with"].pop("device"), "measured_with.device"),
     (lambda d: d["measured_with"].update(device="tpu"), "measured_with.device"),
@@ -142,6 +143,8 @@ MALFORMED = [
     (lambda d: d["coefficients"]["bn"].update(elems=float("nan")), "coefficients.bn.elems"),
     (lambda d: d["coefficients"]["se"].update(calls="fast"), "coefficients.se.calls"),
     (lambda d: d["coefficients"].update(scale=3), "coefficients.scale"),
+    (lambda d: d["coefficients"].pop("network"), "coefficients.network"),
+    (lambda d: d["coefficients"].update(block={"conv": 0.1}), "coefficients.block"),
     (lambda d: d.update(samples={}), "samples"),
 ]
 
@@ -197,6 +200,30 @@ def test_super_block_is_first_plus_repeats():
     repeat = block_latency(model.coefficients, b, 16, False)
     assert per[1] == pytest.approx(first + 2 * repeat)
     assert sum(per) == pytest.approx(L.predict_ms(model, a))
+
+
+def test_every_op_call_costs_the_network_call_cost():
+    """conv stem (3 ops) + a k1kxk1 super-block of 2 (13 ops with the strided projection, 10) + one of 3
+    (13 + 2 * 10) + the classifier (1): 60 op calls."""
+    model = synthetic_model()
+    a = arch("k1kxk1")
+    without = L.LatencyModel({**model.coefficients, "network": {"call": 0.0}}, model.measured_with)
+    assert L.predict_ms(model, a) - L.predict_ms(without, a) == pytest.approx(0.02 * 60)
+
+
+def test_fit_recovers_a_planted_model():
+    """Medians made by a known model (every family's scale 1, 0.03 ms per op call): the fit finds it again."""
+    from deepmad_pyomo.latency.fit import fit
+
+    planted = synthetic_model().coefficients
+    planted = {**planted, "scale": {f: 1.0 for f in ops.FAMILIES}, "network": {"call": 0.03}}
+    model = L.LatencyModel(planted, {"batch": 1})
+    medians = {s: (L.predict_ms(model, s.arch()) if s.op == "network" else ops.cost(planted, s.terms(1)))
+               for s in default_grid("small")}
+    coef, report = fit(medians, 1)
+    assert coef["network"]["call"] == pytest.approx(0.03, rel=1e-6)
+    assert all(v == pytest.approx(1.0, rel=1e-6) for v in coef["scale"].values())
+    assert report["networks"]["heldout_median_abs_rel_err"] < 1e-6
 
 
 def test_pointwise_indicator_exact_on_the_kernel_choices():
