@@ -403,3 +403,15 @@ def test_design_result_json_round_trips_with_its_typed_fields() -> None:
                                                            "violations": ["flops over budget"]}],
                                              "smallest_budgets": {}}
     assert DesignResult.from_dict(rejected.to_dict()) == rejected
+
+
+def test_evolution_never_draws_a_bottleneck_wider_than_the_limit():
+    """imagenet k1dwsek1-16g-224: six times the widest output is above MAX_WIDTH; the drawn btn stays within it."""
+    from deepmad_pyomo.batch.suites import load_suite
+    from deepmad_pyomo.space.limits import MAX_WIDTH
+
+    p = {q.name: q for q in load_suite("imagenet")}["k1dwsek1-16g-224"]
+    space = evolution.Space(p)
+    for sp in p.specs:
+        if hasattr(sp, "btn_ratio") and sp.btn_ratio:
+            assert space.btn_range(sp, sp.out[1])[1] <= MAX_WIDTH.most

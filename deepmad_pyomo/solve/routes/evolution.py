@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from ...space.arch import Architecture, Block
+from ...space.limits import MAX_WIDTH
 from ...space.metrics import evaluate
 from ...space.problem import ConvSpec, DesignProblem, SuperBlockSpec
 from ...version import __version__
@@ -58,7 +59,7 @@ class Space:
         return self.step * math.ceil(lo / self.step), self.step * (hi // self.step)
 
     def btn_range(self, sp: SuperBlockSpec, out: int) -> tuple[int, int]:
-        lo, hi = sp.btn or (1, 10 ** 9)
+        lo, hi = sp.btn or (1, MAX_WIDTH.most)  # no block is wider than the limit
         if sp.btn_ratio:
             lo, hi = max(lo, math.ceil(sp.btn_ratio[0] * out - 1e-9)), min(hi, math.floor(sp.btn_ratio[1] * out + 1e-9))
         lo = self.step * max(1, math.ceil(lo / self.step))
