@@ -33,6 +33,7 @@ from typing import Any, Iterator, Sequence
 
 from ..errors import DesignError
 from ..fileio import atomic_write_json, atomic_write_text, read_json
+from ..solve.options import check_gap
 from ..solve.prices import RELAXATIONS, Certified, Constraint, certified_price
 from ..solve.registry import CERTIFY
 from ..solve.results import Status
@@ -52,6 +53,7 @@ from .pareto import (
     Sweep,
     certified_point,
     initial_grid,
+    measured_as,
     point_key,
     released_points,
 )
@@ -290,8 +292,7 @@ def pareto_grid(problem: DesignProblem, grid: GridSweep, out: str | Path, *, tim
                 command: str | None = None) -> GridResult:
     """The certified grid of ``problem`` over ``grid``'s two budgets under ``out`` (resuming what is there)."""
     check_time_limit(time_limit)
-    if not 0 <= gap < 1:
-        raise DesignError("--gap", f"{gap} out of range", "0 <= gap < 1")
+    check_gap(gap)
     out = Path(out)
     t0 = time.perf_counter()
     rounds = reused = solved = 0
@@ -336,10 +337,6 @@ def _csv(result: GridResult) -> str:
             d[f"{tag}_low"], d[f"{tag}_high"] = p["gain_low"], p["gain_high"]
         w.writerow(d)
     return buf.getvalue()
-
-
-def measured_as(problem: DesignProblem, budget: str) -> str:
-    return "predicted latency (ms)" if budget == "latency_ms" else problem.budget_metric(budget)
 
 
 def write_grid(result: GridResult, problem: DesignProblem, command: str | None, figure: bool) -> list[Path]:

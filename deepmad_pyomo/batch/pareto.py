@@ -43,6 +43,7 @@ from typing import Any, Iterator, Sequence
 from ..enums import StrEnum
 from ..errors import DesignError
 from ..fileio import atomic_write_json, atomic_write_text, read_json_or_none
+from ..solve.options import check_gap
 from ..solve.prices import (
     RELAXATIONS,
     CertifiedPoint,
@@ -470,8 +471,7 @@ def pareto(problem: DesignProblem, sweep: Sweep, out: str | Path, *, points: int
     for name, v, least in (("points", points, 2), ("initial", initial, 2), ("per_round", per_round, 1)):
         if not (isinstance(v, int) and v >= least):
             raise DesignError(f"--{name.replace('_', '-')}", f"{v!r} is not an integer >= {least}")
-    if not 0 <= gap < 1:
-        raise DesignError("--gap", f"{gap} out of range", "0 <= gap < 1")
+    check_gap(gap)
     out = Path(out)
     t0 = time.perf_counter()
     rounds = reused = solved = 0
@@ -495,7 +495,7 @@ def write_outputs(result: ParetoResult, problem: DesignProblem, command: str | N
     out = result.out
     atomic_write_text(out / "front.csv", _csv(result.front))
     data = result.to_dict() | {"problem": plain_problem(problem), "command": command,
-                               "measured_as": _measured_as(problem, result.sweep.budget)}
+                               "measured_as": measured_as(problem, result.sweep.budget.value)}
     data.pop("files")
     atomic_write_json(out / "front.json", data)
     files = [out / "front.csv", out / "front.json"]
@@ -503,15 +503,16 @@ def write_outputs(result: ParetoResult, problem: DesignProblem, command: str | N
         from .plots import pareto_plot
 
         files += pareto_plot(result.to_dict()["front"], result.released, result.sweep.budget.value,
-                             _measured_as(problem, result.sweep.budget), problem.name, out / "front")
+                             measured_as(problem, result.sweep.budget.value), problem.name, out / "front")
     return files
 
 
-def _measured_as(problem: DesignProblem, budget: SweepBudget) -> str:
-    return "predicted latency (ms)" if budget == SweepBudget.LATENCY else problem.budget_metric(budget.value)
+def measured_as(problem: DesignProblem, budget: str) -> str:
+    """What a swept budget is measured as (the problem's metric, or the predicted latency)."""
+    return "predicted latency (ms)" if budget == SweepBudget.LATENCY.value else problem.budget_metric(budget)
 
 
 __all__ = ["DEFAULT_INITIAL", "DEFAULT_PER_ROUND", "DEFAULT_POINTS", "DEFAULT_TIME_LIMIT", "POINTS", "Front",
            "FrontRow", "LazyClient", "ParetoResult", "Sweep", "SweepBudget", "assemble", "bends", "certified_point",
-           "initial_grid", "pareto", "parse_sweep", "point_key", "record_budgets", "refine",
+           "initial_grid", "measured_as", "pareto", "parse_sweep", "point_key", "record_budgets", "refine",
            "released_points", "rounded"]

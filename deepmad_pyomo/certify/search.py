@@ -137,7 +137,7 @@ class Search:
         self.say, self.on_incumbent = say, on_incumbent
         self.incumbent, self.inc_obj, self.source = incumbent, inc_obj, source
         root = relaxation_of(problem).root()  # compiled here, before the workers fork: they inherit it
-        self.cutoff = self._cutoff_of(inc_obj)
+        self.cutoff = cutoff_of(inc_obj, gap)
         self.open = [NodeRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=self.cutoff)]
         self.tree: list[NodeRecord] = []
         self.exact_jobs: list[tuple[NodeRecord, Wait]] = []
@@ -146,9 +146,6 @@ class Search:
         self.scopes: dict[str, NodeRecord] = {"": self.open[0]}  # scope -> the node whose box it is
         self.rounds = 0
         self.executor: Executor | None = None
-
-    def _cutoff_of(self, objective: float) -> float | None:
-        return cutoff_of(objective, self.gap)
 
     def run(self, executor: Executor) -> None:
         """Rounds until nothing is open or the time limit; then what finished of the exact solves."""
@@ -265,7 +262,7 @@ class Search:
 
     def _raise_cutoff(self) -> None:
         """After a settle: the open nodes close against a better incumbent."""
-        cutoff = self._cutoff_of(self.inc_obj)
+        cutoff = cutoff_of(self.inc_obj, self.gap)
         if cutoff is not None and (self.cutoff is None or cutoff > self.cutoff):
             self.cutoff = cutoff
             for rec in self.open:

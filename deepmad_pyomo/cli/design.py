@@ -82,6 +82,7 @@ def add_design_parser(sub: argparse._SubParsersAction) -> None:
 
 def _check_arguments(args: argparse.Namespace) -> None:
     from ..solve import profiles
+    from ..solve.options import check_gap
     from ..solve.registry import parse
 
     if args.certify:
@@ -94,8 +95,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
         if args.profile not in profiles.names(route.name):
             raise DesignError("--profile", f"{route.name} has no profile {args.profile!r}",
                               ", ".join(profiles.names(route.name)))
-    if not 0 <= args.gap < 1:
-        raise DesignError("--gap", f"{args.gap} out of range", "0 <= gap < 1")
+    check_gap(args.gap)
     if args.scheduler and args.solver != CERTIFY:
         raise DesignError("--scheduler", "only the certify route runs on a Dask cluster",
                           "drop --solver, or use 'deepmad compare/zoo --scheduler' for many designs")

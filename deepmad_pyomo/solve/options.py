@@ -61,3 +61,9 @@ def _is_number(x: Any) -> bool:
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, Integral) and not isinstance(x, bool)
+
+
+def check_gap(gap: float) -> None:
+    """A gap a user asks for: relative, in [0, 1); else a :class:`DesignError` naming ``--gap``."""
+    if not 0 <= gap < 1:
+        raise DesignError("--gap", f"{gap} out of range", "0 <= gap < 1")
