@@ -103,6 +103,7 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
             rec.wall_s = time.perf_counter() - t
             return rec
         widths, rec.pruned = list(tight.widths), True
+        rec.widths = widths  # what a halving splits when SCIP reaches its node limit
     m = build_pyomo_model(problem, FormulationOptions(formulation="natural", cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
     _restrict(m, rec, widths, btns, problem.width_step)

@@ -131,3 +131,23 @@ def test_exact_solves_raise_the_cutoff_from_a_poor_incumbent():
     assert exact and max(b["cutoff"] for b in exact) > tree[0]["cutoff"]
     assert r.status == Status.OPTIMAL and r.objective >= best * (1 - 1e-4) - 1e-9
     assert r.bound >= best - 1e-9 * abs(best)
+
+
+
+def test_an_exact_solve_keeps_its_tightened_widths_for_a_halving():
+    """An exact solve records the width ranges its tightening left (what a halving then splits); the optimum
+    of its depth vector lies inside them."""
+    from deepmad_pyomo.certify.bounds import relaxation_of, solve_exact
+    from deepmad_pyomo.certify.tree import NodeRecord
+
+    p = tiny_problem("paper")
+    best, arch = optimum(p)
+    root = relaxation_of(p).root()
+    depths = [(b.L, b.L) for b in arch.blocks if b.type != "conv"]
+    rec = NodeRecord("r.x", depths, list(root.widths), list(root.kernels), cutoff=best * (1 - 1e-3), solver="scip")
+    solve_exact(p, rec, time_limit=30)
+    assert rec.pruned and rec.widths != list(root.widths)
+    assert all(a <= lo <= hi <= b for (lo, hi), (a, b) in zip(rec.widths, root.widths))
+    assert all(lo <= blk.c_out <= hi for (lo, hi), blk in zip(rec.widths, arch.blocks))
+    assert rec.status == NodeStatus.EXACT and rec.objective >= best - 1e-9 * abs(best)
+
