@@ -6,7 +6,8 @@
    its convex relaxation (:mod:`deepmad_pyomo.mp.relaxation`: log-widths, perspective costs in real depths,
    McCormick envelopes of the stage entropies), solved by Ipopt in milliseconds (:mod:`.bounds`). A node
    whose bound does not exceed the cutoff closes. Otherwise its ranges are first tightened to what can
-   still reach the cutoff (OBBT on the same relaxation) and it is bounded again; if it still does not
+   still reach the cutoff (OBBT on the same relaxation: depths, widths, then the last stage's log-width
+   sum, which narrows its entropy envelope) and it is bounded again; if it still does not
    close, it is split on what accounts for most of its bound: a depth range (preferred), the width that
    sets a stage's entropy, or a kernel choice.
 3. A node of a single depth vector that its relaxation cannot close is solved exactly by SCIP (integer
@@ -15,7 +16,7 @@
    near the relaxation's point (SCIP with every width within 5% of it, a node limit); one above the cutoff
    raises that solve's cutoff (and its tightening). A better design found becomes the incumbent. When SCIP
    reaches its node limit with its bound still above the cutoff, the node is halved on its widest width
-   range, and the halves are bounded and solved in turn (each a *scope* of its own).
+   range as tightened, and the halves are bounded and solved in turn (each a *scope* of its own).
 4. Nodes of a round run in parallel and their results are merged in node order. Exact solves wait for a
    settle point (every few rounds, fixed by the round count, or when no node is open): there the running
    ones are settled in the order they were started, the cutoff rises to the best design, and the waiting

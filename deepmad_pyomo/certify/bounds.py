@@ -54,6 +54,7 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
         elif rec.pruned:
             node = tight
             rec.depths, rec.widths = [tuple(d) for d in node.depths], [tuple(w) for w in node.widths]
+            rec.sums = [tuple(r) for r in node.sums]
             ans = relax.solve(node, ans.x)
     rec.solver, rec.termination = "ipopt (convex relaxation)", ans.status
     rec.start = ans.x
@@ -103,7 +104,7 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
             rec.wall_s = time.perf_counter() - t
             return rec
         widths, rec.pruned = list(tight.widths), True
-        rec.widths = widths  # what a halving splits when SCIP reaches its node limit
+        rec.widths, rec.sums = widths, list(tight.sums)  # what a halving splits when SCIP reaches its node limit
     m = build_pyomo_model(problem, FormulationOptions(formulation="natural", cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
     _restrict(m, rec, widths, btns, problem.width_step)

@@ -41,6 +41,7 @@ class NodeRecord:
     depths: list[Range]
     widths: list[Range] = field(default_factory=list)
     kernels: list[tuple[int, ...]] = field(default_factory=list)
+    sums: list[tuple[float, float]] = field(default_factory=list)  # stage log-width sums' ranges (tightening)
     cutoff: float | None = None
     status: NodeStatus = NodeStatus.OPEN
     bound: float | None = None      # the relaxation's bound (exact nodes: SCIP's bound)
@@ -65,7 +66,7 @@ class NodeRecord:
     def node(self) -> Node:
         """Its part of the space, as the relaxation takes it."""
         return Node(tuple(map(tuple, self.depths)), tuple(map(tuple, self.widths)),  # type: ignore[arg-type]
-                    tuple(map(tuple, self.kernels)))
+                    tuple(map(tuple, self.kernels)), tuple(map(tuple, self.sums)))  # type: ignore[arg-type]
 
     @property
     def exact(self) -> bool:
@@ -79,17 +80,17 @@ class NodeRecord:
     def exact_child(self, scope_node: NodeRecord, cutoff: float | None) -> NodeRecord:
         """The exact solve of its depth vector over its scope's whole box."""
         return NodeRecord(self.id + ".x", list(self.depths), list(scope_node.widths), list(scope_node.kernels),
-                          cutoff=cutoff, solver="scip", scope=self.scope, parent=self.id)
+                          list(scope_node.sums), cutoff=cutoff, solver="scip", scope=self.scope, parent=self.id)
 
     def retry(self, cutoff: float | None) -> NodeRecord:
         """The same exact solve again (a node SCIP ran out of time on that cannot be split)."""
-        return NodeRecord(self.id + "'", list(self.depths), list(self.widths), list(self.kernels),
+        return NodeRecord(self.id + "'", list(self.depths), list(self.widths), list(self.kernels), list(self.sums),
                           cutoff=cutoff, solver="scip", scope=self.scope, parent=self.parent)
 
     def to_dict(self) -> dict[str, Any]:
         """Its JSON form (``details.box_tree``)."""
         d = asdict(self)
-        for key in ("architecture", "start", "parent"):
+        for key in ("architecture", "start", "parent", "sums"):
             d.pop(key)
         d["status"] = NodeStatus(self.status).value
         d["size"] = self.size
@@ -145,7 +146,8 @@ def children(rec: NodeRecord, step: int) -> list[NodeRecord]:
         parts, field_ = [ks[:cut], ks[cut:]], "kernels"
     out = []
     for n, part in enumerate(parts):
-        child = NodeRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), rec.cutoff,
+        child = NodeRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), list(rec.sums),
+                           rec.cutoff,
                            start=None if rec.exact else rec.start, scope=f"{rec.id}.{n}" if rec.exact else rec.scope,
                            parent=rec.id)
         getattr(child, field_)[i] = part

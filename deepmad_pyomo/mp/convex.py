@@ -11,7 +11,9 @@ node's bounds (a node of the certificate's branch and bound, see :mod:`.relaxati
   penalty ``exp(Var L)`` or ``exp(std L)`` is convex in real depths;
 - the only nonconvex terms, the stage entropies ``u_j S_j`` (``u_j = log(r_j^2 c_j)``), are replaced by
   McCormick's concave envelope over the node's ranges of ``u_j`` and ``S_j``; branching on the width
-  that sets ``u_j`` makes it exact;
+  that sets ``u_j`` makes it exact. ``S_j`` (linear, non-decreasing in every log-variable) ranges over its
+  values at the node's bounds, narrowed by the parameters ``slo``, ``shi`` where bound tightening found
+  tighter ones;
 - the SE width ``8 max(1, floor(btn / 32))`` is bounded below by ``8`` and by a chord of the concave
   ``(btn - 31) / 4`` in log space; the inverted residual's identity avg-pool (official FLOPs) is left
   out. Both only lower costs. Budgets it does not model (latency) only loosen it.
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import casadi as ca
+import numpy as np
 
 from ..space import metrics
 from ..space.families import Mode
@@ -45,18 +48,20 @@ class ConvexProgram:
     """The compiled relaxation. Its variables ``z``: the log-variables named in ``names`` (per block ``x``
     log-width, ``k`` log kernel area, ``y`` log bottleneck, ``s`` log SE width, ``m`` repeats ``L - 1``,
     and the totals ``X Y K S``), one entropy overestimator ``w`` per stage, the depth spread. Its
-    parameters: the node's lower and upper bounds on the log-variables."""
+    parameters: the node's lower and upper bounds on the log-variables, then per stage a lower and an upper
+    bound on ``S`` (``-inf``/``inf`` where none is known)."""
 
     names: tuple[str, ...]
     index: dict[str, int]
     nlp: dict[str, Any]          # minimise minus the objective
-    obbt_nlp: dict[str, Any]     # minimise c.z with the objective at least a cutoff (parameters lo, hi, c, cutoff)
+    obbt_nlp: dict[str, Any]     # minimise c.z with the objective at least a cutoff (parameters: nlp's, c, cutoff)
     glo: list[float]             # the rows' bounds (obbt_nlp adds one row: objective - cutoff >= 0)
     ghi: list[float]
     spread_hi: float             # the depth spread's upper bound
     stage_ends: tuple[int, ...]  # the block that closes each stage
     weights: tuple[float, ...]   # each stage's entropy weight (alpha times the mode's coefficient)
     point: ca.Function           # z -> (u, S, w) per stage
+    sums: tuple[tuple[float, tuple[float, ...]], ...]  # per stage S = constant + coefficients . z (S is linear)
 
     @property
     def n_base(self) -> int:
@@ -202,13 +207,15 @@ class _Compiler:
         objective = sum(a * w[i] for i, a in enumerate(weights)) - penalty
         z = ca.vertcat(self.v, w, spread)
         c, level = ca.SX.sym("c", z.shape[0]), ca.SX.sym("cutoff")
+        params = ca.vertcat(self.lo_p, self.hi_p, self.slo_p, self.shi_p)
         return ConvexProgram(
             names=tuple(self.names), index={nm: i for i, nm in enumerate(self.names)},
-            nlp={"x": z, "p": ca.vertcat(self.lo_p, self.hi_p), "f": -objective, "g": ca.vertcat(*self.g)},
-            obbt_nlp={"x": z, "p": ca.vertcat(self.lo_p, self.hi_p, c, level), "f": ca.dot(c, z),
+            nlp={"x": z, "p": params, "f": -objective, "g": ca.vertcat(*self.g)},
+            obbt_nlp={"x": z, "p": ca.vertcat(params, c, level), "f": ca.dot(c, z),
                       "g": ca.vertcat(*self.g, objective - level)},
             glo=self.glo, ghi=self.ghi, spread_hi=spread_hi, stage_ends=tuple(st.end for st in terms.stages),
-            weights=tuple(weights), point=ca.Function("point", [z], [ca.vertcat(*u, *S, w)]))
+            weights=tuple(weights), point=ca.Function("point", [z], [ca.vertcat(*u, *S, w)]),
+            sums=tuple(_linear(S_i, z) for S_i in S))
 
     # ---------------------------------------------------------------------------------- the network
     def _network(self) -> list[SymBlock]:
@@ -329,8 +336,10 @@ class _Compiler:
         lo_uS, hi_uS = fun(self.lo_p), fun(self.hi_p)
         k = len(stages)
         w = ca.SX.sym("w", k)
+        self.slo_p, self.shi_p = ca.SX.sym("slo", k), ca.SX.sym("shi", k)
         for i in range(k):
-            ul, uh, sl, sh = lo_uS[i], hi_uS[i], lo_uS[k + i], hi_uS[k + i]
+            ul, uh = lo_uS[i], hi_uS[i]
+            sl, sh = ca.fmax(lo_uS[k + i], self.slo_p[i]), ca.fmin(hi_uS[k + i], self.shi_p[i])
             self.at_least(uh * S[i] + u[i] * sl - uh * sl, w[i])
             self.at_least(ul * S[i] + u[i] * sh - ul * sh, w[i])
         return u, S, w
@@ -354,3 +363,10 @@ class _Compiler:
         settings = self.t.problem.objective
         coef = metrics.ENTROPY_COEF[settings.mode]
         return [a * coef for a in metrics.stage_weights(settings, n_stages)]
+
+
+def _linear(expr: Any, z: Any) -> tuple[float, tuple[float, ...]]:
+    """``expr``, linear in ``z``, as its constant and coefficients."""
+    coef = ca.Function("coef", [z], [ca.jacobian(expr, z)])(ca.DM.zeros(z.shape[0]))
+    const = ca.Function("const", [z], [expr])(ca.DM.zeros(z.shape[0]))
+    return float(const), tuple(float(a) for a in np.asarray(coef).ravel())

@@ -5,7 +5,8 @@ block. Over it the design problem is relaxed to a convex program (:mod:`.convex`
 problem (the node only changes variable bounds and parameters) and solved by Ipopt, whose optimum of a
 convex program is global. The returned bound is Ipopt's optimum plus a relative margin of
 ``BOUND_MARGIN`` (far below any gap asked for) for its tolerances. :meth:`Relaxation.tighten` narrows a
-node's ranges to what can reach a cutoff on the same relaxation (optimisation-based bound tightening).
+node's ranges to what can reach a cutoff on the same relaxation (optimisation-based bound tightening), the
+last stage's log-width sum included: its range narrows the McCormick envelope of that stage's entropy.
 """
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ IPOPT = {"print_level": 0, "sb": "yes", "max_iter": 600, "tol": 1e-9, "acceptabl
 # about 1.5x fewer iterations on these relaxations; the plain options above are the fallback
 IPOPT_FAST = {**IPOPT, "mu_strategy": "adaptive", "bound_push": 1e-4, "bound_frac": 1e-4}
 ROUNDING = 1e-6       # relative slack when tightened ranges are rounded to integers and width steps
+SUM_STAGES = 1        # the stages (counted from the last) whose log-width sums bound tightening narrows
 Range = tuple[int, int]
+SumRange = tuple[float, float]
 Scores = dict[tuple[str, int], float]
 
 
@@ -37,11 +40,13 @@ class _Empty(Exception):
 @dataclass(frozen=True)
 class Node:
     """A part of the design space: depth range per super-block, width range (channels) and kernel sizes
-    allowed per block."""
+    allowed per block; ``sums``, where bound tightening found them, the range of each stage's log-width sum
+    ``S`` over the part that can reach the cutoff (tightens the entropy envelopes)."""
 
     depths: tuple[Range, ...]
     widths: tuple[Range, ...]
     kernels: tuple[tuple[int, ...], ...]
+    sums: tuple[SumRange, ...] = ()
 
     @property
     def depth_vectors(self) -> int:
@@ -49,8 +54,8 @@ class Node:
 
     @property
     def empty(self) -> bool:
-        """A depth or width range is empty."""
-        return any(a > b for a, b in self.depths + self.widths)
+        """A depth, width or sum range is empty."""
+        return any(a > b for a, b in self.depths + self.widths + self.sums)
 
     def replace(self, what: str, i: int, value: Any) -> Node:
         parts = list(getattr(self, what))
@@ -74,14 +79,15 @@ class RelaxedBound:
 
 @dataclass(frozen=True)
 class _Box:
-    """A node's bounds on the log-variables (``lo``, ``hi``: the program's parameters), on every variable
-    (``lbx``, ``ubx``), and its centre."""
+    """A node's bounds on the log-variables (``lo``, ``hi``), on every variable (``lbx``, ``ubx``), the
+    program's parameters (``p``: ``lo``, ``hi``, then the stage sums' ranges), and its centre."""
 
     lo: np.ndarray
     hi: np.ndarray
     lbx: np.ndarray
     ubx: np.ndarray
     centre: np.ndarray
+    p: np.ndarray
 
     def start(self, x0: Sequence[float] | None) -> np.ndarray:
         """``x0`` (a point of a relaxation of the same problem) clipped to the box, or the centre."""
@@ -140,7 +146,9 @@ class Relaxation:
         k = self.program.n_stages
         lbx = np.concatenate([lo, np.full(k, -math.inf), [0.0]])
         ubx = np.concatenate([hi, np.full(k, math.inf), [self.program.spread_hi]])
-        return _Box(lo, hi, lbx, ubx, np.concatenate([(lo + hi) / 2, np.zeros(k), [0.0]]))
+        sums = node.sums or ((-math.inf, math.inf),) * k
+        p = np.concatenate([lo, hi, [a for a, _ in sums], [b for _, b in sums]])
+        return _Box(lo, hi, lbx, ubx, np.concatenate([(lo + hi) / 2, np.zeros(k), [0.0]]), p)
 
     # ---------------------------------------------------------------------------------- bound
     def solve(self, node: Node, x0: Sequence[float] | None = None) -> RelaxedBound:
@@ -148,7 +156,7 @@ class Relaxation:
         box = self._box(node)
         program = self.program
         sol, status = _first_success(self.solvers, box.start(x0), box.centre, lbx=box.lbx, ubx=box.ubx,
-                                     lbg=program.glo, ubg=program.ghi, p=np.concatenate([box.lo, box.hi]))
+                                     lbg=program.glo, ubg=program.ghi, p=box.p)
         if status == "Infeasible_Problem_Detected":
             return RelaxedBound("infeasible", None, [], [], {})
         if status != "Solve_Succeeded":
@@ -232,9 +240,24 @@ class Relaxation:
                 if a < b:
                     low, high = self._extremes(current, f"x{j}", cutoff, x0)
                     current = current.replace("widths", j, _width_range(a, b, low, high, step))
+            current = self._tighten_sums(current, cutoff, x0)
         except _Empty:
             return None
         return None if current.empty else current
+
+    def _tighten_sums(self, node: Node, cutoff: float, x0: Sequence[float] | None) -> Node:
+        """``node`` with the log-width sum of the stages in ``SUM_STAGES`` (counted from the last) narrowed to
+        what can reach ``cutoff``."""
+        k = self.program.n_stages
+        sums = list(node.sums or ((-math.inf, math.inf),) * k)
+        for i in range(max(0, k - SUM_STAGES), k):
+            const, coef = self.program.sums[i]
+            low, high = self._extremes_of(node, np.asarray(coef), cutoff, x0)
+            a, b = sums[i]
+            sums[i] = (a if low is None else max(a, const + low - ROUNDING * abs(const + low)),
+                       b if high is None else min(b, const + high + ROUNDING * abs(const + high)))
+            node = Node(node.depths, node.widths, node.kernels, tuple(sums))
+        return node
 
     def bottlenecks(self, node: Node, cutoff: float) -> dict[int, tuple[float, float]] | None:
         """Per super-block (block index), the range of bottleneck widths (channels, real) that can still
@@ -254,6 +277,14 @@ class Relaxation:
                   ) -> tuple[float | None, float | None]:
         """The least and largest value of variable ``name`` over the node's relaxation with its objective at
         least ``cutoff`` (None where Ipopt gives no answer). Raises ``_Empty`` when nothing reaches it."""
+        c = np.zeros(self.program.n)
+        c[self.program.index[name]] = 1.0
+        return self._extremes_of(node, c, cutoff, x0)
+
+    def _extremes_of(self, node: Node, c: np.ndarray, cutoff: float, x0: Sequence[float] | None
+                     ) -> tuple[float | None, float | None]:
+        """The least and largest value of ``c . z`` over the node's relaxation with its objective at least
+        ``cutoff`` (None where Ipopt gives no answer). Raises ``_Empty`` when nothing reaches it."""
         if node.empty:
             raise _Empty
         if self._obbt is None:
@@ -262,11 +293,9 @@ class Relaxation:
         start = box.start(x0)
         ends: list[float | None] = []
         for sign in (1.0, -1.0):
-            c = np.zeros(program.n)
-            c[program.index[name]] = sign
             sol, status = _first_success(self._obbt, start, box.centre, lbx=box.lbx, ubx=box.ubx,
                                          lbg=program.glo + [0.0], ubg=program.ghi + [math.inf],
-                                         p=np.concatenate([box.lo, box.hi, c, [cutoff]]))
+                                         p=np.concatenate([box.p, sign * c, [cutoff]]))
             if status == "Infeasible_Problem_Detected":
                 whole = self.solve(node)  # believed when the node's own bound agrees
                 if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):

@@ -1,17 +1,21 @@
 """The convex node relaxation bounds every architecture in its node: checked against enumeration."""
+import math
 import random
 
 import pytest
 from spaces import architectures, tiny_problem
 
 from deepmad_pyomo.mp.relaxation import Node, Relaxation
-from deepmad_pyomo.space.metrics import evaluate
+from deepmad_pyomo.space.metrics import evaluate, network_terms
 
 CASES = [("tinynas", "k1kxk1"), ("paper", "k1kxk1"), ("tinynas", "k1dwsek1"), ("paper", "k1dwsek1"),
          ("paper", "k1dwk1")]
 
 
 def _inside(arch, node: Node) -> bool:
+    stages = network_terms(arch.blocks, arch.resolution, arch.num_classes).stages
+    if node.sums and not all(lo <= st.log_width_sum <= hi for st, (lo, hi) in zip(stages, node.sums)):
+        return False
     for j, b in enumerate(arch.blocks):
         lo, hi = node.widths[j]
         if not lo <= b.c_out <= hi or b.k not in node.kernels[j]:
@@ -79,7 +83,7 @@ def test_tightening_keeps_every_design_that_reaches_the_cutoff(mode, family):
     feasible = [(a, evaluate(a, p.objective, p.resolution).objective) for a in architectures(p) if not p.check(a)]
     relax = Relaxation(p)
     root = relax.root()
-    narrowed = 0
+    narrowed = sums = 0
     for depths in sorted({tuple(b.L for b in a.super_blocks) for a, _ in feasible}):
         node = Node(tuple((d, d) for d in depths), root.widths, root.kernels)
         inside = sorted(obj for a, obj in feasible if _inside(a, node))
@@ -90,6 +94,7 @@ def test_tightening_keeps_every_design_that_reaches_the_cutoff(mode, family):
             if obj >= cutoff and _inside(a, node):
                 assert _inside(a, tight), (a.describe(), tight)
         narrowed += tight.widths != node.widths
+        sums += any(math.isfinite(lo) for lo, _ in tight.sums)
         btns = relax.bottlenecks(tight, cutoff)
         for a, obj in feasible:
             if obj >= cutoff and _inside(a, node):
@@ -98,3 +103,4 @@ def test_tightening_keeps_every_design_that_reaches_the_cutoff(mode, family):
                         assert btns[j][0] <= b.btn <= btns[j][1], (a.describe(), btns)
         assert relax.tighten(node, relax.solve(node).bound * (1 + 1e-3) + 1) is None  # above the bound: empty
     assert narrowed, "tightening should narrow some width range"
+    assert sums, "tightening should bound some stage's log-width sum"
