@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"\nzoo throughput: {n} models ({args.suite}{', subset' if only else ''}), time limit {args.time_limit:g} s "
           f"per model, {os.cpu_count()} CPUs")
-    print(f"{'workers':>7} {'models':>6} {'designed':>8} {'verified':>8} {'proven':>6} {'retried':>7} {'wall (s)':>9} {'models/min':>10} "
-          f"{'mean obj':>10} {'peak PSS tree (MB)':>18} {'max RSS (MB)':>12} {'load before/after':>17}")
+    print(f"{'workers':>7} {'models':>6} {'designed':>8} {'verified':>8} {'proven':>6} {'retried':>7} {'wall (s)':>9} "
+          f"{'models/min':>10} {'mean obj':>10} {'peak PSS tree (MB)':>18} {'max RSS (MB)':>12} {'load before/after':>17}")
     for r in runs:
         print(f"{r['workers']:>7} {r['models']:>6} {r['designed']:>8} {r['verified']:>8} {r['proven']:>6} "
               f"{r['escalated']:>7} "

@@ -4,6 +4,7 @@ Both take records and return them filled in (a worker's copies, under a process 
 """
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from .tree import NodeRecord, NodeStatus, Range, branch
 QUICK_RADIUS = 0.05  # a quick design keeps every width within this much (relative) of the relaxation's point
 QUICK_NODES = 1000   # SCIP nodes for a quick design (a work limit)
 QUICK_SAFETY_S = 10.0  # its wall-clock safety net
+DIVE_AMBIGUOUS = 3  # super-blocks rounded both ways for the dives (the furthest from an integer)
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}
 
 
@@ -67,6 +69,37 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
         rec.branch = branch(problem, node, ans)
         rec.status = NodeStatus.SPLIT if rec.branch else NodeStatus.EXACT_PENDING
     rec.wall_s = time.perf_counter() - t
+
+
+def dives(problem: DesignProblem, root: NodeRecord, count: int, time_limit: float, gap: float) -> list[NodeRecord]:
+    """Quick designs (:func:`_quick_design`) at the ``count`` depth vectors of the highest relaxation bounds
+    among the roundings of the root's relaxed depths (down or up where ``DIVE_AMBIGUOUS`` super-blocks are
+    furthest from an integer, to the nearest elsewhere): designs for the incumbent, no proof (these records
+    never join the tree)."""
+    if root.start is None or root.cutoff is None:
+        return []
+    relax = relaxation_of(problem)
+    index = relax.program.index
+    real = [root.start[index[f"m{j}"]] + 1 for j in relax.template.super_blocks]
+    ambiguous = sorted(range(len(real)), key=lambda i: (abs(real[i] % 1 - 0.5), i))[:DIVE_AMBIGUOUS]
+    choices = [sorted({min(max(f(d), lo), hi) for f in ((math.floor, math.ceil) if i in ambiguous else (round,))})
+               for i, (d, (lo, hi)) in enumerate(zip(real, root.depths))]
+    node = root.node
+    scored = []
+    for depths in itertools.product(*choices):
+        fixed = Node(tuple((d, d) for d in depths), node.widths, node.kernels, node.sums)
+        ans = relax.solve(fixed, root.start)
+        if ans.bound is not None and ans.bound > root.cutoff:
+            scored.append((-ans.bound, depths, fixed, ans))
+    out = []
+    for n, (_, depths, fixed, ans) in enumerate(sorted(scored, key=lambda t: t[:2])[:count]):
+        t = time.perf_counter()
+        rec = NodeRecord(f"r.dive{n}", [(d, d) for d in depths], list(root.widths), list(root.kernels),
+                         list(root.sums), cutoff=root.cutoff, parent=root.id, solver="scip (dive)")
+        _quick_design(problem, rec, fixed, ans, time_limit, gap)
+        rec.termination, rec.wall_s = "dive", time.perf_counter() - t
+        out.append(rec)
+    return out
 
 
 def cutoff_of(objective: float, gap: float) -> float | None:

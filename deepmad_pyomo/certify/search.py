@@ -19,7 +19,7 @@ from ..solve.route import Outcome
 from ..space.arch import Architecture
 from ..space.metrics import evaluate
 from ..space.problem import DesignProblem
-from .bounds import bound_nodes, cutoff_of, relaxation_of, solve_exact
+from .bounds import bound_nodes, cutoff_of, dives, relaxation_of, solve_exact
 from .certificate import certificate
 from .executor import Executor, Wait, collect
 from .tree import NodeRecord, NodeStatus, Range, children, widest
@@ -28,6 +28,7 @@ CHUNK = 4  # relaxation nodes per task (each takes a fraction of a second)
 SETTLE_EVERY = 4   # rounds between waits for the exact solves (whose better designs raise the cutoff)
 EXACT_WAVE = 2  # exact solves started at a settle point, best relaxation bound first (a constant: the tree
 # must not depend on the worker count); the rest wait for the cutoff their designs may raise
+DIVES = 2  # quick designs started after the root, at its best roundings (the tree's first designs)
 EXACT_NODES = 2000  # SCIP nodes an exact solve may take before its node is halved (a work limit)
 EXACT_SAFETY_S = 60.0  # the wall-clock safety net of one exact solve
 EVOLUTION_CHILDREN = 20_000  # the evolutionary fallback's work limit, when the quick designs find none
@@ -141,6 +142,7 @@ class Search:
         self.open = [NodeRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=self.cutoff)]
         self.tree: list[NodeRecord] = []
         self.exact_jobs: list[tuple[NodeRecord, Wait]] = []
+        self.dives: list[Wait] = []  # quick designs after the root: incumbents only, never in the tree
         self.waiting: dict[str, tuple[float, NodeRecord]] = {}  # exact solves not started: id -> (priority, record)
         self.exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord] = {}
         self.scopes: dict[str, NodeRecord] = {"": self.open[0]}  # scope -> the node whose box it is
@@ -150,7 +152,7 @@ class Search:
     def run(self, executor: Executor) -> None:
         """Rounds until nothing is open or the time limit; then what finished of the exact solves."""
         self.executor = executor
-        while (self.open or self.exact_jobs or self.waiting) and time.perf_counter() < self.deadline - 1.0:
+        while self._busy() and time.perf_counter() < self.deadline - 1.0:
             if self._settle_due():
                 if self.settle():
                     break
@@ -162,10 +164,14 @@ class Search:
                 break
         self.finish()
 
+    def _busy(self) -> bool:
+        """Nodes open, or solves running or waiting."""
+        return bool(self.open or self.exact_jobs or self.waiting or self.dives)
+
     def _settle_due(self) -> bool:
         """At a point fixed by the round count, not by timing: the tree stays deterministic."""
         return not self.open or bool(self.rounds % SETTLE_EVERY == 0 and self.rounds
-                                     and (self.exact_jobs or self.waiting))
+                                     and (self.exact_jobs or self.waiting or self.dives))
 
     def round(self) -> bool:
         """Bound every open node; the children of those split are open next. True when the time limit
@@ -180,6 +186,8 @@ class Search:
             self.tree.append(rec)
             if rec.status == NodeStatus.SPLIT:
                 next_open.extend(children(rec, self.problem.width_step))
+                if rec.id == "r":
+                    self._dive(rec)
             elif rec.status == NodeStatus.EXACT_PENDING:
                 self._to_exact(rec)
         self.say(f"round {self.rounds}: {len(solved)} nodes bounded, {len(next_open) + len(unsolved)} open, "
@@ -203,6 +211,12 @@ class Search:
             self.exact_of[rec.depth_key] = job
             self.waiting[job.id] = (priority, job)
 
+    def _dive(self, root: NodeRecord) -> None:
+        """Quick designs near the root's relaxed point (:func:`dives`), started at once: a better design they
+        find becomes the incumbent at the first settle point, long before the tree reaches single depth
+        vectors."""
+        self.dives.append(self._submit(dives, self.problem, root, DIVES, self.node_time_limit, self.gap))
+
     def _start_wave(self) -> None:
         """Start the waiting exact solves of the highest relaxation bounds (``EXACT_WAVE`` of them) with the
         cutoff as it stands: a design they find raises the cutoff the others then start with, and those
@@ -221,9 +235,14 @@ class Search:
                                                   self.exact_nodes, self.gap)))
 
     def settle(self) -> bool:
-        """Wait for the exact solves started so far, in the order they were started: a better design
-        becomes the incumbent; a node SCIP could not finish is halved (its halves open). True when the time
+        """Wait for the dives and the exact solves started so far, in the order they were started: a better
+        design becomes the incumbent; a node SCIP could not finish is halved (its halves open). True when the time
         limit came first (the unfinished solves are then open)."""
+        dived, _ = collect([([], wait) for wait in self.dives], self.deadline)
+        self.dives = []
+        for rec in dived:
+            if rec.objective is not None and rec.objective > self.inc_obj and self._valid(rec):
+                self._new_incumbent(rec, rec.objective)
         jobs: list[tuple[list[NodeRecord], Wait]] = [([rec], wait) for rec, wait in self.exact_jobs]
         self.exact_jobs = []
         solved, unsolved = collect(jobs, self.deadline)
