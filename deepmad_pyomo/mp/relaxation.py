@@ -130,6 +130,10 @@ class Relaxation:
                 put(f"k{j}", math.log(min(ks) ** 2), math.log(max(ks) ** 2))
         for i, j in enumerate(t.super_blocks):
             blo, bhi = (t.step * u for u in t.btn_units[j])
+            ratio = t.specs[j].btn_ratio
+            if ratio:  # btn between the ratios times the width: the node's width range narrows it
+                wlo, whi = node.widths[j]
+                blo, bhi = max(blo, ratio[0] * wlo), max(min(bhi, ratio[1] * whi), max(blo, ratio[0] * wlo))
             put(f"y{j}", math.log(blo), math.log(bhi))
             if f"s{j}" in index:
                 put(f"s{j}", math.log(8), math.log(max(8, bhi / 4)))
