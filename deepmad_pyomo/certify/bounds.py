@@ -72,15 +72,27 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
 
 
 def dives(problem: DesignProblem, root: NodeRecord, count: int, time_limit: float, gap: float) -> list[NodeRecord]:
-    """Quick designs (:func:`_quick_design`) at the ``count`` depth vectors of the highest relaxation bounds
-    among the roundings of the root's relaxed depths (down or up where ``DIVE_AMBIGUOUS`` super-blocks are
-    furthest from an integer, to the nearest elsewhere): designs for the incumbent, no proof (these records
-    never join the tree)."""
+    """Quick designs (:func:`_quick_design`) at the ``count`` best roundings of the root's relaxed depths
+    (:func:`_best_roundings`): designs for the incumbent, no proof (these records never join the tree)."""
+    out = []
+    for n, (fixed, relaxed) in enumerate(_best_roundings(problem, root, count)):
+        t = time.perf_counter()
+        rec = NodeRecord(f"r.dive{n}", list(fixed.depths), list(root.widths), list(root.kernels), list(root.sums),
+                         cutoff=root.cutoff, parent=root.id, solver="scip (dive)")
+        _quick_design(problem, rec, fixed, relaxed, time_limit, gap)
+        rec.termination, rec.wall_s = "dive", time.perf_counter() - t
+        out.append(rec)
+    return out
+
+
+def _best_roundings(problem: DesignProblem, root: NodeRecord, count: int) -> list[tuple[Node, RelaxedBound]]:
+    """The root's node at single depth vectors, the ``count`` of the highest relaxation bounds above its cutoff,
+    with their relaxations. The vectors: its relaxed depths rounded down or up where ``DIVE_AMBIGUOUS``
+    super-blocks are furthest from an integer, to the nearest elsewhere (within its ranges)."""
     if root.start is None or root.cutoff is None:
         return []
     relax = relaxation_of(problem)
-    index = relax.program.index
-    real = [root.start[index[f"m{j}"]] + 1 for j in relax.template.super_blocks]
+    real = [root.start[relax.program.index[f"m{j}"]] + 1 for j in relax.template.super_blocks]
     ambiguous = sorted(range(len(real)), key=lambda i: (abs(real[i] % 1 - 0.5), i))[:DIVE_AMBIGUOUS]
     choices = [sorted({min(max(f(d), lo), hi) for f in ((math.floor, math.ceil) if i in ambiguous else (round,))})
                for i, (d, (lo, hi)) in enumerate(zip(real, root.depths))]
@@ -88,18 +100,10 @@ def dives(problem: DesignProblem, root: NodeRecord, count: int, time_limit: floa
     scored = []
     for depths in itertools.product(*choices):
         fixed = Node(tuple((d, d) for d in depths), node.widths, node.kernels, node.sums)
-        ans = relax.solve(fixed, root.start)
-        if ans.bound is not None and ans.bound > root.cutoff:
-            scored.append((-ans.bound, depths, fixed, ans))
-    out = []
-    for n, (_, depths, fixed, ans) in enumerate(sorted(scored, key=lambda t: t[:2])[:count]):
-        t = time.perf_counter()
-        rec = NodeRecord(f"r.dive{n}", [(d, d) for d in depths], list(root.widths), list(root.kernels),
-                         list(root.sums), cutoff=root.cutoff, parent=root.id, solver="scip (dive)")
-        _quick_design(problem, rec, fixed, ans, time_limit, gap)
-        rec.termination, rec.wall_s = "dive", time.perf_counter() - t
-        out.append(rec)
-    return out
+        relaxed = relax.solve(fixed)
+        if relaxed.bound is not None and relaxed.bound > root.cutoff:
+            scored.append((-relaxed.bound, depths, fixed, relaxed))
+    return [(fixed, relaxed) for *_, fixed, relaxed in sorted(scored, key=lambda t: t[:2])[:count]]
 
 
 def cutoff_of(objective: float, gap: float) -> float | None:

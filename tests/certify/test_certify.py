@@ -151,3 +151,29 @@ def test_an_exact_solve_keeps_its_tightened_widths_for_a_halving():
     assert all(lo <= blk.c_out <= hi for (lo, hi), blk in zip(rec.widths, arch.blocks))
     assert rec.status == NodeStatus.EXACT and rec.objective >= best - 1e-9 * abs(best)
 
+
+
+def test_dives_find_valid_designs_near_the_root_point():
+    """The dives after the root: quick designs at the best roundings of its relaxed depths, each a valid design
+    better than a poor cutoff, at a single depth vector inside the root's ranges."""
+    from deepmad_pyomo.certify.bounds import bound_nodes, cutoff_of, dives, relaxation_of
+    from deepmad_pyomo.certify.tree import NodeRecord
+    from deepmad_pyomo.space.arch import Architecture
+    from deepmad_pyomo.space.metrics import evaluate
+
+    p = tiny_problem("paper", "k1dwk1", flops=6e6)
+    best, _ = optimum(p)
+    poor, _ = optimum(tiny_problem("paper", "k1dwk1", flops=3e6))
+    root = relaxation_of(p).root()
+    rec = NodeRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=cutoff_of(poor, 1e-4))
+    bound_nodes(p, [rec], 30)
+    found = dives(p, rec, 2, 30, 1e-4)
+    assert 1 <= len(found) <= 2
+    designed = [d for d in found if d.architecture]
+    assert designed, "no dive found a design"
+    for d in found:
+        assert all(lo == hi and a <= lo <= b for (lo, hi), (a, b) in zip(d.depths, root.depths))
+    for d in designed:
+        arch = Architecture.from_dict(d.architecture)
+        assert not p.check(arch)
+        assert poor < evaluate(arch, p.objective).objective == d.objective <= best + 1e-9 * abs(best)
