@@ -18,6 +18,7 @@ from typing import Any
 import casadi as ca
 import numpy as np
 
+from ..space.blocks import btn_range
 from ..space.problem import DesignProblem
 from .convex import TOTALS, ConvexProgram, compile_relaxation
 from .template import Template
@@ -129,11 +130,10 @@ class Relaxation:
                 ks = node.kernels[j]
                 put(f"k{j}", math.log(min(ks) ** 2), math.log(max(ks) ** 2))
         for i, j in enumerate(t.super_blocks):
-            blo, bhi = (t.step * u for u in t.btn_units[j])
-            ratio = t.specs[j].btn_ratio
-            if ratio:  # btn between the ratios times the width: the node's width range narrows it
-                wlo, whi = node.widths[j]
-                blo, bhi = max(blo, ratio[0] * wlo), max(min(bhi, ratio[1] * whi), max(blo, ratio[0] * wlo))
+            sp, (ulo, uhi) = t.specs[j], t.btn_units[j]
+            blo, bhi = btn_range(sp.btn, sp.btn_ratio, *node.widths[j])  # the node's widths narrow them
+            blo = max(t.step * ulo, blo)
+            bhi = max(blo, min(t.step * uhi, bhi))
             put(f"y{j}", math.log(blo), math.log(bhi))
             if f"s{j}" in index:
                 put(f"s{j}", math.log(8), math.log(max(8, bhi / 4)))

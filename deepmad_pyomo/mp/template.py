@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import DesignError
 from ..space import metrics
+from ..space.blocks import btn_range
 from ..space.families import DEPTHWISE, WITH_SE
 from ..space.problem import ConvSpec, DesignProblem, SuperBlockSpec
 
@@ -98,12 +99,8 @@ def _width_units(j: int, sp: Spec, step: int) -> Range:
 
 
 def _btn_units(j: int, sp: SuperBlockSpec, step: int) -> Range:
-    """Absolute bottleneck bounds intersected with ``btn_ratio`` times the output width's bounds."""
-    lo, hi = sp.btn or (1, 10 ** 9)
-    if sp.btn_ratio:
-        lo = max(lo, math.ceil(sp.btn_ratio[0] * sp.out[0]))
-        hi = min(hi, math.floor(sp.btn_ratio[1] * sp.out[1]))
-    return _units((max(lo, 1), hi), step, f"stages[{j - 1}].btn")
+    """The bottleneck widths the spec allows over its output width's range, as units of ``step``."""
+    return _units(btn_range(sp.btn, sp.btn_ratio, *sp.out), step, f"stages[{j - 1}].btn")
 
 
 def score_upper_bound(template: Template) -> float:

@@ -43,6 +43,17 @@ SIZES: tuple[tuple[str, str, Limit | None], ...] = (
 STRIDES = (1, 2)
 
 
+def btn_range(btn: tuple[int, int] | None, btn_ratio: tuple[float, float] | None, out_lo: float,
+              out_hi: float) -> tuple[int, int]:
+    """The bottleneck widths (channels) a super-block allows when its output width lies in ``[out_lo, out_hi]``:
+    its ``btn`` range (default: any up to :data:`MAX_WIDTH`) within ``btn_ratio`` times the output width."""
+    lo, hi = btn or (1, MAX_WIDTH.most)
+    if btn_ratio:
+        lo = max(lo, math.ceil(btn_ratio[0] * out_lo - 1e-9))
+        hi = min(hi, math.floor(btn_ratio[1] * out_hi + 1e-9))
+    return max(lo, 1), hi
+
+
 def se_width(btn: int) -> int:
     """SE hidden width for a bottleneck of ``btn`` channels: ``max(1, round(0.25*btn)//8)*8`` as in the
     official code."""

@@ -33,7 +33,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..errors import DesignError
-from .blocks import Block
+from .blocks import Block, btn_range
 from .families import SUPER_BLOCK_TYPES, BlockType, Mode
 from .limits import (
     MAX_BLOCKS,
@@ -343,18 +343,9 @@ class ProblemFile(_Section):
                            "L ranges with smaller maxima", key="stages")
 
 
-def _btn_range(sp: SuperBlockFile) -> tuple[int, int]:
-    """The bottleneck widths a super-block allows: ``btn`` within ``btn_ratio`` times the ``out`` range."""
-    lo, hi = sp.btn or (1, MAX_WIDTH.most)
-    if sp.btn_ratio:
-        lo = max(lo, math.ceil(sp.btn_ratio[0] * sp.out[0]))
-        hi = min(hi, math.floor(sp.btn_ratio[1] * sp.out[1]))
-    return max(lo, 1), hi
-
-
 def _bottlenecks_hold_steps(sp: SuperBlockFile, step: int, where: str) -> None:
     """The bottleneck widths of super-block ``sp`` (at ``where``) hold a multiple of ``step``."""
-    lo, hi = _btn_range(sp)
+    lo, hi = btn_range(sp.btn, sp.btn_ratio, *sp.out)
     if not sp.btn_ratio:
         if not _holds_step((lo, hi), step):
             raise _invalid(f"range [{lo}, {hi}] holds no multiple of {step}", key=f"{where}.btn")

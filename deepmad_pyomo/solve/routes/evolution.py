@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from ...space.arch import Architecture, Block
-from ...space.limits import MAX_WIDTH
+from ...space.blocks import btn_range
 from ...space.metrics import evaluate
 from ...space.problem import ConvSpec, DesignProblem, SuperBlockSpec
 from ...version import __version__
@@ -59,9 +59,7 @@ class Space:
         return self.step * math.ceil(lo / self.step), self.step * (hi // self.step)
 
     def btn_range(self, sp: SuperBlockSpec, out: int) -> tuple[int, int]:
-        lo, hi = sp.btn or (1, MAX_WIDTH.most)  # no block is wider than the limit
-        if sp.btn_ratio:
-            lo, hi = max(lo, math.ceil(sp.btn_ratio[0] * out - 1e-9)), min(hi, math.floor(sp.btn_ratio[1] * out + 1e-9))
+        lo, hi = btn_range(sp.btn, sp.btn_ratio, out, out)
         lo = self.step * max(1, math.ceil(lo / self.step))
         return lo, max(lo, self.step * (hi // self.step))
 
