@@ -1,6 +1,7 @@
 """Certified designs: a proven bound and gap by branch and bound over the whole design space.
 
-1. A strong incumbent first (the ``auto`` route, or one given); the cutoff is it plus the gap.
+1. A strong incumbent first (the ``auto`` route, or one given); the cutoff is it plus the gap. Once the root
+   is bounded, *dives* (quick designs at the best roundings of its relaxed depths) look for a better one.
 2. The space is covered by *nodes* (:class:`NodeRecord`, :mod:`.tree`: a box of depth vectors, a width
    range and a set of kernel sizes per block), starting from the template's ranges. A node is bounded by
    its convex relaxation (:mod:`deepmad_pyomo.mp.relaxation`: log-widths, perspective costs in real depths,

@@ -186,7 +186,7 @@ class Search:
             self.tree.append(rec)
             if rec.status == NodeStatus.SPLIT:
                 next_open.extend(children(rec, self.problem.width_step))
-                if rec.id == "r":
+                if rec.parent is None:  # the root
                     self._dive(rec)
             elif rec.status == NodeStatus.EXACT_PENDING:
                 self._to_exact(rec)
