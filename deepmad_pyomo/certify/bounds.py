@@ -50,7 +50,7 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
     ans = relax.solve(node, rec.start)
     if ans.bound is not None and rec.cutoff is not None and ans.bound > rec.cutoff:
         tight = relax.tighten(node, rec.cutoff, ans.x)
-        rec.pruned = tight != node
+        rec.pruned, rec.tightened_at = tight != node, rec.cutoff
         if tight is None:
             ans = RelaxedBound("infeasible", None, [], [], {})
         elif rec.pruned:
@@ -120,8 +120,8 @@ def cutoff_of(objective: float, gap: float) -> float | None:
 def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node_limit: int | None = None,
                 gap: float = 0.0) -> NodeRecord:
     """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
-    the node's, width ranges first tightened by the relaxation to what can reach the cutoff), with the
-    cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net). A quick design near the
+    the node's, width ranges tightened by the relaxation to what can reach the cutoff unless they already
+    were for it, bottleneck ranges too), with the cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net). A quick design near the
     relaxation's point comes first: when it beats the cutoff, the cutoff rises to it (plus ``gap``) and the
     record carries it. Always on the natural formulation: on the log formulation in tinynas mode SCIP 10's
     presolve has cut an optimum off."""
@@ -140,7 +140,7 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
                 "scip (exact, after tightening)"
             rec.wall_s = time.perf_counter() - t
             return rec
-        widths, rec.pruned = list(tight.widths), True
+        widths, rec.pruned, rec.tightened_at = list(tight.widths), True, rec.cutoff
         rec.widths, rec.sums = widths, list(tight.sums)  # what a halving splits when SCIP reaches its node limit
     m = build_pyomo_model(problem, FormulationOptions(formulation="natural", cutoff=rec.cutoff,
                                                       depths=[lo for lo, _ in rec.depths]))
@@ -162,10 +162,12 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
 
 
 def _tightened(relax: Relaxation, rec: NodeRecord) -> tuple[Node | None, dict[int, tuple[float, float]] | None]:
-    """The record's node and its bottleneck ranges narrowed to what can reach its cutoff (None: nothing)."""
+    """The record's node and its bottleneck ranges narrowed to what can reach its cutoff (None: nothing); its
+    ranges as they are where they were already tightened for that cutoff."""
     assert rec.cutoff is not None
-    tight = relax.tighten(rec.node, rec.cutoff)
-    return tight, relax.bottlenecks(tight, rec.cutoff) if tight is not None else None
+    fresh = rec.tightened_at is not None and rec.cutoff <= rec.tightened_at
+    tight = rec.node if fresh else relax.tighten(rec.node, rec.cutoff, rec.start)
+    return tight, relax.bottlenecks(tight, rec.cutoff, rec.start) if tight is not None else None
 
 
 def _quick_design(problem: DesignProblem, rec: NodeRecord, node: Node, relaxed: RelaxedBound, time_limit: float,

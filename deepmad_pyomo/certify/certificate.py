@@ -4,14 +4,13 @@ from __future__ import annotations
 import math
 
 from ..solve.results import Certificate
-from .tree import NodeRecord, NodeStatus, Range, ancestors
+from .tree import NodeRecord, NodeStatus, ancestors
 
 _INNER = (NodeStatus.SPLIT, NodeStatus.RETRIED)  # nodes whose children stand for them
-_LEAVES = (NodeStatus.INFEASIBLE, NodeStatus.CLOSED, NodeStatus.EXACT, NodeStatus.COVERED, NodeStatus.OPEN)
+_LEAVES = (NodeStatus.INFEASIBLE, NodeStatus.CLOSED, NodeStatus.EXACT, NodeStatus.OPEN)
 
 
-def certificate(inc_obj: float, tree: list[NodeRecord], rounds: int, source: str, complete: bool,
-                exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord]) -> Certificate:
+def certificate(inc_obj: float, tree: list[NodeRecord], rounds: int, source: str, complete: bool) -> Certificate:
     """The proven bound (the incumbent, and for every leaf what is known of its best) with the tree."""
     bound = inc_obj
     if any(b.pruned and b.cutoff is not None for b in tree):  # what tightening cut cannot reach the cutoff
@@ -19,7 +18,7 @@ def certificate(inc_obj: float, tree: list[NodeRecord], rounds: int, source: str
     by_id = {r.id: r for r in tree}
     for b in tree:
         if b.status not in _INNER:
-            known = _leaf_bound(b, exact_of, by_id)
+            known = _leaf_bound(b, by_id)
             bound = max(bound, known if known is not None else math.inf)
     root = next((b for b in tree if b.id == "r"), None)
     leaves = [b for b in tree if b.status not in _INNER]
@@ -28,12 +27,11 @@ def certificate(inc_obj: float, tree: list[NodeRecord], rounds: int, source: str
         inner_solves=sum(1 for b in tree if b.termination), exact_solves=sum(1 for b in tree if b.exact),
         leaves={s.value: sum(1 for b in leaves if b.status == s) for s in _LEAVES}, complete=complete,
         incumbent_source=source,
-        closed_by=sorted({b.solver for b in leaves if b.status not in (NodeStatus.OPEN, NodeStatus.COVERED)}),
+        closed_by=sorted({b.solver for b in leaves if b.status != NodeStatus.OPEN}),
         nodes=[b.to_dict() for b in tree])
 
 
-def _leaf_bound(b: NodeRecord, exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord],
-                by_id: dict[str, NodeRecord]) -> float | None:
+def _leaf_bound(b: NodeRecord, by_id: dict[str, NodeRecord]) -> float | None:
     """What is known of the best in a leaf (None: nothing)."""
     if b.status == NodeStatus.INFEASIBLE:
         return b.cutoff if b.cutoff is not None else -math.inf  # nothing in it reaches the cutoff
@@ -41,10 +39,6 @@ def _leaf_bound(b: NodeRecord, exact_of: dict[tuple[str, tuple[Range, ...]], Nod
         return max(b.bound if b.bound is not None else math.inf, b.objective or -math.inf)
     if b.status == NodeStatus.CLOSED:
         return b.bound
-    if b.status == NodeStatus.COVERED:  # settled when its exact solve finished (or was split: its halves cover it)
-        job = exact_of.get(b.depth_key)
-        settled = (NodeStatus.EXACT, NodeStatus.INFEASIBLE, NodeStatus.RETRIED)
-        return -math.inf if job is not None and job.status in settled else b.bound
     return open_bound(b, by_id)
 
 

@@ -51,8 +51,6 @@ def _outcome(b: dict[str, Any]) -> str:
     if status == NodeStatus.EXACT:
         return f"depth vector solved by SCIP, optimum {b['objective']:,.2f}" if b["objective"] is not None \
             else f"depth vector solved by SCIP, bound {b['bound']:,.2f}"
-    if status == NodeStatus.COVERED:
-        return "inside the exact solve of its depth vector"
     if status == NodeStatus.SPLIT:
         what = f" on {b['branch'][0]} {b['branch'][1]}" if b.get("branch") else " (to SCIP)"
         return (f"bound {b['bound']:,.2f} > cutoff: split" if b["bound"] is not None else "split") + what

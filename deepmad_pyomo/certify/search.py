@@ -22,7 +22,7 @@ from ..space.problem import DesignProblem
 from .bounds import bound_nodes, cutoff_of, dives, relaxation_of, solve_exact
 from .certificate import certificate
 from .executor import Executor, Wait, collect
-from .tree import NodeRecord, NodeStatus, Range, children, widest
+from .tree import NodeRecord, NodeStatus, children, widest
 
 CHUNK = 4  # relaxation nodes per task (each takes a fraction of a second)
 SETTLE_EVERY = 4   # rounds between waits for the exact solves (whose better designs raise the cutoff)
@@ -126,8 +126,7 @@ def _best_valid(problem: DesignProblem, found: Outcome) -> Architecture | None:
 
 class Search:
     """One branch-and-bound run: the tree so far (records in the order they were settled), the open nodes,
-    the exact solves running (one per scope and depth vector: ``exact_of``), the scopes, the incumbent and
-    the cutoff it sets."""
+    the exact solves running and waiting, the incumbent and the cutoff it sets."""
 
     def __init__(self, problem: DesignProblem, incumbent: Architecture | None, inc_obj: float, source: str, *,
                  gap: float, workers: int, t0: float, deadline: float, node_time_limit: float, exact_nodes: int,
@@ -144,8 +143,6 @@ class Search:
         self.exact_jobs: list[tuple[NodeRecord, Wait]] = []
         self.dives: list[Wait] = []  # quick designs after the root: incumbents only, never in the tree
         self.waiting: dict[str, tuple[float, NodeRecord]] = {}  # exact solves not started: id -> (priority, record)
-        self.exact_of: dict[tuple[str, tuple[Range, ...]], NodeRecord] = {}
-        self.scopes: dict[str, NodeRecord] = {"": self.open[0]}  # scope -> the node whose box it is
         self.rounds = 0
         self.executor: Executor | None = None
 
@@ -196,20 +193,11 @@ class Search:
         return bool(unsolved)
 
     def _to_exact(self, rec: NodeRecord) -> None:
-        """A node of one depth vector: covered by its vector's exact solve, or split into that solve (over
-        its scope's whole box) when it is the first of the vector. The solve waits for a settle point, where
-        the most promising start first (:meth:`_start_wave`)."""
-        priority = rec.bound if rec.bound is not None else math.inf
-        if rec.depth_key in self.exact_of:
-            rec.status = NodeStatus.COVERED
-            job = self.exact_of[rec.depth_key]
-            if job.id in self.waiting:
-                self.waiting[job.id] = (max(priority, self.waiting[job.id][0]), job)
-        else:
-            rec.status = NodeStatus.SPLIT
-            job = rec.exact_child(self.scopes[rec.scope], self.cutoff)
-            self.exact_of[rec.depth_key] = job
-            self.waiting[job.id] = (priority, job)
+        """A node of one depth vector: split into the exact solve of its box as tightened. The solve waits
+        for a settle point, where the most promising start first (:meth:`_start_wave`)."""
+        rec.status = NodeStatus.SPLIT
+        job = rec.exact_child(self.cutoff)
+        self.waiting[job.id] = (rec.bound if rec.bound is not None else math.inf, job)
 
     def _dive(self, root: NodeRecord) -> None:
         """Quick designs near the root's relaxed point (:func:`dives`), started at once: a better design they
@@ -228,8 +216,7 @@ class Search:
             self.start_exact(job)
 
     def start_exact(self, rec: NodeRecord) -> None:
-        """Start SCIP on ``rec`` (the solve for its scope and depth vector)."""
-        self.exact_of[rec.depth_key] = rec
+        """Start SCIP on ``rec`` (a node of one depth vector)."""
         limit = max(1.0, min(self.node_time_limit, self.deadline - time.perf_counter()))
         self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit,
                                                   self.exact_nodes, self.gap)))
@@ -249,7 +236,6 @@ class Search:
         self.open += unsolved
         for rec in solved:
             self.tree.append(rec)
-            self.exact_of[rec.depth_key] = rec  # the worker's copy
             if rec.objective is not None and rec.objective > self.inc_obj and self._valid(rec):
                 self._new_incumbent(rec, rec.objective)  # also a design SCIP found before its node limit
             if rec.status == NodeStatus.RETRIED:
@@ -258,12 +244,11 @@ class Search:
         return bool(unsolved)
 
     def _halve(self, rec: NodeRecord) -> None:
-        """SCIP reached its limit: split the node's widest width range (each half a scope of its own), or
-        solve it again when it is a single design."""
+        """SCIP reached its limit: split the node's widest width range (the halves are bounded, then solved
+        in turn), or solve it again when it is a single design."""
         rec.branch = widest(rec, self.problem.width_step)
         if rec.branch:
             kids = children(rec, self.problem.width_step)
-            self.scopes.update({kid.id: kid for kid in kids})
             self.open.extend(kids)
         else:
             self.start_exact(rec.retry(self.cutoff))
@@ -298,7 +283,6 @@ class Search:
             except TimeoutError:
                 self.open.append(rec)
                 continue
-            self.exact_of[done.depth_key] = done
             if done.objective is not None and done.objective > self.inc_obj and self._valid(done):
                 self._new_incumbent(done, done.objective)
             settled = done.status in (NodeStatus.EXACT, NodeStatus.INFEASIBLE)
@@ -312,8 +296,7 @@ class Search:
             self.tree.append(rec)
 
     def certificate(self) -> Certificate:
-        return certificate(self.inc_obj, self.tree, self.rounds, self.source, not self.open,
-                           self.exact_of)
+        return certificate(self.inc_obj, self.tree, self.rounds, self.source, not self.open)
 
     def _submit(self, fn: Callable[..., object], *args: object) -> Wait:
         assert self.executor is not None, "run() sets the executor"

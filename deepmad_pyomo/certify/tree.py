@@ -1,8 +1,8 @@
 """The branch-and-bound tree: its node records, their statuses, and how a node is split.
 
 A node's id shows where it sits (kept in the JSON output): ``r`` the root, ``<parent>.<n>`` the n-th child
-of a split, ``<parent>.x`` the exact solve of a node's depth vector, ``<node>'`` a retry of an exact solve
-(a sibling of the node it retries). The search and the certificate read the shape from ``parent``, not
+of a split, ``<parent>.x`` the exact solve of a node of one depth vector, ``<node>'`` a retry of an exact
+solve (a sibling of the node it retries). The search and the certificate read the shape from ``parent``, not
 from the ids.
 """
 from __future__ import annotations
@@ -29,7 +29,6 @@ class NodeStatus(StrEnum):
     SPLIT = "split"                  # its children cover it
     EXACT = "exact"                  # solved to optimality by SCIP
     EXACT_PENDING = "exact-pending"  # one depth vector its relaxation cannot close: for SCIP
-    COVERED = "covered"              # inside an exact solve started for its depth vector
     RETRIED = "retried"              # SCIP reached its node (or time) limit: split (or solved again)
 
 
@@ -51,11 +50,11 @@ class NodeRecord:
     wall_s: float = 0.0
     solver: str = ""
     branch: Branch | None = None  # what to split when not closed
-    scope: str = ""  # the region its exact solves cover: "" the whole space, else a split exact node's child
     pruned: bool = False  # bound tightening cut parts of it that cannot reach the cutoff
     architecture: dict[str, Any] | None = None
     start: list[float] | None = field(default=None, repr=False)  # the parent's relaxed point (a warm start)
     parent: str | None = field(default=None, repr=False)  # the id of the node it was made from
+    tightened_at: float | None = field(default=None, repr=False)  # the cutoff its ranges were tightened for
 
     @property
     def size(self) -> int:
@@ -72,25 +71,22 @@ class NodeRecord:
     def exact(self) -> bool:
         return self.solver.startswith("scip")
 
-    @property
-    def depth_key(self) -> tuple[str, tuple[Range, ...]]:
-        """Its scope and depth ranges: one exact solve per key."""
-        return self.scope, tuple(tuple(d) for d in self.depths)  # type: ignore[misc]
-
-    def exact_child(self, scope_node: NodeRecord, cutoff: float | None) -> NodeRecord:
-        """The exact solve of its depth vector over its scope's whole box."""
-        return NodeRecord(self.id + ".x", list(self.depths), list(scope_node.widths), list(scope_node.kernels),
-                          list(scope_node.sums), cutoff=cutoff, solver="scip", scope=self.scope, parent=self.id)
+    def exact_child(self, cutoff: float | None) -> NodeRecord:
+        """The exact solve of its box (one depth vector), as its bound tightened it: from its relaxed point."""
+        return NodeRecord(self.id + ".x", list(self.depths), list(self.widths), list(self.kernels), list(self.sums),
+                          cutoff=cutoff, solver="scip", start=self.start, parent=self.id,
+                          tightened_at=self.tightened_at)
 
     def retry(self, cutoff: float | None) -> NodeRecord:
         """The same exact solve again (a node SCIP ran out of time on that cannot be split)."""
         return NodeRecord(self.id + "'", list(self.depths), list(self.widths), list(self.kernels), list(self.sums),
-                          cutoff=cutoff, solver="scip", scope=self.scope, parent=self.parent)
+                          cutoff=cutoff, solver="scip", start=self.start, parent=self.parent,
+                          tightened_at=self.tightened_at)
 
     def to_dict(self) -> dict[str, Any]:
         """Its JSON form (``details.box_tree``)."""
         d = asdict(self)
-        for key in ("architecture", "start", "parent", "sums"):
+        for key in ("architecture", "start", "parent", "sums", "tightened_at"):
             d.pop(key)
         d["status"] = NodeStatus(self.status).value
         d["size"] = self.size
@@ -131,8 +127,7 @@ def widest(rec: NodeRecord, step: int) -> Branch | None:
 
 
 def children(rec: NodeRecord, step: int) -> list[NodeRecord]:
-    """The two halves of ``rec`` on its ``branch``. The halves of an exact node are scopes of their own
-    (their exact solves cover them), and start cold."""
+    """The two halves of ``rec`` on its ``branch`` (those of an exact node start cold)."""
     kind, i, cut = rec.branch  # type: ignore[misc]
     parts: list[Any]
     if kind == "depth":
@@ -148,8 +143,7 @@ def children(rec: NodeRecord, step: int) -> list[NodeRecord]:
     for n, part in enumerate(parts):
         child = NodeRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), list(rec.sums),
                            rec.cutoff,
-                           start=None if rec.exact else rec.start, scope=f"{rec.id}.{n}" if rec.exact else rec.scope,
-                           parent=rec.id)
+                           start=None if rec.exact else rec.start, parent=rec.id)
         getattr(child, field_)[i] = part
         out.append(child)
     return out

@@ -25,8 +25,9 @@ from .template import Template
 
 BOUND_MARGIN = 1e-7   # added to Ipopt's optimum (relative), for its tolerances
 IPOPT = {"print_level": 0, "sb": "yes", "max_iter": 600, "tol": 1e-9, "acceptable_iter": 0}
-# about 1.5x fewer iterations on these relaxations; the plain options above are the fallback
-IPOPT_FAST = {**IPOPT, "mu_strategy": "adaptive", "bound_push": 1e-4, "bound_frac": 1e-4}
+# from a warm start: a small fixed barrier parameter, decreased monotonically (about 1.3x faster than the
+# adaptive strategy, whose steps cost more); the plain options above are the fallback
+IPOPT_FAST = {**IPOPT, "mu_strategy": "monotone", "mu_init": 1e-3, "bound_push": 1e-4, "bound_frac": 1e-4}
 ROUNDING = 1e-6       # relative slack when tightened ranges are rounded to integers and width steps
 SUM_STAGES = 1        # the stages (counted from the last) whose log-width sums bound tightening narrows
 Range = tuple[int, int]
@@ -263,14 +264,15 @@ class Relaxation:
             node = Node(node.depths, node.widths, node.kernels, tuple(sums))
         return node
 
-    def bottlenecks(self, node: Node, cutoff: float) -> dict[int, tuple[float, float]] | None:
+    def bottlenecks(self, node: Node, cutoff: float, x0: Sequence[float] | None = None
+                    ) -> dict[int, tuple[float, float]] | None:
         """Per super-block (block index), the range of bottleneck widths (channels, real) that can still
         reach ``cutoff`` in the node's relaxation; ranges Ipopt gives no answer for are left out. ``None``
         when nothing in the node can."""
         out = {}
         try:
             for j in self.template.super_blocks:
-                low, high = self._extremes(node, f"y{j}", cutoff, None)
+                low, high = self._extremes(node, f"y{j}", cutoff, x0)
                 if low is not None and high is not None:
                     out[j] = (math.exp(low) * (1 - ROUNDING), math.exp(high) * (1 + ROUNDING))
         except _Empty:

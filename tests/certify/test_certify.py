@@ -54,8 +54,8 @@ _exact = search_module.solve_exact  # the driver starts exact solves by this nam
 
 
 def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, node_limit=None, gap=0.0):
-    """SCIP 'runs out of nodes' on every first exact solve of a depth vector (the whole space's scope)."""
-    if not rec.scope:
+    """SCIP 'runs out of nodes' on every first exact solve of a depth vector (not those of a halved one's halves)."""
+    if rec.id.count(".x") == 1:
         rec.status, rec.termination, rec.solver = NodeStatus.RETRIED, "iteration_limit", "scip (exact)"
         return rec
     return _exact(problem, rec, time_limit, node_limit, gap)
@@ -68,7 +68,7 @@ def test_a_depth_vector_scip_cannot_finish_is_halved_and_still_proven(monkeypatc
     r = certify(p, time_limit=90, gap=1e-4)
     tree = r.details["box_tree"]
     assert any(b["status"] == "retried" for b in tree)
-    assert any(b["scope"] for b in tree if b["solver"].startswith("scip")), "the halves were solved exactly"
+    assert any(b["id"].count(".x") > 1 for b in tree if b["solver"].startswith("scip")), "the halves were solved exactly"
     assert r.status == Status.OPTIMAL
     assert r.bound >= best - 1e-9 * abs(best)
     assert r.objective >= best * (1 - 1e-4) - 1e-9
@@ -82,9 +82,10 @@ def test_parent_links_follow_the_ids_and_open_nodes_take_the_nearest_bound():
     root.branch = ("depth", 0, 1)
     left, right = children(root, 8)
     assert [left.id, right.id] == ["r.0", "r.1"] and left.parent == right.parent == "r"
-    left.bound = 7.0
-    exact = left.exact_child(root, cutoff=1.0)
-    assert exact.id == "r.0.x" and exact.parent == "r.0" and exact.widths == root.widths
+    left.bound, left.widths, left.start, left.tightened_at = 7.0, [(24, 40), (32, 40)], [0.5], 1.0
+    exact = left.exact_child(cutoff=2.0)
+    assert exact.id == "r.0.x" and exact.parent == "r.0" and exact.widths == left.widths  # its node's box as tightened
+    assert exact.start == left.start and exact.tightened_at == 1.0 and exact.cutoff == 2.0
     exact.status, exact.bound = NodeStatus.RETRIED, 5.0
     again = exact.retry(cutoff=1.0)
     assert again.id == "r.0.x'" and again.parent == "r.0"  # a retry stands beside the node it retries
