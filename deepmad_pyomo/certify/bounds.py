@@ -121,10 +121,10 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
                 gap: float = 0.0) -> NodeRecord:
     """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
     the node's, width ranges tightened by the relaxation to what can reach the cutoff unless they already
-    were for it, bottleneck ranges too), with the cutoff, for at most ``node_limit`` SCIP nodes (``time_limit``: a safety net). A quick design near the
-    relaxation's point comes first: when it beats the cutoff, the cutoff rises to it (plus ``gap``) and the
-    record carries it. Always on the natural formulation: on the log formulation in tinynas mode SCIP 10's
-    presolve has cut an optimum off."""
+    were for it, bottleneck ranges too), with the cutoff, for at most ``node_limit`` SCIP nodes
+    (``time_limit``: a safety net). A quick design near the relaxation's point comes first: when it beats the
+    cutoff, the cutoff rises to it (plus ``gap``) and the record carries it. Always on the natural formulation:
+    on the log formulation in tinynas mode SCIP 10's presolve has cut an optimum off."""
     from ..solve.backends import scip
 
     t = time.perf_counter()

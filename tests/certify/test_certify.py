@@ -68,7 +68,8 @@ def test_a_depth_vector_scip_cannot_finish_is_halved_and_still_proven(monkeypatc
     r = certify(p, time_limit=90, gap=1e-4)
     tree = r.details["box_tree"]
     assert any(b["status"] == "retried" for b in tree)
-    assert any(b["id"].count(".x") > 1 for b in tree if b["solver"].startswith("scip")), "the halves were solved exactly"
+    halves = [b for b in tree if b["solver"].startswith("scip") and b["id"].count(".x") > 1]
+    assert halves, "the halves were solved exactly"
     assert r.status == Status.OPTIMAL
     assert r.bound >= best - 1e-9 * abs(best)
     assert r.objective >= best * (1 - 1e-4) - 1e-9
@@ -152,6 +153,33 @@ def test_an_exact_solve_keeps_its_tightened_widths_for_a_halving():
     assert all(lo <= blk.c_out <= hi for (lo, hi), blk in zip(rec.widths, arch.blocks))
     assert rec.status == NodeStatus.EXACT and rec.objective >= best - 1e-9 * abs(best)
 
+
+
+def test_an_exact_solve_takes_its_node_box_and_tightens_again_only_for_a_higher_cutoff():
+    """A node of one depth vector passes its tightened box, relaxed point and the cutoff it was tightened for
+    to its exact solve: the box is kept as it is for that cutoff, narrowed again for a higher one, and SCIP
+    settles the node either way with the enumerated optimum inside the box."""
+    from deepmad_pyomo.certify.bounds import _tightened, bound_nodes, relaxation_of, solve_exact
+    from deepmad_pyomo.certify.tree import NodeRecord
+
+    p = tiny_problem("paper")
+    best, arch = optimum(p)
+    root = relaxation_of(p).root()
+    depths = [(b.L, b.L) for b in arch.blocks if b.type != "conv"]
+    node = NodeRecord("r", depths, list(root.widths), list(root.kernels), cutoff=best * (1 - 2e-2))
+    bound_nodes(p, [node], 30)
+    assert node.tightened_at == node.cutoff and node.start is not None
+    job = node.exact_child(node.cutoff)
+    assert job.widths == node.widths and job.start == node.start and job.tightened_at == node.cutoff
+    kept, _ = _tightened(relaxation_of(p), job)
+    assert kept is not None and list(kept.widths) == node.widths  # already tightened for this cutoff
+    job.cutoff = best * (1 - 1e-4)
+    again, _ = _tightened(relaxation_of(p), job)
+    assert again is not None and list(again.widths) != node.widths  # a higher cutoff narrows it further
+    assert all(lo <= blk.c_out <= hi for (lo, hi), blk in zip(again.widths, arch.blocks))
+    solve_exact(p, job, time_limit=30)
+    assert job.status == NodeStatus.EXACT and job.objective >= best - 1e-9 * abs(best)
+    assert job.tightened_at == job.cutoff
 
 
 def test_dives_find_valid_designs_near_the_root_point():
