@@ -71,11 +71,15 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
     rec.wall_s = time.perf_counter() - t
 
 
-def dives(problem: DesignProblem, root: NodeRecord, count: int, time_limit: float, gap: float) -> list[NodeRecord]:
+def dives(problem: DesignProblem, root: NodeRecord, count: int, time_limit: float, gap: float,
+          only: int | None = None) -> list[NodeRecord]:
     """Quick designs (:func:`_quick_design`) at the ``count`` best roundings of the root's relaxed depths
-    (:func:`_best_roundings`): designs for the incumbent, no proof (these records never join the tree)."""
+    (:func:`_best_roundings`), or at the ``only``-th of them: designs for the incumbent, no proof (these records
+    never join the tree)."""
     out = []
     for n, (fixed, relaxed) in enumerate(_best_roundings(problem, root, count)):
+        if only is not None and n != only:
+            continue
         t = time.perf_counter()
         rec = NodeRecord(f"r.dive{n}", list(fixed.depths), list(root.widths), list(root.kernels), list(root.sums),
                          cutoff=root.cutoff, parent=root.id, solver="scip (dive)")

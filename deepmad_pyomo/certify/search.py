@@ -204,7 +204,8 @@ class Search:
         """Quick designs near the root's relaxed point (:func:`dives`), started at once: a better design they
         find becomes the incumbent at the first settle point, long before the tree reaches single depth
         vectors."""
-        self.dives.append(self._submit(dives, self.problem, root, DIVES, self.node_time_limit, self.gap))
+        self.dives += [self._submit(dives, self.problem, root, DIVES, self.node_time_limit, self.gap, n)
+                       for n in range(DIVES)]  # one task each: two workers dive at once
 
     def _start_wave(self) -> None:
         """Start the waiting exact solves of the highest relaxation bounds (``EXACT_WAVE`` of them) with the
