@@ -71,25 +71,20 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
     rec.wall_s = time.perf_counter() - t
 
 
-def dives(problem: DesignProblem, root: NodeRecord, count: int, time_limit: float, gap: float,
-          only: int | None = None) -> list[NodeRecord]:
-    """Quick designs (:func:`_quick_design`) at the ``count`` best roundings of the root's relaxed depths
-    (:func:`_best_roundings`), or at the ``only``-th of them: designs for the incumbent, no proof (these records
-    never join the tree)."""
-    out = []
-    for n, (fixed, relaxed) in enumerate(_best_roundings(problem, root, count)):
-        if only is not None and n != only:
-            continue
-        t = time.perf_counter()
-        rec = NodeRecord(f"r.dive{n}", list(fixed.depths), list(root.widths), list(root.kernels), list(root.sums),
-                         cutoff=root.cutoff, parent=root.id, solver="scip (dive)")
-        _quick_design(problem, rec, fixed, relaxed, time_limit, gap)
-        rec.termination, rec.wall_s = "dive", time.perf_counter() - t
-        out.append(rec)
-    return out
+def dive(problem: DesignProblem, root: NodeRecord, n: int, fixed: Node, relaxed: RelaxedBound, time_limit: float,
+         gap: float) -> NodeRecord:
+    """The ``n``-th dive: a quick design (:func:`_quick_design`) at ``fixed``, one of the root's best roundings
+    (:func:`best_roundings`), whose relaxation is ``relaxed``: a design for the incumbent, no proof (the record
+    never joins the tree)."""
+    t = time.perf_counter()
+    rec = NodeRecord(f"r.dive{n}", list(fixed.depths), list(root.widths), list(root.kernels), list(root.sums),
+                     cutoff=root.cutoff, parent=root.id, solver="scip (dive)")
+    _quick_design(problem, rec, fixed, relaxed, time_limit, gap)
+    rec.termination, rec.wall_s = "dive", time.perf_counter() - t
+    return rec
 
 
-def _best_roundings(problem: DesignProblem, root: NodeRecord, count: int) -> list[tuple[Node, RelaxedBound]]:
+def best_roundings(problem: DesignProblem, root: NodeRecord, count: int) -> list[tuple[Node, RelaxedBound]]:
     """The root's node at single depth vectors, the ``count`` of the highest relaxation bounds above its cutoff,
     with their relaxations. The vectors: its relaxed depths rounded down or up where ``DIVE_AMBIGUOUS``
     super-blocks are furthest from an integer, to the nearest elsewhere (within its ranges)."""

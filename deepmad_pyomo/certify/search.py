@@ -19,7 +19,7 @@ from ..solve.route import Outcome
 from ..space.arch import Architecture
 from ..space.metrics import evaluate
 from ..space.problem import DesignProblem
-from .bounds import bound_nodes, cutoff_of, dives, relaxation_of, solve_exact
+from .bounds import best_roundings, bound_nodes, cutoff_of, dive, relaxation_of, solve_exact
 from .certificate import certificate
 from .executor import Executor, Wait, collect
 from .tree import NodeRecord, NodeStatus, children, widest
@@ -201,11 +201,11 @@ class Search:
         self.waiting[job.id] = (rec.bound if rec.bound is not None else math.inf, job)
 
     def _dive(self, root: NodeRecord) -> None:
-        """Quick designs near the root's relaxed point (:func:`dives`), started at once: a better design they
-        find becomes the incumbent at the first settle point, long before the tree reaches single depth
-        vectors."""
-        self.dives += [self._submit(dives, self.problem, root, DIVES, self.node_time_limit, self.gap, n)
-                       for n in range(DIVES)]  # one task each: two workers dive at once
+        """Quick designs at the root's best roundings (:func:`dive`), one task each, started at once: a better
+        design they find becomes the incumbent at the first settle point, long before the tree reaches single
+        depth vectors."""
+        self.dives += [self._submit(dive, self.problem, root, n, fixed, relaxed, self.node_time_limit, self.gap)
+                       for n, (fixed, relaxed) in enumerate(best_roundings(self.problem, root, DIVES))]
 
     def _start_wave(self) -> None:
         """Start the waiting exact solves of the highest relaxation bounds (``EXACT_WAVE`` of them) with the

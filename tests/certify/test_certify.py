@@ -185,7 +185,7 @@ def test_an_exact_solve_takes_its_node_box_and_tightens_again_only_for_a_higher_
 def test_dives_find_valid_designs_near_the_root_point():
     """The dives after the root: quick designs at the best roundings of its relaxed depths, each a valid design
     better than a poor cutoff, at a single depth vector inside the root's ranges."""
-    from deepmad_pyomo.certify.bounds import bound_nodes, cutoff_of, dives, relaxation_of
+    from deepmad_pyomo.certify.bounds import best_roundings, bound_nodes, cutoff_of, dive, relaxation_of
     from deepmad_pyomo.certify.tree import NodeRecord
     from deepmad_pyomo.space.arch import Architecture
     from deepmad_pyomo.space.metrics import evaluate
@@ -196,7 +196,7 @@ def test_dives_find_valid_designs_near_the_root_point():
     root = relaxation_of(p).root()
     rec = NodeRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=cutoff_of(poor, 1e-4))
     bound_nodes(p, [rec], 30)
-    found = dives(p, rec, 2, 30, 1e-4)
+    found = [dive(p, rec, n, fixed, relaxed, 30, 1e-4) for n, (fixed, relaxed) in enumerate(best_roundings(p, rec, 2))]
     assert 1 <= len(found) <= 2
     designed = [d for d in found if d.architecture]
     assert designed, "no dive found a design"
