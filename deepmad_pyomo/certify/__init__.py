@@ -5,7 +5,8 @@
 2. The space is covered by *nodes* (:class:`NodeRecord`, :mod:`.tree`: a box of depth vectors, a width
    range and a set of kernel sizes per block), starting from the template's ranges. A node is bounded by
    its convex relaxation (:mod:`deepmad_pyomo.mp.relaxation`: log-widths, perspective costs in real depths,
-   McCormick envelopes of the stage entropies), solved by Ipopt in milliseconds (:mod:`.bounds`). A node
+   McCormick envelopes of the stage entropies; a conic program), solved by Clarabel in milliseconds
+   (:mod:`.bounds`). A node
    whose bound does not exceed the cutoff closes. Otherwise its ranges are first tightened to what can
    still reach the cutoff (OBBT on the same relaxation: depths, widths, then the last stage's log-width
    sum, which narrows its entropy envelope) and it is bounded again; if it still does not

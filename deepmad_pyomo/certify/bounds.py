@@ -1,4 +1,4 @@
-"""What a worker does with a node: bound it by its convex relaxation (Ipopt), or solve it exactly (SCIP).
+"""What a worker does with a node: bound it by its convex relaxation (Clarabel), or solve it exactly (SCIP).
 
 Both take records and return them filled in (a worker's copies, under a process pool or Dask).
 """
@@ -31,7 +31,7 @@ def relaxation_of(problem: DesignProblem) -> Relaxation:
 
 
 def bound_nodes(problem: DesignProblem, recs: list[NodeRecord], deadline_s: float) -> list[NodeRecord]:
-    """Bound relaxation nodes: Ipopt on each node's convex relaxation; a node it does not close has its
+    """Bound relaxation nodes: Clarabel on each node's convex relaxation; a node it does not close has its
     ranges narrowed to what can reach the cutoff (:meth:`Relaxation.tighten`) and is bounded again, then
     gets the split to make (or, at a single depth vector, ``branch`` None: solve it exactly). Nodes left
     when ``deadline_s`` has passed come back untouched."""
@@ -47,9 +47,9 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
     relax = relaxation_of(problem)
     t = time.perf_counter()
     node = rec.node
-    ans = relax.solve(node, rec.start)
+    ans = relax.solve(node)
     if ans.bound is not None and rec.cutoff is not None and ans.bound > rec.cutoff:
-        tight = relax.tighten(node, rec.cutoff, ans.x)
+        tight = relax.tighten(node, rec.cutoff)
         rec.pruned, rec.tightened_at = tight != node, rec.cutoff
         if tight is None:
             ans = RelaxedBound("infeasible", None, [], [], {})
@@ -57,8 +57,8 @@ def _bound_node(problem: DesignProblem, rec: NodeRecord) -> None:
             node = tight
             rec.depths, rec.widths = [tuple(d) for d in node.depths], [tuple(w) for w in node.widths]
             rec.sums = [tuple(r) for r in node.sums]
-            ans = relax.solve(node, ans.x)
-    rec.solver, rec.termination = "ipopt (convex relaxation)", ans.status
+            ans = relax.solve(node)
+    rec.solver, rec.termination = "clarabel (convex relaxation)", ans.status
     rec.start = ans.x
     if ans.status == "infeasible":
         rec.status = NodeStatus.INFEASIBLE
@@ -165,8 +165,8 @@ def _tightened(relax: Relaxation, rec: NodeRecord) -> tuple[Node | None, dict[in
     ranges as they are where they were already tightened for that cutoff."""
     assert rec.cutoff is not None
     fresh = rec.tightened_at is not None and rec.cutoff <= rec.tightened_at
-    tight = rec.node if fresh else relax.tighten(rec.node, rec.cutoff, rec.start)
-    return tight, relax.bottlenecks(tight, rec.cutoff, rec.start) if tight is not None else None
+    tight = rec.node if fresh else relax.tighten(rec.node, rec.cutoff)
+    return tight, relax.bottlenecks(tight, rec.cutoff) if tight is not None else None
 
 
 def _quick_design(problem: DesignProblem, rec: NodeRecord, node: Node, relaxed: RelaxedBound, time_limit: float,

@@ -14,10 +14,20 @@ from ..space.problem import DesignProblem
 from .search import certify
 
 
+def solver_versions() -> str | None:
+    """The solvers certify runs (``auto``'s for the incumbent, Clarabel for the nodes), when all are here."""
+    try:
+        import clarabel
+    except ImportError:
+        return None
+    both = casadi_and_scip_version()
+    return f"{both}; Clarabel {clarabel.__version__}" if both else None
+
+
 @register("certify", RouteKind.CERTIFIED,
-          "branch and bound over depth, width and kernel ranges: a convex relaxation bounded by Ipopt, single "
+          "branch and bound over depth, width and kernel ranges: a convex relaxation bounded by Clarabel, single "
           "depth vectors solved exactly by SCIP; the design comes with its proven bound and gap (default)",
-          install="pip install casadi pyscipopt", probe=casadi_and_scip_version)
+          install="pip install casadi clarabel pyscipopt", probe=solver_versions)
 def run_certify(problem: DesignProblem, opts: SolveOptions, rep: Reporter) -> Outcome:
     result = certify(problem, time_limit=opts.time_limit, gap=opts.gap, workers=opts.workers,
                      incumbent=opts.warm_start, formulation=opts.formulation, progress=rep.progress,

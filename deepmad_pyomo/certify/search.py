@@ -62,7 +62,7 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
         executor.close()  # stops solves still running at the time limit
     search.close_open()
     where = f"Dask at {scheduler}" if scheduler else f"{workers} worker{'s' if workers > 1 else ''}"
-    return _result(problem, search, search.certificate(), f"certify(ipopt+scip, {where})",
+    return _result(problem, search, search.certificate(), f"certify(clarabel+scip, {where})",
                    time.perf_counter() - t0, cpu0, gap)
 
 

@@ -1,14 +1,18 @@
-"""The convex relaxation of a design problem, compiled once into a CasADi program whose parameters are a
-node's bounds (a node of the certificate's branch and bound, see :mod:`.relaxation`).
+"""The convex relaxation of a design problem, compiled once into a conic program (exponential and
+second-order cones) whose data are functions of a node's bounds (a node of the certificate's branch and
+bound, see :mod:`.relaxation`).
 
 - widths, bottlenecks, kernel areas and SE widths become continuous *log*-variables ``x``; every cost
-  (MACs, params, the official counts) is then a sum of exponentials of linear forms, convex;
+  (MACs, params, the official counts) is then a sum of exponentials of linear forms (:class:`ExpSum`), one
+  exponential cone per term under the budget's row;
 - each super-block's ``m = L - 1`` repeats enter through their totals ``X = m x`` (entropy: linear) and
-  the perspective ``(m + eps) cost(X / (m + eps))`` (costs: jointly convex in ``m`` and ``X``), with
-  ``X = m x`` relaxed by McCormick's envelope of the node's box (exact when ``L`` is fixed). ``eps``
-  keeps the perspective defined at ``L = 1``; the budgets grow by what it can cost, so no design is lost;
-- the effectiveness bound ``S >= n (log n - log rho0)`` is convex in the layer count ``n``; the depth
-  penalty ``exp(Var L)`` or ``exp(std L)`` is convex in real depths;
+  the perspective ``(m + eps) cost(X / (m + eps))`` (costs: one exponential cone per term, jointly in ``m``
+  and ``X``), with ``X = m x`` relaxed by McCormick's envelope of the node's box (exact when ``L`` is
+  fixed). ``eps`` keeps the perspective defined at ``L = 1``; the budgets grow by what it can cost, so no
+  design is lost;
+- the effectiveness bound ``S >= n (log n - log rho0)`` is an exponential cone in the layer count ``n``
+  and ``S``; the depth penalty ``exp(spread)`` is one, with ``spread >= std L`` (a second-order cone,
+  tinynas) or ``spread >= Var L`` (a rotated one, paper);
 - the only nonconvex terms, the stage entropies ``u_j S_j`` (``u_j = log(r_j^2 c_j)``), are replaced by
   McCormick's concave envelope over the node's ranges of ``u_j`` and ``S_j``; branching on the width
   that sets ``u_j`` makes it exact. ``S_j`` (linear, non-decreasing in every log-variable) ranges over its
@@ -18,7 +22,7 @@ node's bounds (a node of the certificate's branch and bound, see :mod:`.relaxati
   ``(btn - 31) / 4`` in log space; the inverted residual's identity avg-pool (official FLOPs) is left
   out. Both only lower costs. Budgets it does not model (latency) only loosen it.
 
-Every formula comes from :mod:`metrics`, evaluated on CasADi symbols.
+Every formula comes from :mod:`metrics`, evaluated on CasADi symbols and :class:`ExpSum` sizes.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ import numpy as np
 from ..space import metrics
 from ..space.families import Mode
 from ..space.problem import ConvSpec, SuperBlockSpec
+from .expsum import ExpSum, Term
 from .formulation import FLOPS_SCALE, PARAMS_SCALE
 from .template import SymBlock, Template, variance_cap
 
@@ -41,23 +46,32 @@ SE_KNEE = 63.0        # floor(btn / 32) > 1 from here: se >= (btn - 31) / 4
 COSTS = ("macs", "params", "tinynas_flops")  # the budgeted costs, in the order metrics.inner_totals gives them
 # a super-block's log-variables and their totals over the repeats: X = m x, Y = m y, K = m k, S = m s
 TOTALS = (("X", "x"), ("Y", "y"), ("K", "k"), ("S", "s"))
+SLACK = 0.0          # rows that pin a variable (a fixed depth or width) widened by this: an interior to work in
 
 
 @dataclass(frozen=True)
 class ConvexProgram:
-    """The compiled relaxation. Its variables ``z``: the log-variables named in ``names`` (per block ``x``
-    log-width, ``k`` log kernel area, ``y`` log bottleneck, ``s`` log SE width, ``m`` repeats ``L - 1``,
-    and the totals ``X Y K S``), one entropy overestimator ``w`` per stage, the depth spread. Its
-    parameters: the node's lower and upper bounds on the log-variables, then per stage a lower and an upper
-    bound on ``S`` (``-inf``/``inf`` where none is known)."""
+    """The compiled relaxation: minimise ``q . z`` (minus the objective) subject to ``A z + s = b``, ``s`` in
+    the cones (``nonneg`` rows ``>= 0``, ``exp_cones`` exponential cones, second-order cones of
+    ``soc_dims``), ``A`` and ``b`` given by ``rows(p)`` for a node's parameters ``p``: its lower and upper
+    bounds on the log-variables, per stage a lower and an upper bound on ``S`` (``-inf``/``inf`` where
+    none is known), then per super-block 1 where the node fixes its depth (else 0) and the log of the
+    repeats it fixes (``log max(m, EPS)``). ``obbt_rows(p, cutoff)`` adds a first row: the objective at least ``cutoff``.
+
+    Its variables ``z``: the log-variables named in ``names`` (per block ``x`` log-width, ``k`` log kernel
+    area, ``y`` log bottleneck, ``s`` log SE width, ``m`` repeats ``L - 1``, and the totals ``X Y K S``),
+    one entropy overestimator ``w`` per stage, the depth spread, its penalty ``exp(spread)``, then one
+    epigraph variable per cost term."""
 
     names: tuple[str, ...]
     index: dict[str, int]
-    nlp: dict[str, Any]          # minimise minus the objective
-    obbt_nlp: dict[str, Any]     # minimise c.z with the objective at least a cutoff (parameters: nlp's, c, cutoff)
-    glo: list[float]             # the rows' bounds (obbt_nlp adds one row: objective - cutoff >= 0)
-    ghi: list[float]
-    spread_hi: float             # the depth spread's upper bound
+    n: int                       # number of variables
+    q: np.ndarray
+    rows: ca.Function            # p -> (A, b)
+    obbt_rows: ca.Function       # (p, cutoff) -> (A, b) with the cutoff's row first
+    nonneg: int
+    exp_cones: int
+    soc_dims: tuple[int, ...]
     stage_ends: tuple[int, ...]  # the block that closes each stage
     weights: tuple[float, ...]   # each stage's entropy weight (alpha times the mode's coefficient)
     point: ca.Function           # z -> (u, S, w) per stage
@@ -72,11 +86,6 @@ class ConvexProgram:
     def n_stages(self) -> int:
         return len(self.stage_ends)
 
-    @property
-    def n(self) -> int:
-        """Number of variables."""
-        return self.n_base + self.n_stages + 1
-
 
 def compile_relaxation(template: Template) -> ConvexProgram:
     """The convex relaxation of ``template``'s problem."""
@@ -85,31 +94,45 @@ def compile_relaxation(template: Template) -> ConvexProgram:
 
 @dataclass
 class _Repeats:
-    """A super-block's ``m = L - 1`` repeats, priced as one repeat block whose sizes are the totals over
-    ``m + EPS`` (``block``) and whose logs are the totals (``totals``: id of a size -> its total)."""
+    """A super-block's ``m = L - 1`` repeats, priced as one repeat block whose sizes are ``exp`` of the totals
+    (``block``). The cost of all of them: the perspective ``(m + EPS) cost(X / (m + EPS))`` where the node
+    leaves ``m`` a range, ``max(m, EPS) cost(x)`` where it fixes ``m`` (``fixed`` 1 and ``log_m`` its log: the
+    perspective's cones are near their boundary when ``m`` is 0, which stalls the solver)."""
 
     block: SymBlock
     m: Any
-    totals: dict[int, Any]
+    totals: list[Any]   # X, Y, K, S of the super-block, those it has
+    per_repeat: list[Any]  # x, y, k, s: a repeat's log-sizes
+    fixed: Any
+    log_m: Any
 
     def log(self, f: Any) -> Any:
-        return self.totals[id(f)] if id(f) in self.totals else self.m * metrics.default_log(f)
+        """A size's log summed over the repeats: its total, or ``m`` times a constant's log."""
+        return f.log() if isinstance(f, ExpSum) else self.m * metrics.default_log(f)
+
+    def cone(self, expo: Any, coef: float, t: Any) -> tuple[Any, Any, Any]:
+        """The exponential cone ``(x, y, t)`` (``y exp(x / y) <= t``) of a term ``coef exp(expo)`` of one
+        repeat's cost (``expo`` in the totals) summed over the repeats."""
+        shift = self.m + EPS
+        per_repeat = ca.substitute(ca.SX(expo), ca.vertcat(*self.totals), ca.vertcat(*self.per_repeat))
+        x = (1 - self.fixed) * (expo + shift * math.log(coef)) + self.fixed * (per_repeat + math.log(coef) + self.log_m)
+        return x, (1 - self.fixed) * shift + self.fixed, t
 
 
 class _Compiler:
     """Builds the relaxation part by part: the log-variables and their node bounds, the network over them,
-    then its rows (``g`` between ``glo`` and ``ghi``)."""
+    then its rows: affine expressions that are ``>= 0`` (``nonneg``), exponential cones (``exps``: triples
+    ``(x, y, t)`` with ``y exp(x / y) <= t``) and second-order cones (``socs``: ``t >= ||v||``)."""
 
     def __init__(self, template: Template):
         self.t = template
         self.names: list[str] = []
         self.syms: list[Any] = []
         self.symbol: dict[str, Any] = {}
-        self.g: list[Any] = []
-        self.glo: list[float] = []
-        self.ghi: list[float] = []
-        self.logs: dict[int, Any] = {}  # id of an exp(.) made here -> its argument
-        self.keep: list[Any] = []       # every exp(.) made here stays alive, so that ids in ``logs`` stay unique
+        self.nonneg: list[Any] = []
+        self.exps: list[tuple[Any, Any, Any]] = []
+        self.socs: list[list[Any]] = []
+        self.epigraphs: list[Any] = []  # one variable per cost term
         self.repeats: dict[int, _Repeats] = {}  # id of a super-block -> its repeats
         self.slack = dict.fromkeys(COSTS, 0.0)  # the most the perspective's EPS repeats can cost
         self._declare()
@@ -130,6 +153,8 @@ class _Compiler:
         self.SIG = {j: self._var(f"S{j}") for j in self.sig}
         self.v = ca.vertcat(*self.syms)
         self.lo_p, self.hi_p = ca.SX.sym("lo", len(self.syms)), ca.SX.sym("hi", len(self.syms))
+        n_sb = len(sb)
+        self.fixed_p, self.log_m_p = ca.SX.sym("fixed", n_sb), ca.SX.sym("log_m", n_sb)
         self.lo = {nm: self.lo_p[i] for i, nm in enumerate(self.names)}
         self.hi = {nm: self.hi_p[i] for i, nm in enumerate(self.names)}
         self.upper = self._upper_point()
@@ -142,7 +167,8 @@ class _Compiler:
 
     def _upper_point(self) -> ca.DM:
         """Every log-variable at its upper bound and one repeat (``m + EPS = 1``): the most a unit of ``m``
-        can cost. Totals (``X`` ...) take their log-variable's value, so ``X / (m + EPS)`` is it."""
+        can cost. Totals (``X`` ...) take their log-variable's value, so a repeat's sizes are at their
+        upper bounds."""
         t = self.t
         upper = {"x": t.max_width, "y": t.max_btn, "k": lambda j: max(t.specs[j].k) ** 2,
                  "s": lambda j: max(8, t.max_btn(j) / 4)}
@@ -154,16 +180,15 @@ class _Compiler:
         return ca.DM([vals[nm] for nm in self.names])
 
     # ---------------------------------------------------------------------------------- expressions
-    def exp(self, sym: Any) -> Any:
-        """``exp(sym)``, whose log is ``sym``."""
-        e = ca.exp(sym)
-        self.logs[id(e)] = sym
-        self.keep.append(e)
-        return e
+    @staticmethod
+    def exp(sym: Any) -> ExpSum:
+        """The size ``exp(sym)``."""
+        return ExpSum.exp(sym)
 
-    def log(self, f: Any) -> Any:
-        """The log of an expression: the argument of an ``exp`` made here, else :func:`metrics.default_log`."""
-        return self.logs[id(f)] if id(f) in self.logs else metrics.default_log(f)
+    @staticmethod
+    def log(f: Any) -> Any:
+        """The log of a size: the exponent of an :class:`ExpSum`, else :func:`metrics.default_log`."""
+        return f.log() if isinstance(f, ExpSum) else metrics.default_log(f)
 
     def kernel_area(self, j: int) -> Any:
         """Block ``j``'s ``k^2``: ``exp`` of its log-variable when it has a kernel choice."""
@@ -171,30 +196,43 @@ class _Compiler:
 
     def at_least(self, expr: Any, bound: float | Any = 0.0) -> None:
         """The row ``expr >= bound``."""
-        self.g.append(expr - bound)
-        self.glo.append(0.0)
-        self.ghi.append(math.inf)
+        self.nonneg.append(expr - bound)
 
     def at_most(self, expr: Any, bound: float) -> None:
         """The row ``expr <= bound``."""
-        self.g.append(expr)
-        self.glo.append(-math.inf)
-        self.ghi.append(bound)
+        self.nonneg.append(bound - expr)
 
     def link(self, total: str, m: str, var: str) -> None:
         """McCormick's envelope of ``total == m * var`` (variables by name) over the node's box (exact when
         ``m`` is fixed)."""
         T, mm, z = self.symbol[total], self.symbol[m], self.symbol[var]
         ml, mh, zl, zh = self.lo[m], self.hi[m], self.lo[var], self.hi[var]
-        self.at_least(T - ml * z - zl * mm + ml * zl)
-        self.at_least(T - mh * z - zh * mm + mh * zh)
-        self.at_least(mh * z + zl * mm - mh * zl - T)
-        self.at_least(ml * z + zh * mm - ml * zh - T)
+        self.at_least(T - ml * z - zl * mm + ml * zl, -SLACK)
+        self.at_least(T - mh * z - zh * mm + mh * zh, -SLACK)
+        self.at_least(mh * z + zl * mm - mh * zl - T, -SLACK)
+        self.at_least(ml * z + zh * mm - ml * zh - T, -SLACK)
+
+    def cost_at_most(self, cost: ExpSum, bound: float) -> None:
+        """``cost <= bound``: one epigraph variable per distinct term, each above its term by an
+        exponential cone, their sum at most ``bound``."""
+        merged: dict[tuple[str, int], Term] = {}
+        for term in cost.terms:
+            key = (str(term.expo), id(term.over))
+            old = merged.get(key)
+            merged[key] = term if old is None else Term(old.coef + term.coef, term.expo, term.over)
+        total = 0
+        for term in merged.values():
+            t = ca.SX.sym(f"t{len(self.epigraphs)}")
+            self.epigraphs.append(t)
+            self.exps.append(term.over.cone(term.expo, term.coef, t) if term.over is not None else
+                             (term.expo + math.log(term.coef), ca.SX(1.0), t))
+            total = total + t
+        self.at_most(total, bound)
 
     # ---------------------------------------------------------------------------------- the program
     def compile(self) -> ConvexProgram:
         """The program: the network's rows (SE chords, McCormick links), then the budgets, the width order,
-        the effectiveness bound, the entropy envelopes and the depth penalty."""
+        the effectiveness bound, the entropy envelopes, the depth penalty and the node's box."""
         problem = self.t.problem
         blocks = self._network()
         terms = metrics.network_terms(blocks, problem.resolution, problem.num_classes, self.log, self.totals_of)
@@ -202,20 +240,22 @@ class _Compiler:
         self._width_order()
         self._effectiveness(terms)
         u, S, w = self._entropy_envelopes(terms)
-        spread, penalty, spread_hi = self._depth_penalty(terms)
+        spread, penalty = self._depth_penalty(terms)
+        self._box()
         weights = self._stage_weights(len(terms.stages))
-        objective = sum(a * w[i] for i, a in enumerate(weights)) - penalty
-        z = ca.vertcat(self.v, w, spread)
-        c, level = ca.SX.sym("c", z.shape[0]), ca.SX.sym("cutoff")
-        params = ca.vertcat(self.lo_p, self.hi_p, self.slo_p, self.shi_p)
+        objective = sum(a * w[i] for i, a in enumerate(weights)) - problem.objective.beta * penalty
+        z = ca.vertcat(self.v, w, spread, penalty, *self.epigraphs)
+        q = -np.asarray(ca.Function("q", [z], [ca.gradient(objective, z)])(ca.DM.zeros(z.shape[0]))).ravel()
+        params = ca.vertcat(self.lo_p, self.hi_p, self.slo_p, self.shi_p, self.fixed_p, self.log_m_p)
+        level = ca.SX.sym("cutoff")
+        cones = [*self.nonneg, *(c for triple in self.exps for c in triple), *(c for cone in self.socs for c in cone)]
         return ConvexProgram(
-            names=tuple(self.names), index={nm: i for i, nm in enumerate(self.names)},
-            nlp={"x": z, "p": params, "f": -objective, "g": ca.vertcat(*self.g)},
-            obbt_nlp={"x": z, "p": ca.vertcat(params, c, level), "f": ca.dot(c, z),
-                      "g": ca.vertcat(*self.g, objective - level)},
-            glo=self.glo, ghi=self.ghi, spread_hi=spread_hi, stage_ends=tuple(st.end for st in terms.stages),
-            weights=tuple(weights), point=ca.Function("point", [z], [ca.vertcat(*u, *S, w)]),
-            sums=tuple(_linear(S_i, z) for S_i in S))
+            names=tuple(self.names), index={nm: i for i, nm in enumerate(self.names)}, n=z.shape[0], q=q,
+            rows=_data("rows", cones, z, [params]), obbt_rows=_data("obbt_rows", [objective - level, *cones], z,
+                                                                    [params, level]),
+            nonneg=len(self.nonneg), exp_cones=len(self.exps), soc_dims=tuple(len(c) for c in self.socs),
+            stage_ends=tuple(st.end for st in terms.stages), weights=tuple(weights),
+            point=ca.Function("point", [z], [ca.vertcat(*u, *S, w)]), sums=tuple(_linear(S_i, z) for S_i in S))
 
     # ---------------------------------------------------------------------------------- the network
     def _network(self) -> list[SymBlock]:
@@ -239,9 +279,15 @@ class _Compiler:
         """Super-block ``j``'s first block; its repeats are kept for :meth:`totals_of`."""
         se = self._se_width(j) if j in self.sig else None
         block = SymBlock(sp.type, c_in, c_out, self.kernel_area(j), sp.s, self.exp(self.y[j]), self.m[j] + 1, se, 0)
-        repeats = self._repeats(j, sp)
-        self.repeats[id(block)] = repeats
-        self._add_slack(repeats, r_out)
+        k2 = self.exp(self.K[j]) if j in self.K else sp.k[0] ** 2
+        se_rep = self.exp(self.SIG[j]) if j in self.SIG else None
+        repeat = SymBlock(sp.type, None, self.exp(self.X[j]), k2, 1, self.exp(self.Y[j]), 1, se_rep, 1)
+        pairs = [(big, small) for big, small in TOTALS if f"{big}{j}" in self.symbol]
+        i = self.t.super_blocks.index(j)
+        self.repeats[id(block)] = _Repeats(repeat, self.m[j], [self.symbol[f"{big}{j}"] for big, _ in pairs],
+                                           [self.symbol[f"{small}{j}"] for _, small in pairs], self.fixed_p[i],
+                                           self.log_m_p[i])
+        self._add_slack(self.repeats[id(block)], r_out)
         for big, small in TOTALS:
             if f"{big}{j}" in self.symbol:
                 self.link(f"{big}{j}", f"m{j}", f"{small}{j}")
@@ -251,48 +297,31 @@ class _Compiler:
         """The SE width ``exp(s)``, with ``s >= log 8`` and above the chord of ``log((btn - 31) / 4)``
         (concave in the log bottleneck) over the node's range above the knee."""
         s, y = self.sig[j], self.y[j]
-        se = self.exp(s)
         self.at_least(s, math.log(8))
         a = ca.fmax(self.lo[f"y{j}"], math.log(SE_KNEE))
         b = ca.fmax(self.hi[f"y{j}"], a + 1e-9)
         fa, fb = ca.log((ca.exp(a) - 31) / 4), ca.log((ca.exp(b) - 31) / 4)
         self.at_least(s, fa + (fb - fa) / (b - a) * (y - a))
-        return se
-
-    def _repeats(self, j: int, sp: SuperBlockSpec) -> _Repeats:
-        """The repeats at per-repeat sizes ``exp(T / (m + EPS))``, each capped at its log-variable's upper
-        bound (which McCormick implies) so that no iterate of Ipopt overflows ``exp`` while ``m`` is near 0."""
-        shift = self.m[j] + EPS
-
-        def per_repeat(T: Any, zname: str) -> Any:
-            return self.exp(ca.fmin(T / shift, self.hi[zname]))
-
-        k2 = per_repeat(self.K[j], f"k{j}") if j in self.K else sp.k[0] ** 2
-        se = per_repeat(self.SIG[j], f"s{j}") if j in self.SIG else None
-        block = SymBlock(sp.type, None, per_repeat(self.X[j], f"x{j}"), k2, 1, per_repeat(self.Y[j], f"y{j}"), 1, se, 1)
-        totals = {id(block.c_out): self.X[j], id(block.btn): self.Y[j]}
-        if j in self.K:
-            totals[id(k2)] = self.K[j]
-        return _Repeats(block, self.m[j], totals)
+        return self.exp(s)
 
     def _add_slack(self, repeats: _Repeats, r_out: float) -> None:
         """Grow the budgets' slack by the most ``EPS`` repeats can cost: every size at its upper bound."""
         cost = metrics.inner_totals(metrics.inner_block(repeats.block, r_out, False), repeats.log)
         for key, c in zip(COSTS, cost):
-            at_upper = ca.Function("c", [self.v, self.hi_p], [ca.SX(c)])(self.upper, math.inf)
+            at_upper = ca.Function("c", [self.v], [ca.SX(c.value(ca.exp))])(self.upper)
             self.slack[key] += EPS * float(at_upper)
 
     def totals_of(self, b: Any, r_in: float, log: Callable[[Any], Any]) -> metrics.BlockTotals:
-        """A block's totals: the first block plus ``(m + EPS)`` times the perspective of its repeats."""
+        """A block's totals: the first block plus the perspective by ``m + EPS`` of its repeats."""
         if id(b) not in self.repeats:
             return metrics.block_totals(b, r_in, log)
         rep = self.repeats[id(b)]
         head = metrics.inner_totals(metrics.inner_block(b, r_in, True), log)
         macs, params, tflops, log_sum, layers = metrics.inner_totals(
             metrics.inner_block(rep.block, r_in / b.s, False), rep.log)
-        shift = rep.m + EPS
-        return metrics.BlockTotals(head[0] + shift * macs, head[1] + shift * params, head[2] + shift * tflops,
-                                   head[3] + log_sum, head[4] + rep.m * layers, r_in / b.s)
+        return metrics.BlockTotals(head[0] + macs.over_repeats(rep), head[1] + params.over_repeats(rep),
+                                   head[2] + tflops.over_repeats(rep), head[3] + log_sum, head[4] + rep.m * layers,
+                                   r_in / b.s)
 
     # ---------------------------------------------------------------------------------- rows
     def _budgets(self, terms: metrics.NetworkTerms) -> None:
@@ -303,7 +332,7 @@ class _Compiler:
             limit = getattr(budgets, budget)
             if limit is not None:
                 key = problem.budget_metric(budget)
-                self.at_most(getattr(terms, key) / scale, (limit + self.slack[key]) / scale)
+                self.cost_at_most((1 / scale) * getattr(terms, key), (limit + self.slack[key]) / scale)
         if budgets.layers is not None:
             self.at_most(terms.layers, float(budgets.layers))
 
@@ -322,10 +351,10 @@ class _Compiler:
                 self.at_least(math.log(btn_ratio[1]) + x[j], y[j])
 
     def _effectiveness(self, terms: metrics.NetworkTerms) -> None:
-        """``S >= n (log n - log rho0)`` per pair of :func:`metrics.rho_terms`."""
-        problem = self.t.problem
-        for n_layers, s in metrics.rho_terms(terms, problem.mode):
-            self.at_least(s - n_layers * (ca.log(n_layers) - math.log(problem.objective.rho0)))
+        """``S >= n log(n / rho0)`` per pair of :func:`metrics.rho_terms`: ``n exp(-S / n) <= rho0``."""
+        rho0 = self.t.problem.objective.rho0
+        for n_layers, s in metrics.rho_terms(terms, self.t.problem.mode):
+            self.exps.append((-s, n_layers, ca.SX(rho0)))
 
     def _entropy_envelopes(self, terms: metrics.NetworkTerms) -> tuple[list[Any], list[Any], Any]:
         """Per stage ``u``, ``S`` and ``w <= u S`` by McCormick's overestimators over the node's ranges."""
@@ -344,25 +373,43 @@ class _Compiler:
             self.at_least(ul * S[i] + u[i] * sh - ul * sh, w[i])
         return u, S, w
 
-    def _depth_penalty(self, terms: metrics.NetworkTerms) -> tuple[Any, Any, float]:
-        """The spread variable, the penalty ``beta exp(spread)`` and the spread's upper bound: ``spread >=
-        std`` (tinynas, smoothed at 0) or ``spread >= Var`` capped where the penalty exceeds every score."""
+    def _depth_penalty(self, terms: metrics.NetworkTerms) -> tuple[Any, Any]:
+        """The spread variable and the penalty ``exp(spread)`` (an exponential cone): ``spread >= std``
+        (tinynas, a second-order cone) or ``spread >= Var`` (paper, a rotated one) capped where the penalty
+        exceeds every score."""
         problem = self.t.problem
-        var_depth = metrics.depth_variance(metrics.penalised_depths(terms, problem.mode))
-        spread = ca.SX.sym("spread")
-        if problem.mode == Mode.TINYNAS:
-            delta = 1e-8
-            self.at_least(spread, ca.sqrt(ca.fmax(var_depth, 0) + delta) - math.sqrt(delta))
-            spread_hi = math.inf
+        depths = metrics.penalised_depths(terms, problem.mode)
+        spread, penalty = ca.SX.sym("spread"), ca.SX.sym("penalty")
+        n = len(depths)
+        deviations = [(d - sum(depths) / n) / math.sqrt(n) for d in depths] if n > 1 else []  # Var = sum of squares
+        if not deviations:
+            self.at_least(spread)
+        elif problem.mode == Mode.TINYNAS:
+            self.socs.append([spread, *deviations])
         else:
-            self.at_least(spread, var_depth)
-            spread_hi = variance_cap(self.t)
-        return spread, problem.objective.beta * ca.exp(spread), spread_hi
+            self.socs.append([spread + 1, *(2 * d for d in deviations), spread - 1])
+            self.at_most(spread, variance_cap(self.t))
+        self.exps.append((spread, ca.SX(1.0), penalty))
+        return spread, penalty
+
+    def _box(self) -> None:
+        """The node's bounds on the log-variables, each widened by ``SLACK``."""
+        for i, sym in enumerate(self.syms):
+            self.at_least(sym + SLACK, self.lo_p[i])
+            self.at_most(sym - SLACK, self.hi_p[i])
 
     def _stage_weights(self, n_stages: int) -> list[float]:
         settings = self.t.problem.objective
         coef = metrics.ENTROPY_COEF[settings.mode]
         return [a * coef for a in metrics.stage_weights(settings, n_stages)]
+
+
+def _data(name: str, cones: list[Any], z: Any, params: list[Any]) -> ca.Function:
+    """``params -> (A, b)`` of the affine ``cones`` (``= b - A z``, the cone rows in order)."""
+    rows = ca.vertcat(*cones)
+    jac = ca.jacobian(rows, z)
+    at_zero = ca.substitute(rows, z, ca.SX.zeros(z.shape[0]))
+    return ca.Function(name, params, [-jac, at_zero])
 
 
 def _linear(expr: Any, z: Any) -> tuple[float, tuple[float, ...]]:

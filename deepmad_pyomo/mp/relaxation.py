@@ -1,34 +1,36 @@
 """The bound of a node of the certificate's branch and bound (:mod:`certify`), and bound tightening.
 
 A node fixes a box of super-block depths, a set of kernel sizes per block and a range of widths per
-block. Over it the design problem is relaxed to a convex program (:mod:`.convex`), compiled once per
-problem (the node only changes variable bounds and parameters) and solved by Ipopt, whose optimum of a
-convex program is global. The returned bound is Ipopt's optimum plus a relative margin of
-``BOUND_MARGIN`` (far below any gap asked for) for its tolerances. :meth:`Relaxation.tighten` narrows a
-node's ranges to what can reach a cutoff on the same relaxation (optimisation-based bound tightening), the
-last stage's log-width sum included: its range narrows the McCormick envelope of that stage's entropy.
+block. Over it the design problem is relaxed to a convex conic program (:mod:`.convex`), compiled once per
+problem (the node only changes its data) and solved by Clarabel, an interior-point conic solver whose
+optimum of a convex program is global. The returned bound is the solver's dual objective (a bound by weak
+duality) plus a relative margin of ``BOUND_MARGIN`` (far below any gap asked for) for its tolerances.
+:meth:`Relaxation.tighten` narrows a node's ranges to what can reach a cutoff on the same relaxation
+(optimisation-based bound tightening), the last stage's log-width sum included: its range narrows the
+McCormick envelope of that stage's entropy.
 """
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import casadi as ca
+import clarabel
 import numpy as np
+import scipy.sparse as sp
 
 from ..space.blocks import btn_range
 from ..space.problem import DesignProblem
-from .convex import TOTALS, ConvexProgram, compile_relaxation
+from .convex import EPS, TOTALS, ConvexProgram, compile_relaxation
 from .template import Template
 
-BOUND_MARGIN = 1e-7   # added to Ipopt's optimum (relative), for its tolerances
-IPOPT = {"print_level": 0, "sb": "yes", "max_iter": 600, "tol": 1e-9, "acceptable_iter": 0}
-# from a warm start: a small fixed barrier parameter, decreased monotonically (about 1.3x faster than the
-# adaptive strategy, whose steps cost more); the plain options above are the fallback
-IPOPT_FAST = {**IPOPT, "mu_strategy": "monotone", "mu_init": 1e-3, "bound_push": 1e-4, "bound_frac": 1e-4}
+BOUND_MARGIN = 1e-7   # added to the relaxation's optimum (relative), for the solver's tolerances
 ROUNDING = 1e-6       # relative slack when tightened ranges are rounded to integers and width steps
+# Clarabel's settings, tried in turn while it neither solves nor proves infeasibility: its largest step to
+# the cones' boundary and whether it equilibrates (its default, the full 0.99 step, stalls on about one node
+# in fifteen, where the repeats' perspective cones are near their boundary at one block)
+ATTEMPTS = ((0.95, True), (0.99, True), (0.9, False))
 SUM_STAGES = 1        # the stages (counted from the last) whose log-width sums bound tightening narrows
 Range = tuple[int, int]
 SumRange = tuple[float, float]
@@ -67,35 +69,16 @@ class Node:
 
 @dataclass
 class RelaxedBound:
-    """Ipopt on a node's relaxation: ``bound`` (None when infeasible or failed), the point's depths,
+    """A node's relaxation solved: ``bound`` (None when infeasible or failed), the point's depths,
     widths (channels, real) and kernel areas, and per branching candidate how much of the bound it
     accounts for: ``("depth", i)``, ``("width", j)``, ``("kernel", j)``."""
 
-    status: str                        # bounded | infeasible | failed: <Ipopt status>
+    status: str                        # bounded | infeasible | failed: <solver status>
     bound: float | None
     depths: list[float]
     widths: list[float]
     scores: Scores
     x: list[float] | None = None
-
-
-@dataclass(frozen=True)
-class _Box:
-    """A node's bounds on the log-variables (``lo``, ``hi``), on every variable (``lbx``, ``ubx``), the
-    program's parameters (``p``: ``lo``, ``hi``, then the stage sums' ranges), and its centre."""
-
-    lo: np.ndarray
-    hi: np.ndarray
-    lbx: np.ndarray
-    ubx: np.ndarray
-    centre: np.ndarray
-    p: np.ndarray
-
-    def start(self, x0: Sequence[float] | None) -> np.ndarray:
-        """``x0`` (a point of a relaxation of the same problem) clipped to the box, or the centre."""
-        if x0 is not None and len(x0) == len(self.centre):
-            return np.clip(np.asarray(x0, float), self.lbx, self.ubx)
-        return self.centre
 
 
 class Relaxation:
@@ -106,8 +89,10 @@ class Relaxation:
         self.problem = problem
         self.template = Template.of(problem)
         self.program: ConvexProgram = compile_relaxation(self.template)
-        self.solvers = _ipopt("relaxation", self.program.nlp)
-        self._obbt: list[Any] | None = None  # made on the first tightening
+        program = self.program
+        self._cones = [clarabel.NonnegativeConeT(program.nonneg), *(clarabel.ExponentialConeT()
+                       for _ in range(program.exp_cones)), *(clarabel.SecondOrderConeT(d) for d in program.soc_dims)]
+        self._obbt_cones = [clarabel.NonnegativeConeT(program.nonneg + 1), *self._cones[1:]]
 
     # ---------------------------------------------------------------------------------- nodes
     def root(self) -> Node:
@@ -146,28 +131,26 @@ class Relaxation:
                     put(f"{big}{j}", (dl - 1) * zl, (dh - 1) * zh)
         return lo, hi
 
-    def _box(self, node: Node) -> _Box:
+    def _params(self, node: Node) -> np.ndarray:
+        """The program's parameters at ``node``: its bounds, its stage sums' ranges, then per super-block
+        whether it fixes the depth, and the log of the repeats it fixes."""
         lo, hi = self.bounds(node)
-        k = self.program.n_stages
-        lbx = np.concatenate([lo, np.full(k, -math.inf), [0.0]])
-        ubx = np.concatenate([hi, np.full(k, math.inf), [self.program.spread_hi]])
-        sums = node.sums or ((-math.inf, math.inf),) * k
-        p = np.concatenate([lo, hi, [a for a, _ in sums], [b for _, b in sums]])
-        return _Box(lo, hi, lbx, ubx, np.concatenate([(lo + hi) / 2, np.zeros(k), [0.0]]), p)
+        sums = node.sums or ((-math.inf, math.inf),) * self.program.n_stages
+        fixed = [float(a == b) for a, b in node.depths]
+        log_m = [math.log(max(a - 1, EPS)) for a, _ in node.depths]
+        return np.concatenate([lo, hi, [a for a, _ in sums], [b for _, b in sums], fixed, log_m])
 
     # ---------------------------------------------------------------------------------- bound
-    def solve(self, node: Node, x0: Sequence[float] | None = None) -> RelaxedBound:
-        """Ipopt on the node's relaxation, from ``x0`` (a parent's point) or the node's centre."""
-        box = self._box(node)
-        program = self.program
-        sol, status = _first_success(self.solvers, box.start(x0), box.centre, lbx=box.lbx, ubx=box.ubx,
-                                     lbg=program.glo, ubg=program.ghi, p=box.p)
-        if status == "Infeasible_Problem_Detected":
+    def solve(self, node: Node) -> RelaxedBound:
+        """The node's relaxation, solved."""
+        A, b = self.program.rows(self._params(node))
+        sol = _clarabel(self.program.q, A, b, self._cones)
+        if sol.status == clarabel.SolverStatus.PrimalInfeasible:
             return RelaxedBound("infeasible", None, [], [], {})
-        if status != "Solve_Succeeded":
-            return RelaxedBound(f"failed: {status}", None, [], [], {})
-        z = np.asarray(sol["x"]).ravel()
-        value = -float(sol["f"])
+        if sol.status != clarabel.SolverStatus.Solved:
+            return RelaxedBound(f"failed: {sol.status}", None, [], [], {})
+        z = np.asarray(sol.x)
+        value = -min(sol.obj_val, sol.obj_val_dual)  # the dual objective bounds the optimum (weak duality)
         bound = value + BOUND_MARGIN * abs(value)
         return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
 
@@ -228,102 +211,105 @@ class Relaxation:
         return scores
 
     # ---------------------------------------------------------------------------------- tighten
-    def tighten(self, node: Node, cutoff: float, x0: Sequence[float] | None = None) -> Node | None:
+    def tighten(self, node: Node, cutoff: float) -> Node | None:
         """``node`` with every depth and width range narrowed to what can still reach ``cutoff`` in the
         relaxation (optimisation-based bound tightening: the least and largest value of each depth, then of
         each log-width, each solve on the ranges narrowed so far, rounded outward to integers and to the
-        width step); ``None`` when nothing in the node can. ``x0``: a point of the node's relaxation above
-        the cutoff (its optimum), where the solves start."""
+        width step); ``None`` when nothing in the node can."""
         step = self.template.step
         current = node
         try:
             for i, (a, b) in enumerate(node.depths):
                 if a < b:
-                    low, high = self._extremes(current, f"m{self.template.super_blocks[i]}", cutoff, x0)
+                    low, high = self._extremes(current, f"m{self.template.super_blocks[i]}", cutoff)
                     current = current.replace("depths", i, _depth_range(a, b, low, high))
             for j, (a, b) in enumerate(node.widths):
                 if a < b:
-                    low, high = self._extremes(current, f"x{j}", cutoff, x0)
+                    low, high = self._extremes(current, f"x{j}", cutoff)
                     current = current.replace("widths", j, _width_range(a, b, low, high, step))
-            current = self._tighten_sums(current, cutoff, x0)
+            current = self._tighten_sums(current, cutoff)
         except _Empty:
             return None
         return None if current.empty else current
 
-    def _tighten_sums(self, node: Node, cutoff: float, x0: Sequence[float] | None) -> Node:
+    def _tighten_sums(self, node: Node, cutoff: float) -> Node:
         """``node`` with the log-width sum of the stages in ``SUM_STAGES`` (counted from the last) narrowed to
         what can reach ``cutoff``."""
         k = self.program.n_stages
         sums = list(node.sums or ((-math.inf, math.inf),) * k)
         for i in range(max(0, k - SUM_STAGES), k):
             const, coef = self.program.sums[i]
-            low, high = self._extremes_of(node, np.asarray(coef), cutoff, x0)
+            low, high = self._extremes_of(node, np.asarray(coef), cutoff)
             a, b = sums[i]
             sums[i] = (a if low is None else max(a, const + low - ROUNDING * abs(const + low)),
                        b if high is None else min(b, const + high + ROUNDING * abs(const + high)))
             node = Node(node.depths, node.widths, node.kernels, tuple(sums))
         return node
 
-    def bottlenecks(self, node: Node, cutoff: float, x0: Sequence[float] | None = None
-                    ) -> dict[int, tuple[float, float]] | None:
+    def bottlenecks(self, node: Node, cutoff: float) -> dict[int, tuple[float, float]] | None:
         """Per super-block (block index), the range of bottleneck widths (channels, real) that can still
-        reach ``cutoff`` in the node's relaxation; ranges Ipopt gives no answer for are left out. ``None``
+        reach ``cutoff`` in the node's relaxation; ranges the solver gives no answer for are left out. ``None``
         when nothing in the node can."""
         out = {}
         try:
             for j in self.template.super_blocks:
-                low, high = self._extremes(node, f"y{j}", cutoff, x0)
+                low, high = self._extremes(node, f"y{j}", cutoff)
                 if low is not None and high is not None:
                     out[j] = (math.exp(low) * (1 - ROUNDING), math.exp(high) * (1 + ROUNDING))
         except _Empty:
             return None
         return out
 
-    def _extremes(self, node: Node, name: str, cutoff: float, x0: Sequence[float] | None
-                  ) -> tuple[float | None, float | None]:
+    def _extremes(self, node: Node, name: str, cutoff: float) -> tuple[float | None, float | None]:
         """The least and largest value of variable ``name`` over the node's relaxation with its objective at
-        least ``cutoff`` (None where Ipopt gives no answer). Raises ``_Empty`` when nothing reaches it."""
+        least ``cutoff`` (None where the solver gives no answer). Raises ``_Empty`` when nothing reaches it."""
         c = np.zeros(self.program.n)
         c[self.program.index[name]] = 1.0
-        return self._extremes_of(node, c, cutoff, x0)
+        return self._extremes_of(node, c, cutoff)
 
-    def _extremes_of(self, node: Node, c: np.ndarray, cutoff: float, x0: Sequence[float] | None
-                     ) -> tuple[float | None, float | None]:
+    def _extremes_of(self, node: Node, c: np.ndarray, cutoff: float) -> tuple[float | None, float | None]:
         """The least and largest value of ``c . z`` over the node's relaxation with its objective at least
-        ``cutoff`` (None where Ipopt gives no answer). Raises ``_Empty`` when nothing reaches it."""
+        ``cutoff`` (None where the solver gives no answer). Raises ``_Empty`` when nothing reaches it."""
         if node.empty:
             raise _Empty
-        if self._obbt is None:
-            self._obbt = _ipopt("obbt", self.program.obbt_nlp)
-        box, program = self._box(node), self.program
-        start = box.start(x0)
+        A, b = self.program.obbt_rows(self._params(node), cutoff)
         ends: list[float | None] = []
         for sign in (1.0, -1.0):
-            sol, status = _first_success(self._obbt, start, box.centre, lbx=box.lbx, ubx=box.ubx,
-                                         lbg=program.glo + [0.0], ubg=program.ghi + [math.inf],
-                                         p=np.concatenate([box.p, sign * c, [cutoff]]))
-            if status == "Infeasible_Problem_Detected":
+            sol = _clarabel(sign * c, A, b, self._obbt_cones)
+            if sol.status == clarabel.SolverStatus.PrimalInfeasible:
                 whole = self.solve(node)  # believed when the node's own bound agrees
                 if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
                     raise _Empty
-            ends.append(sign * float(sol["f"]) if status == "Solve_Succeeded" else None)
+            solved = sol.status == clarabel.SolverStatus.Solved
+            ends.append(sign * min(sol.obj_val, sol.obj_val_dual) if solved else None)
         return ends[0], ends[1]
 
 
-def _ipopt(name: str, nlp: dict[str, Any]) -> list[Any]:
-    """Ipopt on ``nlp`` with the fast options, then with the plain ones (the fallback)."""
-    return [ca.nlpsol(name, "ipopt", nlp, {"print_time": False, "ipopt": opts}) for opts in (IPOPT_FAST, IPOPT)]
-
-
-def _first_success(solvers: list[Any], start: np.ndarray, centre: np.ndarray, **args: Any) -> tuple[Any, str]:
-    """The fast solver from ``start``, then, unless it succeeded, the plain one from the centre: its answer
-    and Ipopt's status (infeasibility is believed only when the plain options from the centre agree)."""
-    for solver, x0 in ((solvers[0], start), (solvers[1], centre)):
-        sol = solver(x0=x0, **args)
-        status = solver.stats()["return_status"]
-        if status == "Solve_Succeeded":
+def _clarabel(q: np.ndarray, A: Any, b: Any, cones: list[Any]) -> Any:
+    """Clarabel on ``min q.z`` subject to ``A z + s = b``, ``s`` in ``cones``, with each of ``ATTEMPTS``'
+    settings until it solves or proves infeasibility."""
+    a = A.sparsity()
+    csc = sp.csc_matrix((np.asarray(A.nonzeros()), a.row(), a.colind()), shape=a.shape)
+    q, b = np.asarray(q, float), np.asarray(b).ravel()
+    for attempt in ATTEMPTS:
+        sol = clarabel.DefaultSolver(_no_quadratic(len(q)), q, csc, b, cones, _settings(*attempt)).solve()
+        if sol.status in (clarabel.SolverStatus.Solved, clarabel.SolverStatus.PrimalInfeasible):
             break
-    return sol, status
+    return sol
+
+
+@functools.cache
+def _no_quadratic(n: int) -> sp.csc_matrix:
+    return sp.csc_matrix((n, n))
+
+
+@functools.cache
+def _settings(step: float, equilibrate: bool) -> Any:
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.max_step_fraction, settings.equilibrate_enable = step, equilibrate
+    settings.iterative_refinement_enable = False  # 1.4x faster on these small programs, same answers
+    return settings
 
 
 def _depth_range(a: int, b: int, low: float | None, high: float | None) -> Range:
