@@ -46,7 +46,6 @@ SE_KNEE = 63.0        # floor(btn / 32) > 1 from here: se >= (btn - 31) / 4
 COSTS = ("macs", "params", "tinynas_flops")  # the budgeted costs, in the order metrics.inner_totals gives them
 # a super-block's log-variables and their totals over the repeats: X = m x, Y = m y, K = m k, S = m s
 TOTALS = (("X", "x"), ("Y", "y"), ("K", "k"), ("S", "s"))
-SLACK = 0.0          # rows that pin a variable (a fixed depth or width) widened by this: an interior to work in
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,7 @@ class ConvexProgram:
     n: int                       # number of variables
     q: np.ndarray
     rows: ca.Function            # p -> (A, b)
+    box: ca.Function             # p -> (lower, upper): a box of the variables that holds an optimum
     obbt_rows: ca.Function       # (p, cutoff) -> (A, b) with the cutoff's row first
     nonneg: int
     exp_cones: int
@@ -133,7 +133,10 @@ class _Compiler:
         self.exps: list[tuple[Any, Any, Any]] = []
         self.socs: list[list[Any]] = []
         self.epigraphs: list[Any] = []  # one variable per cost term
+        self.epigraph_hi: list[float] = []  # the budget each is under (the sum of them all is)
         self.repeats: dict[int, _Repeats] = {}  # id of a super-block -> its repeats
+        self.w_range: list[tuple[Any, Any]] = []  # per stage, the range of w at an optimum
+        self.spread_hi: Any = 0.0  # the largest spread of the node's depths
         self.slack = dict.fromkeys(COSTS, 0.0)  # the most the perspective's EPS repeats can cost
         self._declare()
 
@@ -207,10 +210,10 @@ class _Compiler:
         ``m`` is fixed)."""
         T, mm, z = self.symbol[total], self.symbol[m], self.symbol[var]
         ml, mh, zl, zh = self.lo[m], self.hi[m], self.lo[var], self.hi[var]
-        self.at_least(T - ml * z - zl * mm + ml * zl, -SLACK)
-        self.at_least(T - mh * z - zh * mm + mh * zh, -SLACK)
-        self.at_least(mh * z + zl * mm - mh * zl - T, -SLACK)
-        self.at_least(ml * z + zh * mm - ml * zh - T, -SLACK)
+        self.at_least(T - ml * z - zl * mm + ml * zl)
+        self.at_least(T - mh * z - zh * mm + mh * zh)
+        self.at_least(mh * z + zl * mm - mh * zl - T)
+        self.at_least(ml * z + zh * mm - ml * zh - T)
 
     def cost_at_most(self, cost: ExpSum, bound: float) -> None:
         """``cost <= bound``: one epigraph variable per distinct term, each above its term by an
@@ -224,6 +227,7 @@ class _Compiler:
         for term in merged.values():
             t = ca.SX.sym(f"t{len(self.epigraphs)}")
             self.epigraphs.append(t)
+            self.epigraph_hi.append(bound)
             self.exps.append(term.over.cone(term.expo, term.coef, t) if term.over is not None else
                              (term.expo + math.log(term.coef), ca.SX(1.0), t))
             total = total + t
@@ -249,11 +253,15 @@ class _Compiler:
         params = ca.vertcat(self.lo_p, self.hi_p, self.slo_p, self.shi_p, self.fixed_p, self.log_m_p)
         level = ca.SX.sym("cutoff")
         cones = [*self.nonneg, *(c for triple in self.exps for c in triple), *(c for cone in self.socs for c in cone)]
+        box = ca.Function("box", [params], [ca.vertcat(self.lo_p, *(a for a, _ in self.w_range), 0, 1,
+                                                       ca.DM.zeros(len(self.epigraphs))),
+                                            ca.vertcat(self.hi_p, *(b for _, b in self.w_range), self.spread_hi,
+                                                       ca.exp(self.spread_hi), *self.epigraph_hi)])
         return ConvexProgram(
             names=tuple(self.names), index={nm: i for i, nm in enumerate(self.names)}, n=z.shape[0], q=q,
             rows=_data("rows", cones, z, [params]), obbt_rows=_data("obbt_rows", [objective - level, *cones], z,
                                                                     [params, level]),
-            nonneg=len(self.nonneg), exp_cones=len(self.exps), soc_dims=tuple(len(c) for c in self.socs),
+            box=box, nonneg=len(self.nonneg), exp_cones=len(self.exps), soc_dims=tuple(len(c) for c in self.socs),
             stage_ends=tuple(st.end for st in terms.stages), weights=tuple(weights),
             point=ca.Function("point", [z], [ca.vertcat(*u, *S, w)]), sums=tuple(_linear(S_i, z) for S_i in S))
 
@@ -371,6 +379,9 @@ class _Compiler:
             sl, sh = ca.fmax(lo_uS[k + i], self.slo_p[i]), ca.fmin(hi_uS[k + i], self.shi_p[i])
             self.at_least(uh * S[i] + u[i] * sl - uh * sl, w[i])
             self.at_least(ul * S[i] + u[i] * sh - ul * sh, w[i])
+            # at an optimum w is the lesser envelope, whose terms all grow with u and S (logs of sizes: >= 0)
+            s_lo, s_hi = lo_uS[k + i], hi_uS[k + i]
+            self.w_range.append((ca.fmin(uh * s_lo + ul * sl - uh * sl, ul * s_lo), uh * s_hi))
         return u, S, w
 
     def _depth_penalty(self, terms: metrics.NetworkTerms) -> tuple[Any, Any]:
@@ -380,23 +391,28 @@ class _Compiler:
         problem = self.t.problem
         depths = metrics.penalised_depths(terms, problem.mode)
         spread, penalty = ca.SX.sym("spread"), ca.SX.sym("penalty")
+        self.exps.append((spread, ca.SX(1.0), penalty))
         n = len(depths)
         deviations = [(d - sum(depths) / n) / math.sqrt(n) for d in depths] if n > 1 else []  # Var = sum of squares
         if not deviations:
             self.at_least(spread)
-        elif problem.mode == Mode.TINYNAS:
+            return spread, penalty
+        at = ca.Function("depths", [self.v], [ca.vertcat(*depths)])
+        half_range = (ca.mmax(at(self.hi_p)) - ca.mmin(at(self.lo_p))) / 2  # std of values in a range: at most
+        if problem.mode == Mode.TINYNAS:
             self.socs.append([spread, *deviations])
+            self.spread_hi = half_range
         else:
             self.socs.append([spread + 1, *(2 * d for d in deviations), spread - 1])
             self.at_most(spread, variance_cap(self.t))
-        self.exps.append((spread, ca.SX(1.0), penalty))
+            self.spread_hi = ca.fmin(half_range ** 2, variance_cap(self.t))
         return spread, penalty
 
     def _box(self) -> None:
-        """The node's bounds on the log-variables, each widened by ``SLACK``."""
+        """The node's bounds on the log-variables."""
         for i, sym in enumerate(self.syms):
-            self.at_least(sym + SLACK, self.lo_p[i])
-            self.at_most(sym - SLACK, self.hi_p[i])
+            self.at_least(sym, self.lo_p[i])
+            self.at_most(sym, self.hi_p[i])
 
     def _stage_weights(self, n_stages: int) -> list[float]:
         settings = self.t.problem.objective

@@ -90,9 +90,6 @@ class Relaxation:
         self.template = Template.of(problem)
         self.program: ConvexProgram = compile_relaxation(self.template)
         program = self.program
-        self._cones = [clarabel.NonnegativeConeT(program.nonneg), *(clarabel.ExponentialConeT()
-                       for _ in range(program.exp_cones)), *(clarabel.SecondOrderConeT(d) for d in program.soc_dims)]
-        self._obbt_cones = [clarabel.NonnegativeConeT(program.nonneg + 1), *self._cones[1:]]
 
     # ---------------------------------------------------------------------------------- nodes
     def root(self) -> Node:
@@ -141,16 +138,19 @@ class Relaxation:
         return np.concatenate([lo, hi, [a for a, _ in sums], [b for _, b in sums], fixed, log_m])
 
     # ---------------------------------------------------------------------------------- bound
+    def _conic(self, node: Node, cutoff: float | None = None) -> _Conic:
+        """The node's program (with the objective at least ``cutoff`` where given)."""
+        p = self._params(node)
+        A, b = self.program.rows(p) if cutoff is None else self.program.obbt_rows(p, cutoff)
+        lo, hi = self.program.box(p)
+        return _Conic(A, b, lo, hi, self.program.nonneg + (cutoff is not None), self.program)
+
     def solve(self, node: Node) -> RelaxedBound:
-        """The node's relaxation, solved."""
-        A, b = self.program.rows(self._params(node))
-        sol = _clarabel(self.program.q, A, b, self._cones)
-        if sol.status == clarabel.SolverStatus.PrimalInfeasible:
-            return RelaxedBound("infeasible", None, [], [], {})
-        if sol.status != clarabel.SolverStatus.Solved:
-            return RelaxedBound(f"failed: {sol.status}", None, [], [], {})
-        z = np.asarray(sol.x)
-        value = -min(sol.obj_val, sol.obj_val_dual)  # the dual objective bounds the optimum (weak duality)
+        """The node's relaxation, solved: its bound by weak duality (:meth:`_Conic.least`)."""
+        status, least, z = self._conic(node).least(self.program.q)
+        if status != "bounded":
+            return RelaxedBound(status, None, [], [], {})
+        value = -least
         bound = value + BOUND_MARGIN * abs(value)
         return RelaxedBound("bounded", bound, *self._branching(node, z), x=[float(t) for t in z])
 
@@ -272,30 +272,72 @@ class Relaxation:
         ``cutoff`` (None where the solver gives no answer). Raises ``_Empty`` when nothing reaches it."""
         if node.empty:
             raise _Empty
-        A, b = self.program.obbt_rows(self._params(node), cutoff)
+        conic = self._conic(node, cutoff)
         ends: list[float | None] = []
         for sign in (1.0, -1.0):
-            sol = _clarabel(sign * c, A, b, self._obbt_cones)
-            if sol.status == clarabel.SolverStatus.PrimalInfeasible:
-                whole = self.solve(node)  # believed when the node's own bound agrees
-                if whole.status == "infeasible" or (whole.bound is not None and whole.bound < cutoff):
-                    raise _Empty
-            solved = sol.status == clarabel.SolverStatus.Solved
-            ends.append(sign * min(sol.obj_val, sol.obj_val_dual) if solved else None)
+            status, least, _ = conic.least(sign * c)
+            if status == "infeasible":
+                raise _Empty
+            ends.append(sign * least if least is not None else None)
         return ends[0], ends[1]
 
 
-def _clarabel(q: np.ndarray, A: Any, b: Any, cones: list[Any]) -> Any:
-    """Clarabel on ``min q.z`` subject to ``A z + s = b``, ``s`` in ``cones``, with each of ``ATTEMPTS``'
-    settings until it solves or proves infeasibility."""
-    a = A.sparsity()
-    csc = sp.csc_matrix((np.asarray(A.nonzeros()), a.row(), a.colind()), shape=a.shape)
-    q, b = np.asarray(q, float), np.asarray(b).ravel()
-    for attempt in ATTEMPTS:
-        sol = clarabel.DefaultSolver(_no_quadratic(len(q)), q, csc, b, cones, _settings(*attempt)).solve()
-        if sol.status in (clarabel.SolverStatus.Solved, clarabel.SolverStatus.PrimalInfeasible):
-            break
-    return sol
+class _Conic:
+    """One node's conic program, ``A z + s = b`` with ``s`` in the cones (``nonneg`` rows, then the
+    program's exponential and second-order cones), and ``lo``, ``hi``: a box of the variables that holds an
+    optimum (of any objective on the log-variables)."""
+
+    def __init__(self, A: Any, b: Any, lo: Any, hi: Any, nonneg: int, program: ConvexProgram):
+        a = A.sparsity()
+        self.A = sp.csc_matrix((np.asarray(A.nonzeros()), a.row(), a.colind()), shape=a.shape)
+        self.b, self.lo, self.hi = np.asarray(b).ravel(), np.asarray(lo).ravel(), np.asarray(hi).ravel()
+        self.nonneg, self.exp_cones, self.soc_dims = nonneg, program.exp_cones, program.soc_dims
+        self.cones = [clarabel.NonnegativeConeT(nonneg), *(clarabel.ExponentialConeT() for _ in range(self.exp_cones)),
+                      *(clarabel.SecondOrderConeT(d) for d in self.soc_dims)]
+
+    def least(self, q: np.ndarray) -> tuple[str, float | None, np.ndarray | None]:
+        """``min q.z``: ``bounded`` with a proven lower bound (and the solver's point), ``infeasible`` when
+        proven so, else ``failed: <solver status>``. Clarabel with each of ``ATTEMPTS``' settings until it
+        solves or finds a certificate of infeasibility; either is checked here, not trusted (:meth:`_weak`)."""
+        q = np.asarray(q, float)
+        for attempt in ATTEMPTS:
+            sol = clarabel.DefaultSolver(_no_quadratic(len(q)), q, self.A, self.b, self.cones,
+                                         _settings(*attempt)).solve()
+            if sol.status == clarabel.SolverStatus.Solved:
+                return "bounded", self._weak(np.asarray(sol.z), q), np.asarray(sol.x)
+            if sol.status == clarabel.SolverStatus.PrimalInfeasible and self._weak(np.asarray(sol.z)) > 0:
+                return "infeasible", None, None
+        return f"failed: {sol.status}", None, None
+
+    def _weak(self, y: np.ndarray, q: np.ndarray | None = None) -> float:
+        """Weak duality with ``y`` moved into the dual cones: for every ``z`` of the program in the box,
+        ``q.z = r.z - b.y + y.s >= r.z - b.y`` with ``r = q + A'y`` (``y.s >= 0``), so the least of ``r.z`` over
+        the box minus ``b.y`` bounds ``min q.z`` from below. Without ``q``, ``y`` a certificate of
+        infeasibility: a result above 0 proves there is no ``z`` (``0 <= y.s = b.y - r.z``)."""
+        y = self._dual_cone(y)
+        r = self.A.T @ y + (q if q is not None else 0.0)
+        return float(np.minimum(r * self.lo, r * self.hi).sum()) - float(self.b @ y)
+
+    def _dual_cone(self, y: np.ndarray) -> np.ndarray:
+        """``y`` moved into the dual cones: non-negative rows clipped at 0; an exponential cone's dual
+        ``(u, v, w)`` (``u < 0``, ``-u exp(v / u) <= e w``, or ``u = 0``, ``v, w >= 0``) by raising ``w`` (or,
+        with ``u >= 0``, clipping); a second-order cone (its own dual) by raising its first entry."""
+        y = y.copy()
+        n = self.nonneg
+        y[:n] = np.maximum(y[:n], 0.0)
+        e = y[n:n + 3 * self.exp_cones].reshape(-1, 3)
+        neg = e[:, 0] < 0
+        with np.errstate(over="ignore"):
+            need = np.where(neg, -e[:, 0] * np.exp(np.where(neg, e[:, 1] / np.where(neg, e[:, 0], -1.0), 0.0) - 1), 0.0)
+        e[:, 2] = np.maximum(e[:, 2], need)
+        e[~neg, 0] = 0.0
+        e[~neg, 1:] = np.maximum(e[~neg, 1:], 0.0)
+        y[n:n + 3 * self.exp_cones] = e.ravel()
+        at = n + 3 * self.exp_cones
+        for d in self.soc_dims:
+            y[at] = max(y[at], float(np.linalg.norm(y[at + 1:at + d])))
+            at += d
+        return y
 
 
 @functools.cache
