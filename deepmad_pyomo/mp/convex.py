@@ -133,7 +133,7 @@ class _Compiler:
         self.exps: list[tuple[Any, Any, Any]] = []
         self.socs: list[list[Any]] = []
         self.epigraphs: list[Any] = []  # one variable per cost term
-        self.epigraph_hi: list[float] = []  # the budget each is under (the sum of them all is)
+        self.epigraph_hi: list[float] = []  # the most each can be (its budgets bound it)
         self.repeats: dict[int, _Repeats] = {}  # id of a super-block -> its repeats
         self.w_range: list[tuple[Any, Any]] = []  # per stage, the range of w at an optimum
         self.spread_hi: Any = 0.0  # the largest spread of the node's depths
@@ -215,23 +215,29 @@ class _Compiler:
         self.at_least(mh * z + zl * mm - mh * zl - T)
         self.at_least(ml * z + zh * mm - ml * zh - T)
 
-    def cost_at_most(self, cost: ExpSum, bound: float) -> None:
-        """``cost <= bound``: one epigraph variable per distinct term, each above its term by an
-        exponential cone, their sum at most ``bound``."""
-        merged: dict[tuple[str, int], Term] = {}
-        for term in cost.terms:
-            key = (str(term.expo), id(term.over))
-            old = merged.get(key)
-            merged[key] = term if old is None else Term(old.coef + term.coef, term.expo, term.over)
-        total = 0
-        for term in merged.values():
-            t = ca.SX.sym(f"t{len(self.epigraphs)}")
+    def costs_at_most(self, budgets: list[tuple[ExpSum, float]]) -> None:
+        """Each ``cost <= bound``: every distinct exponential of their terms bounded by one epigraph variable
+        (an exponential cone, shared by the costs with that term, scaled by its largest coefficient), their
+        weighted sums at most the bounds."""
+        terms: dict[tuple[str, int], Term] = {}
+        weights: list[dict[tuple[str, int], float]] = []
+        for cost, _ in budgets:
+            weights.append({})
+            for term in cost.terms:
+                key = (str(term.expo), id(term.over))
+                terms.setdefault(key, term)
+                weights[-1][key] = weights[-1].get(key, 0.0) + term.coef
+        epigraph = {}
+        for key, term in terms.items():
+            scale = max(w.get(key, 0.0) for w in weights)
+            epigraph[key] = t = ca.SX.sym(f"t{len(self.epigraphs)}")  # at least scale exp(expo)
             self.epigraphs.append(t)
-            self.epigraph_hi.append(bound)
-            self.exps.append(term.over.cone(term.expo, term.coef, t) if term.over is not None else
-                             (term.expo + math.log(term.coef), ca.SX(1.0), t))
-            total = total + t
-        self.at_most(total, bound)
+            self.epigraph_hi.append(min(bound * scale / w[key] for w, (_, bound) in zip(weights, budgets) if key in w))
+            self.exps.append(term.over.cone(term.expo, scale, t) if term.over is not None else
+                             (term.expo + math.log(scale), ca.SX(1.0), t))
+        for w, (_, bound) in zip(weights, budgets):
+            scale = {key: max(v.get(key, 0.0) for v in weights) for key in w}
+            self.at_most(sum(coef / scale[key] * epigraph[key] for key, coef in w.items()), bound)
 
     # ---------------------------------------------------------------------------------- the program
     def compile(self) -> ConvexProgram:
@@ -336,11 +342,13 @@ class _Compiler:
         """FLOPs and params (grown by the perspective's slack) and layers."""
         problem = self.t.problem
         budgets = problem.budgets
+        costs = []
         for budget, scale in (("flops", FLOPS_SCALE), ("params", PARAMS_SCALE)):
             limit = getattr(budgets, budget)
             if limit is not None:
                 key = problem.budget_metric(budget)
-                self.cost_at_most((1 / scale) * getattr(terms, key), (limit + self.slack[key]) / scale)
+                costs.append(((1 / scale) * getattr(terms, key), (limit + self.slack[key]) / scale))
+        self.costs_at_most(costs)
         if budgets.layers is not None:
             self.at_most(terms.layers, float(budgets.layers))
 
