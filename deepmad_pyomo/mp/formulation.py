@@ -234,9 +234,13 @@ def _add_objective(m: pyo.ConcreteModel, t: Template, opt: FormulationOptions, t
     m.M = pyo.Set(initialize=range(len(entropies)), doc="stages")
     m.stage_entropy = pyo.Expression(m.M, rule=lambda mm, i: entropies[i], doc="alpha_j * H_j")
     _add_depth_penalty(m, t, terms)
-    m.objective = pyo.Objective(expr=_score(m), sense=pyo.maximize)
-    if opt.cutoff is not None:
-        m.cutoff = pyo.Constraint(expr=_score(m) >= opt.cutoff)
+    if opt.cutoff is None:
+        m.objective = pyo.Objective(expr=_score(m), sense=pyo.maximize)
+        return
+    # the score as a variable the cutoff bounds: a solver is handed the long expression once, not twice
+    m.score = pyo.Var(bounds=(opt.cutoff, None), doc="the objective, at least the cutoff")
+    m.score_def = pyo.Constraint(expr=m.score <= _score(m))
+    m.objective = pyo.Objective(expr=m.score, sense=pyo.maximize)
 
 
 def _score(m: pyo.ConcreteModel) -> Any:
