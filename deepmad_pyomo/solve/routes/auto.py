@@ -234,14 +234,17 @@ class DepthDecomposition:
     def exact(self, d: Depths, kernels: list[int] | None, nodes: int, radius: float | None = None,
               warm: Architecture | None = None) -> Termination | None:
         """SCIP on the exact problem at depths ``d`` (and ``kernels``, when given; widths within ``radius``
-        of the relaxed point, when given; from ``warm``, when given) for at most ``nodes`` nodes. Its
-        termination, or ``None`` when no time is left."""
+        of the relaxed point, when given: a quick design, which only looks for designs better than the best
+        so far; from ``warm``, when given) for at most ``nodes`` nodes. Its termination, or ``None`` when no
+        time is left."""
         safety = QUICK_SAFETY_S if radius is not None else math.inf
         left = min(safety, self.deadline - time.perf_counter())
         if left < 0.5:
             return None
+        best = self.best_so_far()
+        cutoff = self.value(best) if best is not None and radius is not None else None
         m = build_pyomo_model(self.problem, FormulationOptions(formulation=self.opts.formulation, depths=list(d),
-                                                               kernels=kernels))
+                                                               kernels=kernels, cutoff=cutoff))
         if radius is not None:
             self.proxy.restrict(m, d, radius)
         if warm is not None:
