@@ -2,10 +2,13 @@
 import math
 import random
 
+import numpy as np
 import pytest
+from clarabel import DefaultSolver
 from spaces import architectures, tiny_problem
 
-from deepmad_pyomo.mp.relaxation import Node, Relaxation
+from deepmad_pyomo.mp.expsum import ExpSum
+from deepmad_pyomo.mp.relaxation import ATTEMPTS, Node, Relaxation, _no_quadratic, _settings
 from deepmad_pyomo.space.metrics import evaluate, network_terms
 
 CASES = [("tinynas", "k1kxk1"), ("paper", "k1kxk1"), ("tinynas", "k1dwsek1"), ("paper", "k1dwsek1"),
@@ -104,3 +107,33 @@ def test_tightening_keeps_every_design_that_reaches_the_cutoff(mode, family):
         assert relax.tighten(node, relax.solve(node).bound * (1 + 1e-3) + 1) is None  # above the bound: empty
     assert narrowed, "tightening should narrow some width range"
     assert sums, "tightening should bound some stage's log-width sum"
+
+
+@pytest.mark.parametrize("mode,family", [("tinynas", "k1kxk1"), ("paper", "k1dwsek1")])
+def test_a_wrong_dual_only_loosens_the_bound(mode, family):
+    """The bound is weak duality checked here, not the solver's word: with the dual answer perturbed (scaled,
+    noised, even with signs flipped) the bound stays at or above the relaxation's optimum, and with the
+    solver's own dual it is within a hair of it."""
+    p = tiny_problem(mode, family)
+    relax = Relaxation(p)
+    node = relax.root()
+    conic = relax._conic(node)
+    status, least, x = conic.least(relax.program.q)
+    assert status == "bounded"
+    optimum = float(relax.program.q @ x)  # the solver's point: minus the relaxation's optimum
+    assert least <= optimum + 1e-6 * abs(optimum) and least >= optimum - 1e-4 * abs(optimum)
+    sol = DefaultSolver(_no_quadratic(relax.program.n), relax.program.q, conic.A, conic.b, conic.cones,
+                        _settings(*ATTEMPTS[0])).solve()
+    y = np.asarray(sol.z)
+    rng = np.random.default_rng(0)
+    for wrong in (0.9 * y, 1.1 * y, y + rng.normal(0, 1e-3, y.shape), -y, y * rng.uniform(0, 2, y.shape)):
+        assert conic._weak(wrong, relax.program.q) <= optimum + 1e-6 * abs(optimum)
+
+
+def test_cost_terms_multiply_and_add_as_numbers_do():
+    """An ExpSum of logs evaluates to the number the same sums and products of sizes give."""
+    a, b = ExpSum.exp(math.log(3.0)), ExpSum.exp(math.log(5.0))
+    cost = 2 * a * b + 7 * b + 0 + 4 + a * 0
+    assert cost.value(math.exp) == pytest.approx(2 * 3 * 5 + 7 * 5 + 4)
+    assert a.log() == pytest.approx(math.log(3.0))
+    assert len(cost.terms) == 3
