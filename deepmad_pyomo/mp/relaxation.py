@@ -3,8 +3,9 @@
 A node fixes a box of super-block depths, a set of kernel sizes per block and a range of widths per
 block. Over it the design problem is relaxed to a convex conic program (:mod:`.convex`), compiled once per
 problem (the node only changes its data) and solved by Clarabel, an interior-point conic solver whose
-optimum of a convex program is global. The returned bound is the solver's dual objective (a bound by weak
-duality) plus a relative margin of ``BOUND_MARGIN`` (far below any gap asked for) for its tolerances.
+optimum of a convex program is global. The solver's answer is not trusted: the returned bound is weak
+duality evaluated here with its dual answer (:meth:`_Conic.least`), which a wrong answer can only loosen,
+plus a relative margin of ``BOUND_MARGIN`` (far below any gap asked for) for floating-point rounding.
 :meth:`Relaxation.tighten` narrows a node's ranges to what can reach a cutoff on the same relaxation
 (optimisation-based bound tightening), the last stage's log-width sum included: its range narrows the
 McCormick envelope of that stage's entropy.
@@ -25,12 +26,11 @@ from ..space.problem import DesignProblem
 from .convex import EPS, TOTALS, ConvexProgram, compile_relaxation
 from .template import Template
 
-BOUND_MARGIN = 1e-7   # added to the relaxation's optimum (relative), for the solver's tolerances
+BOUND_MARGIN = 1e-7   # added to the relaxation's bound (relative), for floating-point rounding
 ROUNDING = 1e-6       # relative slack when tightened ranges are rounded to integers and width steps
+TOLERANCE = 1e-6      # Clarabel's (its defaults: 1e-8; the bounds are checked, so this only loosens them)
 # Clarabel's settings, tried in turn while it neither solves nor proves infeasibility: its largest step to
-# the cones' boundary and whether it equilibrates (its default, the full 0.99 step, stalls on about one node
-# in fifteen, where the repeats' perspective cones are near their boundary at one block)
-TOLERANCE = 1e-6
+# the cones' boundary and whether it equilibrates (its own 0.99 stalls on a few nodes)
 ATTEMPTS = ((0.95, True), (0.99, True), (0.9, False))
 SUM_STAGES = 1        # the stages (counted from the last) whose log-width sums bound tightening narrows
 Range = tuple[int, int]
@@ -339,9 +339,10 @@ class _Conic:
         n = self.nonneg
         y[:n] = np.maximum(y[:n], 0.0)
         e = y[n:n + 3 * self.exp_cones].reshape(-1, 3)
-        neg = e[:, 0] < 0
+        u, v = e[:, 0], e[:, 1]
+        neg = u < 0
         with np.errstate(over="ignore"):
-            need = np.where(neg, -e[:, 0] * np.exp(np.where(neg, e[:, 1] / np.where(neg, e[:, 0], -1.0), 0.0) - 1), 0.0)
+            need = np.where(neg, -u * np.exp(v / np.where(neg, u, -1.0) - 1), 0.0)
         e[:, 2] = np.maximum(e[:, 2], need)
         e[~neg, 0] = 0.0
         e[~neg, 1:] = np.maximum(e[~neg, 1:], 0.0)
@@ -364,8 +365,7 @@ def _settings(step: float, equilibrate: bool) -> Any:
     settings.verbose = False
     settings.max_step_fraction, settings.equilibrate_enable = step, equilibrate
     settings.iterative_refinement_enable = False  # 1.4x faster on these small programs, same answers
-    # looser than its defaults (1e-8): 1.1x faster; the bounds are checked, so this only loosens them, by
-    # about 2e-6 (relative), far below a gap
+    # 1.1x faster than its defaults; the bounds it gives are about 2e-6 (relative) looser, far below a gap
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = TOLERANCE
     settings.tol_ktratio = 10 * TOLERANCE
     return settings
