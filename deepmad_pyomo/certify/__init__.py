@@ -14,9 +14,8 @@
    sets a stage's entropy, or a kernel choice.
 3. A node of a single depth vector that its relaxation cannot close is solved exactly by SCIP (integer
    widths, kernels free, the cutoff as a constraint) over its box as its bound tightened it (again when
-   the cutoff has risen since), bottleneck ranges tightened too. Each exact solve first looks for a quick
-   design near the relaxation's point (SCIP with every width within 5% of it, a node limit); one above the cutoff
-   raises that solve's cutoff (and its tightening). A better design found becomes the incumbent. When SCIP
+   the cutoff has risen since), bottleneck ranges tightened too; SCIP's primal heuristics are off there
+   (mostly it proves that nothing reaches the cutoff). A better design found becomes the incumbent. When SCIP
    reaches its node limit with its bound still above the cutoff, the node is halved on its widest width
    range as tightened, and the halves are bounded and solved in turn.
 4. Nodes of a round run in parallel and their results are merged in node order. Exact solves wait for a

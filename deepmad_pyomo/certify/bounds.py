@@ -20,8 +20,8 @@ from .tree import NodeRecord, NodeStatus, Range, branch
 QUICK_RADIUS = 0.05  # a quick design keeps every width within this much (relative) of the relaxation's point
 QUICK_NODES = 1000   # SCIP nodes for a quick design (a work limit)
 QUICK_SAFETY_S = 10.0  # its wall-clock safety net
-# an exact solve mostly proves that nothing at its depth vector reaches the cutoff (the quick design before it
-# looks for designs): SCIP's primal heuristics off and its fast separation, 2x faster on deepmad-r34's
+# an exact solve mostly proves that nothing at its depth vector reaches the cutoff: SCIP's primal heuristics off
+# (it still finds designs by branching) and its fast separation, 2x faster on deepmad-r34's
 EXACT_SCIP = {"heuristics": "off", "separating": "fast"}
 DIVE_AMBIGUOUS = 3  # super-blocks rounded both ways for the dives (the furthest from an integer)
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}
@@ -120,14 +120,13 @@ def cutoff_of(objective: float, gap: float) -> float | None:
     return cutoff
 
 
-def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node_limit: int | None = None,
-                gap: float = 0.0) -> NodeRecord:
+def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node_limit: int | None = None
+                ) -> NodeRecord:
     """SCIP on the exact problem in a node of one depth vector (integer widths and kernel choices within
     the node's, width ranges tightened by the relaxation to what can reach the cutoff unless they already
     were for it, bottleneck ranges too), with the cutoff, for at most ``node_limit`` SCIP nodes
-    (``time_limit``: a safety net). A quick design near the relaxation's point comes first: when it beats the
-    cutoff, the cutoff rises to it (plus ``gap``) and the record carries it. Always on the natural formulation:
-    on the log formulation in tinynas mode SCIP 10's presolve has cut an optimum off."""
+    (``time_limit``: a safety net). Always on the natural formulation: on the log formulation in tinynas
+    mode SCIP 10's presolve has cut an optimum off."""
     from ..solve.backends import scip
 
     t = time.perf_counter()
@@ -135,9 +134,6 @@ def solve_exact(problem: DesignProblem, rec: NodeRecord, time_limit: float, node
     if rec.cutoff is not None:  # what can still reach the cutoff: a few times faster SCIP
         relax = relaxation_of(problem)
         tight, btns = _tightened(relax, rec)
-        if tight is not None and btns is not None and _quick_design(problem, rec, tight, relax.solve(tight),
-                                                                    time_limit, gap):
-            tight, btns = _tightened(relax, rec)  # to the cutoff the design raised
         if tight is None or btns is None:
             rec.status, rec.termination, rec.solver = NodeStatus.INFEASIBLE, "infeasible", \
                 "scip (exact, after tightening)"

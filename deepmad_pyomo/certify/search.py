@@ -220,8 +220,7 @@ class Search:
     def start_exact(self, rec: NodeRecord) -> None:
         """Start SCIP on ``rec`` (a node of one depth vector)."""
         limit = max(1.0, min(self.node_time_limit, self.deadline - time.perf_counter()))
-        self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit,
-                                                  self.exact_nodes, self.gap)))
+        self.exact_jobs.append((rec, self._submit(solve_exact, self.problem, rec, limit, self.exact_nodes)))
 
     def settle(self) -> bool:
         """Wait for the dives and the exact solves started so far, in the order they were started: a better

@@ -53,12 +53,12 @@ def test_a_given_incumbent_with_quick_design_starts_from_the_better():
 _exact = search_module.solve_exact  # the driver starts exact solves by this name
 
 
-def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, node_limit=None, gap=0.0):
+def _out_of_time_on_whole_depth_vectors(problem, rec, time_limit, node_limit=None):
     """SCIP 'runs out of nodes' on every first exact solve of a depth vector (not those of a halved one's halves)."""
     if rec.id.count(".x") == 1:
         rec.status, rec.termination, rec.solver = NodeStatus.RETRIED, "iteration_limit", "scip (exact)"
         return rec
-    return _exact(problem, rec, time_limit, node_limit, gap)
+    return _exact(problem, rec, time_limit, node_limit)
 
 
 def test_a_depth_vector_scip_cannot_finish_is_halved_and_still_proven(monkeypatch):
