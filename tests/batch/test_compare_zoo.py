@@ -260,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
 def check_cli_on_an_existing_scheduler(client, tiny_suite: str, tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     address = client.scheduler.address
-    args = _parser().parse_args(["compare", "--suite", tiny_suite, "--solvers", "auto", "--time-limit", "4",
+    args = _parser().parse_args(["compare", "--suite", tiny_suite, "--solvers", "auto", "--time-limit", "8",
                                  "--out", str(tmp_path / "c"), "--scheduler", address, "--only", "k1kxk1-*",
                                  "--no-plots", "--no-progress", "--json"])
     args.func(args)
