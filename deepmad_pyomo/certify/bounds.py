@@ -21,7 +21,7 @@ QUICK_RADIUS = 0.05  # a quick design keeps every width within this much (relati
 QUICK_NODES = 1000   # SCIP nodes for a quick design (a work limit)
 QUICK_SAFETY_S = 10.0  # its wall-clock safety net
 # an exact solve mostly proves that nothing at its depth vector reaches the cutoff: SCIP's primal heuristics off
-# (it still finds designs by branching) and its fast separation, 2x faster on deepmad-r34's
+# (it still finds designs by branching) and its fast separation: deepmad-r34 tinynas's exact solves 2x faster
 EXACT_SCIP = {"heuristics": "off", "separating": "fast"}
 DIVE_AMBIGUOUS = 3  # super-blocks rounded both ways for the dives (the furthest from an integer)
 _RELAXATIONS: dict[DesignProblem, Relaxation] = {}

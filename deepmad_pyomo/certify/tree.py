@@ -52,7 +52,7 @@ class NodeRecord:
     branch: Branch | None = None  # what to split when not closed
     pruned: bool = False  # bound tightening cut parts of it that cannot reach the cutoff
     architecture: dict[str, Any] | None = None
-    start: list[float] | None = field(default=None, repr=False)  # the parent's relaxed point (a warm start)
+    start: list[float] | None = field(default=None, repr=False)  # its relaxed point (the root's places the dives)
     parent: str | None = field(default=None, repr=False)  # the id of the node it was made from
     tightened_at: float | None = field(default=None, repr=False)  # the cutoff its ranges were tightened for
 
@@ -72,16 +72,14 @@ class NodeRecord:
         return self.solver.startswith("scip")
 
     def exact_child(self, cutoff: float | None) -> NodeRecord:
-        """The exact solve of its box (one depth vector), as its bound tightened it: from its relaxed point."""
+        """The exact solve of its box (one depth vector), as its bound tightened it."""
         return NodeRecord(self.id + ".x", list(self.depths), list(self.widths), list(self.kernels), list(self.sums),
-                          cutoff=cutoff, solver="scip", start=self.start, parent=self.id,
-                          tightened_at=self.tightened_at)
+                          cutoff=cutoff, solver="scip", parent=self.id, tightened_at=self.tightened_at)
 
     def retry(self, cutoff: float | None) -> NodeRecord:
         """The same exact solve again (a node SCIP ran out of time on that cannot be split)."""
         return NodeRecord(self.id + "'", list(self.depths), list(self.widths), list(self.kernels), list(self.sums),
-                          cutoff=cutoff, solver="scip", start=self.start, parent=self.parent,
-                          tightened_at=self.tightened_at)
+                          cutoff=cutoff, solver="scip", parent=self.parent, tightened_at=self.tightened_at)
 
     def to_dict(self) -> dict[str, Any]:
         """Its JSON form (``details.box_tree``)."""
@@ -127,7 +125,7 @@ def widest(rec: NodeRecord, step: int) -> Branch | None:
 
 
 def children(rec: NodeRecord, step: int) -> list[NodeRecord]:
-    """The two halves of ``rec`` on its ``branch`` (those of an exact node start cold)."""
+    """The two halves of ``rec`` on its ``branch``."""
     kind, i, cut = rec.branch  # type: ignore[misc]
     parts: list[Any]
     if kind == "depth":
@@ -142,8 +140,7 @@ def children(rec: NodeRecord, step: int) -> list[NodeRecord]:
     out = []
     for n, part in enumerate(parts):
         child = NodeRecord(f"{rec.id}.{n}", list(rec.depths), list(rec.widths), list(rec.kernels), list(rec.sums),
-                           rec.cutoff,
-                           start=None if rec.exact else rec.start, parent=rec.id)
+                           rec.cutoff, parent=rec.id)
         getattr(child, field_)[i] = part
         out.append(child)
     return out

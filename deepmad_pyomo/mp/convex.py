@@ -4,7 +4,7 @@ bound, see :mod:`.relaxation`).
 
 - widths, bottlenecks, kernel areas and SE widths become continuous *log*-variables ``x``; every cost
   (MACs, params, the official counts) is then a sum of exponentials of linear forms (:class:`ExpSum`), one
-  exponential cone per term under the budget's row;
+  exponential cone per distinct term, shared by the budgets' rows;
 - each super-block's ``m = L - 1`` repeats enter through their totals ``X = m x`` (entropy: linear) and
   the perspective ``(m + eps) cost(X / (m + eps))`` (costs: one exponential cone per term, jointly in ``m``
   and ``X``), with ``X = m x`` relaxed by McCormick's envelope of the node's box (exact when ``L`` is
@@ -60,7 +60,7 @@ class ConvexProgram:
     Its variables ``z``: the log-variables named in ``names`` (per block ``x`` log-width, ``k`` log kernel
     area, ``y`` log bottleneck, ``s`` log SE width, ``m`` repeats ``L - 1``, and the totals ``X Y K S``),
     one entropy overestimator ``w`` per stage, the depth spread, its penalty ``exp(spread)``, then one
-    epigraph variable per cost term."""
+    epigraph variable per distinct cost term."""
 
     names: tuple[str, ...]
     index: dict[str, int]

@@ -293,8 +293,7 @@ class _Conic:
         self.A = sp.csc_matrix((np.asarray(A.nonzeros()), a.row(), a.colind()), shape=a.shape)
         self.b, self.lo, self.hi = np.asarray(b).ravel(), np.asarray(lo).ravel(), np.asarray(hi).ravel()
         self.nonneg, self.exp_cones, self.soc_dims = nonneg, program.exp_cones, program.soc_dims
-        self.cones = [clarabel.NonnegativeConeT(nonneg), *(clarabel.ExponentialConeT() for _ in range(self.exp_cones)),
-                      *(clarabel.SecondOrderConeT(d) for d in self.soc_dims)]
+        self.cones = _cones(nonneg, self.exp_cones, self.soc_dims)
         self._solver: Any = None  # the first attempt's solver, kept for the next objective
 
     def least(self, q: np.ndarray) -> tuple[str, float | None, np.ndarray | None]:
@@ -352,6 +351,13 @@ class _Conic:
             y[at] = max(y[at], float(np.linalg.norm(y[at + 1:at + d])))
             at += d
         return y
+
+
+@functools.cache
+def _cones(nonneg: int, exp_cones: int, soc_dims: tuple[int, ...]) -> list[Any]:
+    """Clarabel's cones of a program of this shape, made once."""
+    return [clarabel.NonnegativeConeT(nonneg), *(clarabel.ExponentialConeT() for _ in range(exp_cones)),
+            *(clarabel.SecondOrderConeT(d) for d in soc_dims)]
 
 
 @functools.cache

@@ -83,10 +83,10 @@ def test_parent_links_follow_the_ids_and_open_nodes_take_the_nearest_bound():
     root.branch = ("depth", 0, 1)
     left, right = children(root, 8)
     assert [left.id, right.id] == ["r.0", "r.1"] and left.parent == right.parent == "r"
-    left.bound, left.widths, left.start, left.tightened_at = 7.0, [(24, 40), (32, 40)], [0.5], 1.0
+    left.bound, left.widths, left.tightened_at = 7.0, [(24, 40), (32, 40)], 1.0
     exact = left.exact_child(cutoff=2.0)
     assert exact.id == "r.0.x" and exact.parent == "r.0" and exact.widths == left.widths  # its node's box as tightened
-    assert exact.start == left.start and exact.tightened_at == 1.0 and exact.cutoff == 2.0
+    assert exact.tightened_at == 1.0 and exact.cutoff == 2.0
     exact.status, exact.bound = NodeStatus.RETRIED, 5.0
     again = exact.retry(cutoff=1.0)
     assert again.id == "r.0.x'" and again.parent == "r.0"  # a retry stands beside the node it retries
@@ -170,7 +170,7 @@ def test_an_exact_solve_takes_its_node_box_and_tightens_again_only_for_a_higher_
     bound_nodes(p, [node], 30)
     assert node.tightened_at == node.cutoff and node.start is not None
     job = node.exact_child(node.cutoff)
-    assert job.widths == node.widths and job.start == node.start and job.tightened_at == node.cutoff
+    assert job.widths == node.widths and job.tightened_at == node.cutoff
     kept, _ = _tightened(relaxation_of(p), job)
     assert kept is not None and list(kept.widths) == node.widths  # already tightened for this cutoff
     job.cutoff = best * (1 - 1e-4)

@@ -259,7 +259,7 @@ class DepthDecomposition:
         if ans.has_solution:
             self.record(decode(m), where, ans)
         else:
-            self.rep.progress(f"{where}: no design ({ans.describe()})")
+            self.rep.progress(f"{where}: no {'better ' if cutoff is not None else ''}design ({ans.describe()})")
         return ans.termination
 
     def record(self, arch: Architecture, where: str, ans: SolverAnswer) -> None:
