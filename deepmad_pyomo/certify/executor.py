@@ -4,12 +4,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .tree import NodeRecord
 
-Wait = Callable[[float], Any]  # waits up to a timeout for a job's answer; raises TimeoutError
+Wait = Callable[[float | None], Any]  # waits up to a timeout (None: no limit) for a job's answer; raises TimeoutError
 Job = tuple[list[NodeRecord], Wait]  # the records a job was given, and its wait
 
 
@@ -42,6 +42,11 @@ class Executor:
             except mp.TimeoutError:
                 raise TimeoutError from None
         return get
+
+    def tasks(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``fn`` on each task's arguments, all started at once; their answers in order."""
+        waits = [self.submit(fn, *args) for args in tasks]
+        return [wait(None) for wait in waits]
 
     def close(self) -> None:
         """Stop what still runs: the pool is terminated (its solves with it); Dask tasks are cancelled

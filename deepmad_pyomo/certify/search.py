@@ -16,6 +16,7 @@ from collections.abc import Callable
 from ..errors import DesignError
 from ..solve.results import Certificate, DesignResult, Status
 from ..solve.route import Outcome
+from ..solve.routes.auto import DepthDecomposition, Tasks, in_turn
 from ..space.arch import Architecture
 from ..space.metrics import evaluate
 from ..space.problem import DesignProblem
@@ -29,6 +30,8 @@ CHUNK = 1  # relaxation nodes per task: one (a node takes a fraction of a second
 SETTLE_EVERY = 2   # rounds between waits for the exact solves (whose better designs raise the cutoff)
 EXACT_WAVE = 4  # exact solves started at a settle point, best relaxation bound first (a constant: the tree
 # must not depend on the worker count); the rest wait for the cutoff their designs may raise
+QUICK_BATCH = 2  # the first incumbent's neighbourhood solves run in batches of this many tasks, in parallel (a
+# constant: the incumbent must not depend on the worker count)
 DIVES = 2  # quick designs started after the root, at its best roundings (the tree's first designs)
 EXACT_NODES = 2000  # SCIP nodes an exact solve may take before its node is halved (a work limit)
 EXACT_SAFETY_S = 60.0  # the wall-clock safety net of one exact solve
@@ -49,14 +52,16 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
     ``quick_design``: with an ``incumbent`` given, also find the quick designs and start from the better."""
     say = progress or (lambda msg: None)
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
-    incumbent, inc_obj, source = _first_incumbent(problem, incumbent, time_limit, formulation, say, quick_design)
-    if on_incumbent is not None and incumbent is not None:
-        on_incumbent(incumbent, inc_obj, source)
-    search = Search(problem, incumbent, inc_obj, source, gap=gap, workers=workers, t0=t0, deadline=t0 + time_limit,
-                    node_time_limit=box_time_limit, exact_nodes=exact_nodes, say=say,
-                    on_incumbent=on_incumbent)
+    relaxation_of(problem)  # compiled here, before the workers fork: they inherit it
     executor = Executor(workers, scheduler)
     try:
+        incumbent, inc_obj, source = _first_incumbent(problem, incumbent, time_limit, formulation, say, quick_design,
+                                                      tasks=executor.tasks)
+        if on_incumbent is not None and incumbent is not None:
+            on_incumbent(incumbent, inc_obj, source)
+        search = Search(problem, incumbent, inc_obj, source, gap=gap, workers=workers, t0=t0,
+                        deadline=t0 + time_limit, node_time_limit=box_time_limit, exact_nodes=exact_nodes, say=say,
+                        on_incumbent=on_incumbent)
         search.run(executor)
     finally:
         executor.close()  # stops solves still running at the time limit
@@ -67,16 +72,17 @@ def certify(problem: DesignProblem, time_limit: float = 120.0, gap: float = 1e-4
 
 
 def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, time_limit: float, formulation: str,
-                     say: Callable[[str], None], quick_design: bool = False) -> tuple[Architecture | None, float, str]:
+                     say: Callable[[str], None], quick_design: bool = False, tasks: Tasks = in_turn
+                     ) -> tuple[Architecture | None, float, str]:
     """The design to beat (given, or the quick designs of the ``auto`` route: its relaxation, depth search
-    and neighbourhood solves, without the final polish the tree does better; ``quick_design``: the better of
-    both), its objective and where it came from."""
+    and neighbourhood solves, run by ``tasks`` in batches of ``QUICK_BATCH``, without the final polish the
+    tree does better; ``quick_design``: the better of both), its objective and where it came from."""
     source = "given"
     broken = problem.check(incumbent) if incumbent is not None else []
     if broken:
         raise DesignError("incumbent", "breaks " + broken[0])
     if incumbent is None or quick_design:
-        quick = _quick_design(problem, time_limit, formulation, say)
+        quick = _quick_design(problem, time_limit, formulation, say, tasks)
         if quick is not None and (incumbent is None or evaluate(quick, problem.objective).objective
                                   > evaluate(incumbent, problem.objective).objective):
             incumbent, source = quick, "auto (quick designs)"
@@ -89,12 +95,12 @@ def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, tim
     return incumbent, inc_obj, source
 
 
-def _quick_design(problem: DesignProblem, time_limit: float, formulation: str,
-                  say: Callable[[str], None]) -> Architecture | None:
-    """The best quick design of the ``auto`` route, in this process (work-limited: deterministic)."""
+def _quick_design(problem: DesignProblem, time_limit: float, formulation: str, say: Callable[[str], None],
+                  tasks: Tasks) -> Architecture | None:
+    """The best quick design of the ``auto`` route, its neighbourhood solves run by ``tasks`` (work-limited,
+    in batches of a fixed size: deterministic, whatever runs them)."""
     from ..solve.options import SolveOptions
     from ..solve.route import Reporter
-    from ..solve.routes.auto import DepthDecomposition
 
     class Relay(Reporter):
         """The route's progress lines, handed on as they are (``say`` adds its own timestamps)."""
@@ -103,7 +109,8 @@ def _quick_design(problem: DesignProblem, time_limit: float, formulation: str,
             say(message)
 
     opts = SolveOptions(time_limit=max(1.0, time_limit / 2), formulation=formulation)
-    return _best_valid(problem, DepthDecomposition(problem, opts, Relay(), search=True, polish=False).run())
+    return _best_valid(problem, DepthDecomposition(problem, opts, Relay(), search=True, polish=False,
+                                                   batch=QUICK_BATCH, tasks=tasks).run())
 
 
 def _evolved_design(problem: DesignProblem, time_limit: float, say: Callable[[str], None]) -> Architecture | None:
@@ -137,7 +144,7 @@ class Search:
         self.t0, self.deadline, self.node_time_limit, self.exact_nodes = t0, deadline, node_time_limit, exact_nodes
         self.say, self.on_incumbent = say, on_incumbent
         self.incumbent, self.inc_obj, self.source = incumbent, inc_obj, source
-        root = relaxation_of(problem).root()  # compiled here, before the workers fork: they inherit it
+        root = relaxation_of(problem).root()
         self.cutoff = cutoff_of(inc_obj, gap)
         self.open = [NodeRecord("r", list(root.depths), list(root.widths), list(root.kernels), cutoff=self.cutoff)]
         self.tree: list[NodeRecord] = []

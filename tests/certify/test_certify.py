@@ -206,3 +206,28 @@ def test_dives_find_valid_designs_near_the_root_point():
         arch = Architecture.from_dict(d.architecture)
         assert not p.check(arch)
         assert poor < evaluate(arch, p.objective).objective == d.objective <= best + 1e-9 * abs(best)
+
+
+def test_quick_designs_in_batches_do_not_depend_on_who_runs_them():
+    """The first incumbent's neighbourhood solves run as tasks in batches of a fixed size: two worker processes
+    and this process in turn try the same neighbourhoods with the same cutoffs and find the same designs."""
+    from deepmad_pyomo.certify.executor import Executor
+    from deepmad_pyomo.solve.options import SolveOptions
+    from deepmad_pyomo.solve.route import Reporter
+    from deepmad_pyomo.solve.routes.auto import DepthDecomposition, in_turn
+
+    p = tiny_problem("tinynas", flops=4e6)
+    runs = []
+    for tasks in (in_turn, None):
+        executor = Executor(2) if tasks is None else None
+        try:
+            run = DepthDecomposition(p, SolveOptions(time_limit=60), Reporter(), search=True, polish=False,
+                                     batch=2, tasks=tasks or executor.tasks)
+            found = run.run()
+        finally:
+            if executor is not None:
+                executor.close()
+        runs.append(([(s["depths"], s["kernels"], s["radius"], s["objective"]) for s in run.tried],
+                     [a.to_dict() for a in found.architectures]))
+    assert runs[0][0], "the problem must need quick designs"
+    assert runs[0] == runs[1]

@@ -251,7 +251,7 @@ def test_neighbourhood_bounds_hold_the_relaxed_point() -> None:
     d = proxy.clip([xs[i] for i in proxy.depth_idx])
     assert proxy(d) > -math.inf
     m = build_pyomo_model(problem, FormulationOptions(depths=list(d)))
-    proxy.restrict(m, d, 0.05)
+    proxy.neighbourhood(d).restrict(m, 0.05)
     xs = proxy.cache[d][1]
     for name in ("width_units", "btn_units"):
         for j, var in getattr(m, name).items():

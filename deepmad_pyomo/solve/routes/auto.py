@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ...mp.formulation import (
@@ -51,6 +53,81 @@ QUICK_SAFETY_S = 10.0  # wall-clock safety net of one neighbourhood solve
 QUICK_TRIES = ((0.05, True), (0.15, True), (0.15, False))  # (radius, kernels fixed)
 
 
+@dataclass(frozen=True)
+class Neighbourhood:
+    """Where a quick design looks: depths ``depths``; each integer width and bottleneck near ``relaxed``
+    (units at the relaxed point there, per variable name and block); ``kernels``, the sizes it prefers."""
+
+    depths: Depths
+    relaxed: dict[str, dict[int, float]]
+    kernels: list[int]
+
+    def restrict(self, m: Any, radius: float) -> None:
+        """Bound ``m``'s integer widths to within ``radius`` (relative) and one step of the relaxed point."""
+        for name, values in self.relaxed.items():
+            theirs = getattr(m, name, None)
+            for j, x in values.items():
+                var = theirs[j] if theirs is not None else None
+                if var is not None and not var.fixed:
+                    var.setlb(max(var.lb, math.floor(x * (1 - radius)) - 1))
+                    var.setub(max(var.lb, min(var.ub, math.ceil(x * (1 + radius)) + 1)))
+
+
+@dataclass
+class Attempt:
+    """One SCIP solve at depths ``depths`` (``kernels`` fixed, or free when None; widths within ``radius`` of
+    the relaxation, when given), its answer and the design it found."""
+
+    depths: Depths
+    kernels: list[int] | None
+    radius: float | None
+    answer: SolverAnswer
+    design: Architecture | None
+
+
+def solve_at(problem: DesignProblem, formulation: str, d: Depths, kernels: list[int] | None, nodes: int,
+             time_limit: float, gap: float, cutoff: float | None = None,
+             near: tuple[Neighbourhood, float] | None = None, warm: Architecture | None = None,
+             tee: bool = False) -> Attempt:
+    """SCIP on the exact problem at depths ``d`` (and ``kernels``, when given; above ``cutoff``, when given;
+    widths within the radius of the neighbourhood ``near``, when given; from ``warm``, when given) for at
+    most ``nodes`` nodes."""
+    m = build_pyomo_model(problem, FormulationOptions(formulation=formulation, depths=list(d), kernels=kernels,
+                                                      cutoff=cutoff))
+    if near is not None:
+        near[0].restrict(m, near[1])
+    if warm is not None:
+        load_architecture(m, warm)
+    ans = scip.solve_model(m, time_limit, gap, warm_start=warm is not None, node_limit=nodes, tee=tee)
+    return Attempt(d, kernels, near[1] if near else None, ans, decode(m) if ans.has_solution else None)
+
+
+def quick_design(problem: DesignProblem, formulation: str, hood: Neighbourhood, cutoff: float | None,
+                 kernels_free: bool, time_limit: float, gap: float, tee: bool = False) -> list[Attempt]:
+    """Step 3 at one depth vector: SCIP in ``hood`` with each of :data:`QUICK_TRIES` in turn (those with
+    kernels free only when ``kernels_free``) until one is not infeasible; a design must beat ``cutoff``.
+    A task of its own (it may run in another process)."""
+    attempts: list[Attempt] = []
+    end = time.perf_counter() + time_limit
+    for radius, fixed in QUICK_TRIES:
+        left = min(QUICK_SAFETY_S, end - time.perf_counter())
+        if (not fixed and not kernels_free) or left < 0.5:
+            break
+        attempts.append(solve_at(problem, formulation, hood.depths, hood.kernels if fixed else None, QUICK_NODES,
+                                 left, gap, cutoff, near=(hood, radius), tee=tee))
+        if attempts[-1].answer.termination != Termination.INFEASIBLE:
+            break
+    return attempts
+
+
+Tasks = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], list[Any]]
+
+
+def in_turn(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """Run ``fn`` on each task's arguments, here, in order."""
+    return [fn(*args) for args in tasks]
+
+
 class DepthProxy:
     """Ipopt's value of the relaxation with the super-block depths fixed to integers (cached)."""
 
@@ -80,19 +157,17 @@ class DepthProxy:
             self.cache[d] = (res.objective if res.has_solution else -math.inf, xs)
         return self.cache[d][0]
 
-    def restrict(self, m: Any, d: Depths, radius: float) -> None:
-        """Bound ``m``'s integer widths to within ``radius`` (relative) and one step of the relaxed point
-        at depths ``d``."""
+    def neighbourhood(self, d: Depths) -> Neighbourhood:
+        """Where a quick design at depths ``d`` looks: the relaxed point's width and bottleneck units there
+        and the kernel sizes it prefers."""
         xs = self.cache[d][1] or self.x
+        relaxed: dict[str, dict[int, float]] = {}
         for name in ("width_units", "btn_units"):
-            ours, theirs = getattr(self.model, name, None), getattr(m, name, None)
-            if ours is None or theirs is None:
-                return
-            for j, var in theirs.items():
-                if not var.fixed and id(ours[j]) in self.solver.index:
-                    x = xs[self.solver.index[id(ours[j])]]
-                    var.setlb(max(var.lb, math.floor(x * (1 - radius)) - 1))
-                    var.setub(max(var.lb, min(var.ub, math.ceil(x * (1 + radius)) + 1)))
+            ours = getattr(self.model, name, None)
+            if ours is not None:
+                relaxed[name] = {j: xs[self.solver.index[id(var)]] for j, var in ours.items()
+                                 if id(var) in self.solver.index}
+        return Neighbourhood(d, relaxed, self.kernels(d))
 
     def clip(self, d: list[float]) -> Depths:
         return tuple(min(hi, max(lo, int(round(v)))) for v, (lo, hi) in zip(d, self.bounds))
@@ -150,8 +225,9 @@ class DepthDecomposition:
     the designs found so far and the record of every exact solve."""
 
     def __init__(self, problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool,
-                 polish: bool = True):
+                 polish: bool = True, batch: int = 1, tasks: Tasks = in_turn):
         self.problem, self.opts, self.rep, self.search, self.polish = problem, opts, rep, search, polish
+        self.batch, self.tasks = batch, tasks  # quick designs: batches of ``batch`` run by ``tasks``
         self.t0 = time.perf_counter()
         self.deadline = self.t0 + opts.time_limit
         # the ipopt route's profile; auto has none of its own (its Ipopt solves take ipopt's default)
@@ -197,18 +273,25 @@ class DepthDecomposition:
         return [d for d in ranked if proxy.cache[d][0] > -math.inf]
 
     def quick_designs(self, ranked: list[Depths]) -> None:
-        """Step 3: each candidate's integer widths near its relaxed point, until the relaxed values of
-        the rest are below the best design."""
-        for d in ranked:
-            incumbent = self.best_so_far()
-            if incumbent is not None and self.proxy.cache[d][0] <= self.value(incumbent):
-                break
-            for radius, fixed in QUICK_TRIES:
-                if not fixed and self.archs:
-                    break
-                kernels = self.proxy.kernels(d) if fixed else None
-                if self.exact(d, kernels, QUICK_NODES, radius) != Termination.INFEASIBLE:
-                    break
+        """Step 3: each candidate's integer widths near its relaxed point (:func:`quick_design`), until the
+        relaxed values of the rest are below the best design. The candidates go in batches of ``batch`` tasks
+        (run by ``tasks``), each looking for designs better than the best before its batch; while none is
+        known, the first of a batch also tries kernels free."""
+        queue = list(ranked)
+        while queue:
+            best = self.best_so_far()
+            cutoff = self.value(best) if best is not None else None
+            batch: list[Depths] = []
+            while queue and len(batch) < self.batch and (cutoff is None or self.proxy.cache[queue[0]][0] > cutoff):
+                batch.append(queue.pop(0))
+            left = self.deadline - time.perf_counter()
+            if not batch or left < 0.5:
+                return
+            args = [(self.problem, self.opts.formulation, self.proxy.neighbourhood(d), cutoff, best is None and n == 0,
+                     left, self.opts.gap, self.opts.tee) for n, d in enumerate(batch)]
+            for attempts in self.tasks(quick_design, args):
+                for attempt in attempts:
+                    self.keep(attempt, cutoff)
 
     def full_solves(self, ranked: list[Depths]) -> None:
         """Step 4: the best design's depth vector solved in full, warm-started: with its kernel sizes, then
@@ -231,36 +314,30 @@ class DepthDecomposition:
     def best_so_far(self) -> Architecture | None:
         return max(self.archs, key=self.value) if self.archs else None
 
-    def exact(self, d: Depths, kernels: list[int] | None, nodes: int, radius: float | None = None,
-              warm: Architecture | None = None) -> Termination | None:
-        """SCIP on the exact problem at depths ``d`` (and ``kernels``, when given; widths within ``radius``
-        of the relaxed point, when given: a quick design, which only looks for designs better than the best
-        so far; from ``warm``, when given) for at most ``nodes`` nodes. Its termination, or ``None`` when no
-        time is left."""
-        safety = QUICK_SAFETY_S if radius is not None else math.inf
-        left = min(safety, self.deadline - time.perf_counter())
+    def exact(self, d: Depths, kernels: list[int] | None, nodes: int, warm: Architecture | None = None
+              ) -> Termination | None:
+        """A full solve (:func:`solve_at`) at depths ``d``, here. Its termination, or ``None`` when no time is
+        left."""
+        left = self.deadline - time.perf_counter()
         if left < 0.5:
             return None
-        best = self.best_so_far()
-        cutoff = self.value(best) if best is not None and radius is not None else None
-        m = build_pyomo_model(self.problem, FormulationOptions(formulation=self.opts.formulation, depths=list(d),
-                                                               kernels=kernels, cutoff=cutoff))
-        if radius is not None:
-            self.proxy.restrict(m, d, radius)
-        if warm is not None:
-            load_architecture(m, warm)
-        ans = scip.solve_model(m, left, self.opts.gap, warm_start=warm is not None, node_limit=nodes,
-                               tee=self.opts.tee)
+        attempt = solve_at(self.problem, self.opts.formulation, d, kernels, nodes, left, self.opts.gap, warm=warm,
+                           tee=self.opts.tee)
+        self.keep(attempt, None)
+        return attempt.answer.termination
+
+    def keep(self, attempt: Attempt, cutoff: float | None) -> None:
+        """Note an exact solve (``cutoff``: the value its designs had to beat) and keep its design."""
+        ans, d, kernels, radius = attempt.answer, attempt.depths, attempt.kernels, attempt.radius
         self.tried.append({"depths": list(d), "kernels": kernels or "free", "radius": radius,
                            "relaxed": self.proxy.cache[d][0], "scip": ans.describe(), "objective": ans.objective,
                            "nodes": ans.nodes, "wall_s": round(ans.wall_s, 2)})
         where = f"SCIP at L={list(d)}" + (f", widths within {radius:.0%} of the relaxation" if radius else "") \
             + (", kernels fixed" if kernels else ", kernels free")
-        if ans.has_solution:
-            self.record(decode(m), where, ans)
+        if attempt.design is not None:
+            self.record(attempt.design, where, ans)
         else:
             self.rep.progress(f"{where}: no {'better ' if cutoff is not None else ''}design ({ans.describe()})")
-        return ans.termination
 
     def record(self, arch: Architecture, where: str, ans: SolverAnswer) -> None:
         """Keep a design; report it as an incumbent when it beats the best so far."""
