@@ -26,7 +26,16 @@ class Executor:
             self.client = self._stack.enter_context(cluster_client(scheduler=scheduler))
             self.futures: list[Any] = []
         else:
-            self.pool = mp.get_context("fork").Pool(max(1, workers))
+            self.workers = max(1, workers)
+            self._pool: Any = None
+
+    @property
+    def pool(self) -> Any:
+        """The local process pool, forked at its first task: the workers inherit what this process holds by
+        then (the compiled relaxation, the first incumbent's depth proxy)."""
+        if self._pool is None:
+            self._pool = mp.get_context("fork").Pool(self.workers)
+        return self._pool
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Wait:
         """Start ``fn(*args)``; returns a function that waits up to a timeout for its answer."""
@@ -54,8 +63,8 @@ class Executor:
         if self.scheduler:
             self.client.cancel(self.futures)
             self._stack.close()
-        else:
-            self.pool.terminate()
+        elif self._pool is not None:
+            self._pool.terminate()
 
 
 def collect(jobs: list[Job], deadline: float) -> tuple[list[NodeRecord], list[NodeRecord]]:

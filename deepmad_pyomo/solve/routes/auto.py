@@ -43,6 +43,7 @@ from ..route import Outcome, Reporter, RouteKind, register
 Depths = tuple[int, ...]
 CANDIDATES = 6      # depth vectors (best relaxed values) tried for a quick design
 MAX_SCORED = 400    # depth vectors the hill-climb may score (each one Ipopt solve, ~0.05 s)
+SCORE_CHUNK = 8     # depth vectors scored per task
 QUICK_NODES = 1000  # SCIP nodes for one neighbourhood solve (they take tens)
 POLISH_NODES = 2000  # SCIP nodes for each full solve at the end
 QUICK_SAFETY_S = 10.0  # wall-clock safety net of one neighbourhood solve
@@ -133,6 +134,8 @@ class DepthProxy:
 
     def __init__(self, problem: DesignProblem, opts: SolveOptions, time_limit: float,
                  options: dict[str, Any] | None = None):
+        # what builds the same proxy in another process (:func:`score_depths`)
+        self.recipe = (problem, opts.formulation, opts.tee, time_limit, tuple(sorted((options or {}).items())))
         # log(sum z k^2) leads Ipopt to better local optima than the linear form exact solvers prefer
         self.model = build_pyomo_model(problem, FormulationOptions(formulation=opts.formulation, relax=True,
                                                                    linear_kernel_log=False))
@@ -144,9 +147,19 @@ class DepthProxy:
         self.x: list[float] | None = None
 
     def relaxation(self) -> tuple[float | None, list[float] | None]:
+        global _SCORER
         res, xs = self.solver.solve()
         self.x = xs
+        _SCORER = self  # processes forked from now on score with it (:func:`score_depths`)
         return res.objective, xs
+
+    def score(self, ds: list[Depths], tasks: Tasks = in_turn) -> None:
+        """Score the depth vectors of ``ds`` not scored yet, in tasks of :data:`SCORE_CHUNK` run by ``tasks``
+        (here, in order, by default): each value depends only on its vector, so not on who scores it."""
+        fresh = [d for d in dict.fromkeys(ds) if d not in self.cache]
+        chunks = [fresh[i:i + SCORE_CHUNK] for i in range(0, len(fresh), SCORE_CHUNK)]
+        for chunk, answers in zip(chunks, tasks(score_depths, [(self.recipe, chunk) for chunk in chunks])):
+            self.cache.update(zip(chunk, answers))
 
     def __call__(self, d: Depths) -> float:
         if d not in self.cache:
@@ -199,16 +212,16 @@ class DepthProxy:
         return out
 
 
-def hill_climb(proxy: DepthProxy, start: Depths, deadline: float, rep: Reporter) -> Depths:
+def hill_climb(proxy: DepthProxy, start: Depths, deadline: float, rep: Reporter, tasks: Tasks = in_turn) -> Depths:
     """Steepest ascent over depth vectors (one step, or one block moved between super-blocks) until no
-    neighbour is better or :data:`MAX_SCORED` vectors are scored (``deadline``: a safety net)."""
+    neighbour is better or :data:`MAX_SCORED` vectors are scored (``deadline``: a safety net); each step's
+    neighbours are scored by ``tasks`` (:meth:`DepthProxy.score`)."""
     best, value = start, proxy(start)
     while time.perf_counter() < deadline:
-        scored = []
-        for e in proxy.neighbours(best):
-            if time.perf_counter() >= deadline or len(proxy.cache) >= MAX_SCORED:
-                break
-            scored.append((proxy(e), e))
+        neighbours = proxy.neighbours(best)
+        fresh = [e for e in neighbours if e not in proxy.cache]
+        proxy.score(fresh[:max(0, MAX_SCORED - len(proxy.cache))], tasks)
+        scored = [(proxy.cache[e][0], e) for e in neighbours if e in proxy.cache]
         if not scored:
             break
         v, e = max(scored)
@@ -217,6 +230,25 @@ def hill_climb(proxy: DepthProxy, start: Depths, deadline: float, rep: Reporter)
         best, value = e, v
         rep.progress(f"depth search: {value:,.2f} (relaxed widths) at L={list(best)}")
     return best
+
+
+_SCORER: DepthProxy | None = None  # the proxy whose relaxation was solved last in this process
+
+
+def score_depths(recipe: tuple[Any, ...], ds: list[Depths]) -> list[tuple[float, list[float] | None]]:
+    """The proxy's value and point at each of ``ds`` (a task): by the proxy this process inherited, or one
+    built here from ``recipe``."""
+    global _SCORER
+    proxy = _SCORER if _SCORER is not None and _SCORER.recipe == recipe else None
+    if proxy is None:
+        problem, formulation, tee, time_limit, options = recipe
+        proxy = DepthProxy(problem, SolveOptions(formulation=formulation, tee=tee), time_limit, dict(options))
+        proxy.relaxation()
+    out = []
+    for d in ds:
+        proxy(d)
+        out.append(proxy.cache[d])
+    return out
 
 
 class DepthDecomposition:
@@ -264,7 +296,7 @@ class DepthDecomposition:
         """The depth vectors to design at, best relaxed value first (those with a relaxed point only)."""
         proxy = self.proxy
         if self.search:
-            best = hill_climb(proxy, start, self.t0 + 0.5 * self.opts.time_limit, self.rep)
+            best = hill_climb(proxy, start, self.t0 + 0.5 * self.opts.time_limit, self.rep, self.tasks)
             ranked = [best] + [d for d in sorted(proxy.cache, key=lambda d: -proxy.cache[d][0])[:CANDIDATES]
                                if d != best]
         else:
