@@ -153,12 +153,13 @@ class DepthProxy:
         _SCORER = self  # processes forked from now on score with it (:func:`score_depths`)
         return res.objective, xs
 
-    def score(self, ds: list[Depths], tasks: Tasks = in_turn) -> None:
+    def score(self, ds: list[Depths], tasks: Tasks = in_turn, time_limit: float = math.inf) -> None:
         """Score the depth vectors of ``ds`` not scored yet, in tasks of :data:`SCORE_CHUNK` run by ``tasks``
-        (here, in order, by default): each value depends only on its vector, so not on who scores it."""
+        (here, in order, by default): each value depends only on its vector, so not on who scores it. A task
+        scores no more after ``time_limit`` seconds (a safety net: those vectors stay unscored)."""
         fresh = [d for d in dict.fromkeys(ds) if d not in self.cache]
         chunks = [fresh[i:i + SCORE_CHUNK] for i in range(0, len(fresh), SCORE_CHUNK)]
-        for chunk, answers in zip(chunks, tasks(score_depths, [(self.recipe, chunk) for chunk in chunks])):
+        for chunk, answers in zip(chunks, tasks(score_depths, [(self.recipe, chunk, time_limit) for chunk in chunks])):
             self.cache.update(zip(chunk, answers))
 
     def __call__(self, d: Depths) -> float:
@@ -220,7 +221,7 @@ def hill_climb(proxy: DepthProxy, start: Depths, deadline: float, rep: Reporter,
     while time.perf_counter() < deadline:
         neighbours = proxy.neighbours(best)
         fresh = [e for e in neighbours if e not in proxy.cache]
-        proxy.score(fresh[:max(0, MAX_SCORED - len(proxy.cache))], tasks)
+        proxy.score(fresh[:max(0, MAX_SCORED - len(proxy.cache))], tasks, deadline - time.perf_counter())
         scored = [(proxy.cache[e][0], e) for e in neighbours if e in proxy.cache]
         if not scored:
             break
@@ -235,17 +236,20 @@ def hill_climb(proxy: DepthProxy, start: Depths, deadline: float, rep: Reporter,
 _SCORER: DepthProxy | None = None  # the proxy whose relaxation was solved last in this process
 
 
-def score_depths(recipe: tuple[Any, ...], ds: list[Depths]) -> list[tuple[float, list[float] | None]]:
-    """The proxy's value and point at each of ``ds`` (a task): by the proxy this process inherited, or one
-    built here from ``recipe``."""
-    global _SCORER
+def score_depths(recipe: tuple[Any, ...], ds: list[Depths], time_limit: float = math.inf
+                 ) -> list[tuple[float, list[float] | None]]:
+    """The proxy's value and point at each of ``ds`` (a task), until ``time_limit`` seconds have passed: by
+    the proxy this process inherited, or one built here from ``recipe``."""
+    end = time.perf_counter() + time_limit
     proxy = _SCORER if _SCORER is not None and _SCORER.recipe == recipe else None
     if proxy is None:
-        problem, formulation, tee, time_limit, options = recipe
-        proxy = DepthProxy(problem, SolveOptions(formulation=formulation, tee=tee), time_limit, dict(options))
+        problem, formulation, tee, limit, options = recipe
+        proxy = DepthProxy(problem, SolveOptions(formulation=formulation, tee=tee), limit, dict(options))
         proxy.relaxation()
     out = []
     for d in ds:
+        if time.perf_counter() >= end:
+            break
         proxy(d)
         out.append(proxy.cache[d])
     return out
