@@ -30,6 +30,8 @@ CHUNK = 1  # relaxation nodes per task: one (a node takes a fraction of a second
 SETTLE_EVERY = 2   # rounds between waits for the exact solves (whose better designs raise the cutoff)
 EXACT_WAVE = 4  # exact solves started at a settle point, best relaxation bound first (a constant: the tree
 # must not depend on the worker count); the rest wait for the cutoff their designs may raise
+FIRST_QUICK_NODES = 200  # SCIP nodes of a neighbourhood solve for the first incumbent (auto's own take 1000): the
+# tree improves on its design; 1000 cost deepmad-50m paper 4 s more (two solves that reach the limit)
 QUICK_BATCH = 2  # the first incumbent's neighbourhood solves run in batches of this many tasks, in parallel (a
 # constant: the incumbent must not depend on the worker count)
 DIVES = 2  # quick designs started after the root, at its best roundings (the tree's first designs)
@@ -97,8 +99,8 @@ def _first_incumbent(problem: DesignProblem, incumbent: Architecture | None, tim
 
 def _quick_design(problem: DesignProblem, time_limit: float, formulation: str, say: Callable[[str], None],
                   tasks: Tasks) -> Architecture | None:
-    """The best quick design of the ``auto`` route, its neighbourhood solves run by ``tasks`` (work-limited,
-    in batches of a fixed size: deterministic, whatever runs them)."""
+    """The best quick design of the ``auto`` route, its neighbourhood solves (``FIRST_QUICK_NODES`` SCIP nodes
+    each) run by ``tasks`` in batches of a fixed size: work-limited, so deterministic, whatever runs them."""
     from ..solve.options import SolveOptions
     from ..solve.route import Reporter
 
@@ -109,8 +111,9 @@ def _quick_design(problem: DesignProblem, time_limit: float, formulation: str, s
             say(message)
 
     opts = SolveOptions(time_limit=max(1.0, time_limit / 2), formulation=formulation)
-    return _best_valid(problem, DepthDecomposition(problem, opts, Relay(), search=True, polish=False,
-                                                   batch=QUICK_BATCH, tasks=tasks).run())
+    run = DepthDecomposition(problem, opts, Relay(), search=True, polish=False, batch=QUICK_BATCH, tasks=tasks,
+                             quick_nodes=FIRST_QUICK_NODES)
+    return _best_valid(problem, run.run())
 
 
 def _evolved_design(problem: DesignProblem, time_limit: float, say: Callable[[str], None]) -> Architecture | None:

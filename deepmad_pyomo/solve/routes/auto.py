@@ -104,17 +104,18 @@ def solve_at(problem: DesignProblem, formulation: str, d: Depths, kernels: list[
 
 
 def quick_design(problem: DesignProblem, formulation: str, hood: Neighbourhood, cutoff: float | None,
-                 kernels_free: bool, time_limit: float, gap: float, tee: bool = False) -> list[Attempt]:
-    """Step 3 at one depth vector: SCIP in ``hood`` with each of :data:`QUICK_TRIES` in turn (those with
-    kernels free only when ``kernels_free``) until one is not infeasible; a design must beat ``cutoff``.
-    A task of its own (it may run in another process)."""
+                 kernels_free: bool, time_limit: float, gap: float, nodes: int = QUICK_NODES,
+                 tee: bool = False) -> list[Attempt]:
+    """Step 3 at one depth vector: SCIP in ``hood`` for at most ``nodes`` nodes with each of :data:`QUICK_TRIES`
+    in turn (those with kernels free only when ``kernels_free``) until one is not infeasible; a design must
+    beat ``cutoff``. A task of its own (it may run in another process)."""
     attempts: list[Attempt] = []
     end = time.perf_counter() + time_limit
     for radius, fixed in QUICK_TRIES:
         left = min(QUICK_SAFETY_S, end - time.perf_counter())
         if (not fixed and not kernels_free) or left < 0.5:
             break
-        attempts.append(solve_at(problem, formulation, hood.depths, hood.kernels if fixed else None, QUICK_NODES,
+        attempts.append(solve_at(problem, formulation, hood.depths, hood.kernels if fixed else None, nodes,
                                  left, gap, cutoff, near=(hood, radius), tee=tee))
         if attempts[-1].answer.termination != Termination.INFEASIBLE:
             break
@@ -261,9 +262,10 @@ class DepthDecomposition:
     the designs found so far and the record of every exact solve."""
 
     def __init__(self, problem: DesignProblem, opts: SolveOptions, rep: Reporter, search: bool,
-                 polish: bool = True, batch: int = 1, tasks: Tasks = in_turn):
+                 polish: bool = True, batch: int = 1, tasks: Tasks = in_turn, quick_nodes: int = QUICK_NODES):
         self.problem, self.opts, self.rep, self.search, self.polish = problem, opts, rep, search, polish
-        self.batch, self.tasks = batch, tasks  # quick designs: batches of ``batch`` run by ``tasks``
+        # quick designs: batches of ``batch`` run by ``tasks``, ``quick_nodes`` SCIP nodes each
+        self.batch, self.tasks, self.quick_nodes = batch, tasks, quick_nodes
         self.t0 = time.perf_counter()
         self.deadline = self.t0 + opts.time_limit
         # the ipopt route's profile; auto has none of its own (its Ipopt solves take ipopt's default)
@@ -324,7 +326,7 @@ class DepthDecomposition:
             if not batch or left < 0.5:
                 return
             args = [(self.problem, self.opts.formulation, self.proxy.neighbourhood(d), cutoff, best is None and n == 0,
-                     left, self.opts.gap, self.opts.tee) for n, d in enumerate(batch)]
+                     left, self.opts.gap, self.quick_nodes, self.opts.tee) for n, d in enumerate(batch)]
             for attempts in self.tasks(quick_design, args):
                 for attempt in attempts:
                     self.keep(attempt, cutoff)
