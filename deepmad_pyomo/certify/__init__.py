@@ -1,7 +1,8 @@
 """Certified designs: a proven bound and gap by branch and bound over the whole design space.
 
-1. A strong incumbent first (the ``auto`` route, or one given); the cutoff is it plus the gap. Once the root
-   is bounded, *dives* (quick designs at the best roundings of its relaxed depths) look for a better one.
+1. A strong incumbent first (the ``auto`` route's quick designs, run as tasks on the workers, or one given);
+   the cutoff is it plus the gap. Once the root is bounded, *dives* (quick designs at the best roundings of
+   its relaxed depths) look for a better one.
 2. The space is covered by *nodes* (:class:`NodeRecord`, :mod:`.tree`: a box of depth vectors, a width
    range and a set of kernel sizes per block), starting from the template's ranges. A node is bounded by
    its convex relaxation (:mod:`deepmad_pyomo.mp.relaxation`: log-widths, perspective costs in real depths,
@@ -10,8 +11,8 @@
    whose bound does not exceed the cutoff closes. Otherwise its ranges are first tightened to what can
    still reach the cutoff (OBBT on the same relaxation: depths, widths, then the last stage's log-width
    sum, which narrows its entropy envelope) and it is bounded again; if it still does not
-   close, it is split on what accounts for most of its bound: a depth range (preferred), the width that
-   sets a stage's entropy, or a kernel choice.
+   close, it is split on what accounts for most of its bound: the width that sets a stage's entropy, a
+   kernel choice, or a depth range (whose share counts a quarter: :data:`.tree.DEPTH_WEIGHT`).
 3. A node of a single depth vector that its relaxation cannot close is solved exactly by SCIP (integer
    widths, kernels free, the cutoff as a constraint) over its box as its bound tightened it (again when
    the cutoff has risen since), bottleneck ranges tightened too; SCIP's primal heuristics are off there

@@ -12,7 +12,10 @@ the certify route's first incumbent).
    Without a quick design, the candidates are solved in full (kernels fixed, then free).
 
 Work limits decide the answer (depth vectors scored, Ipopt iterations, SCIP nodes), so the same problem
-gives the same design on a quiet machine and a loaded one; the time limit is only a safety net.
+gives the same design on a quiet machine and a loaded one; the time limit is only a safety net. Steps 2 and 3
+hand their solves to a task runner (``tasks``; here, in order, by default; ``certify`` runs them on its
+workers): depth vectors in chunks, neighbourhoods in batches of a fixed size, each batch looking for designs
+better than the best before it, so the answer does not depend on who runs them.
 """
 from __future__ import annotations
 
@@ -160,8 +163,9 @@ class DepthProxy:
         scores no more after ``time_limit`` seconds (a safety net: those vectors stay unscored)."""
         fresh = [d for d in dict.fromkeys(ds) if d not in self.cache]
         chunks = [fresh[i:i + SCORE_CHUNK] for i in range(0, len(fresh), SCORE_CHUNK)]
-        for chunk, answers in zip(chunks, tasks(score_depths, [(self.recipe, chunk, time_limit) for chunk in chunks])):
-            self.cache.update(zip(chunk, answers))
+        answers = tasks(score_depths, [(self.recipe, chunk, time_limit) for chunk in chunks])
+        for chunk, values in zip(chunks, answers):
+            self.cache.update(zip(chunk, values))
 
     def __call__(self, d: Depths) -> float:
         if d not in self.cache:
